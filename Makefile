@@ -1,0 +1,71 @@
+# The verbs people type. Every target installs what it needs into .venv (and .venv-tools/ for the
+# tools whose pins clash with ours) on first use, so a fresh clone needs only python3.13 and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+# The Lambda runtime is python3.13; sam build needs that interpreter first on PATH.
+PY313 ?= $(shell for p in "$$(pyenv prefix 3.13 2>/dev/null | head -n1)/bin/python3.13" "$$(command -v python3.13)"; do \
+	[ -x "$$p" ] && "$$p" -V >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .venv-tools
+SAM := $(TOOLS)/sam/bin/sam
+CHECKOV := $(TOOLS)/checkov/bin/checkov
+TEMPLATES := template.yaml
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install lint cfn-lint validate checkov pytest test build demo clean lock
+
+help: ## list the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements/dev.txt
+	@[ -n "$(PY313)" ] || { echo "python3.13 not found: install it (pyenv install 3.13) or pass PY313=/path/to/python3.13" >&2; exit 1; }
+	$(PY313) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements/dev.txt
+	@touch $@
+
+$(TOOLS)/%/.installed: requirements/%.txt
+	@[ -n "$(PY313)" ] || { echo "python3.13 not found: install it (pyenv install 3.13) or pass PY313=/path/to/python3.13" >&2; exit 1; }
+	$(PY313) -m venv $(TOOLS)/$*
+	$(TOOLS)/$*/bin/pip install -q -r requirements/$*.txt
+	@touch $@
+
+install: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## create .venv and the tool venvs
+
+lint: $(BIN)/.installed ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+cfn-lint: $(BIN)/.installed ## cfn-lint every template, warnings included
+	$(BIN)/cfn-lint $(TEMPLATES)
+
+validate: $(TOOLS)/sam/.installed ## sam validate --lint
+	$(SAM) validate --lint --template template.yaml
+
+checkov: $(TOOLS)/checkov/.installed ## checkov on every template: no failed checks allowed
+	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
+
+pytest: $(BIN)/.installed $(TOOLS)/sam/.installed ## the test suite (the build test needs sam)
+	$(BIN)/pytest
+
+test: lint cfn-lint validate checkov pytest ## every check CI runs
+
+build: $(TOOLS)/sam/.installed ## sam build into .aws-sam/build
+	PATH="$(dir $(PY313)):$$PATH" $(SAM) build --template template.yaml
+
+demo: ## the whole onboarding on a local emulated landing zone
+	@echo "make demo arrives with the local AWS issue; until then see README.md, 'Deploy for real'." >&2
+	@exit 1
+
+lock: $(BIN)/.installed ## re-pin requirements/dev.txt from requirements/dev.in
+	$(PY313) -m venv /tmp/expel-lock && /tmp/expel-lock/bin/pip install -q -r requirements/dev.in
+	{ sed -n '1,2p' requirements/dev.txt; /tmp/expel-lock/bin/pip freeze; } > requirements/dev.txt.new
+	mv requirements/dev.txt.new requirements/dev.txt && rm -rf /tmp/expel-lock
+
+clean: ## remove build output and the venvs
+	rm -rf .aws-sam $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache .hypothesis

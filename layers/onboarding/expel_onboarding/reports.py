@@ -1,0 +1,38 @@
+"""What every step returns: a status, a sentence for people, and data for the next step."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Mode(StrEnum):
+    APPLY = "apply"
+    CHECK = "check"
+    REPAIR = "repair"
+    REMOVE = "remove"
+
+    @property
+    def writes(self) -> bool:
+        return self is not Mode.CHECK
+
+
+class Status(StrEnum):
+    OK = "OK"
+    CHANGED = "CHANGED"
+    DRIFTED = "DRIFTED"
+    ACTION_REQUIRED = "ACTION_REQUIRED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class StepReport:
+    name: str
+    status: Status
+    detail: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"Name": self.name, "Status": self.status.value, "Detail": self.detail, "Data": dict(self.data)}

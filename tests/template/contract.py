@@ -1,0 +1,198 @@
+"""The seed guide's requirements as checks over a parsed template.
+
+Each check returns the violations it found, so the same check proves the real template right and a
+mutated template wrong (see test_contract_catches_mutations.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+from tests.support.cfn_template import resolve_conditions
+
+SEED_PERMISSIONS_FILE = Path(__file__).with_name("seed_permissions.txt")
+
+# The seed's table lists these four among the read-only ones; we scope each to its own resource.
+SCOPED_SEED_ACTIONS = frozenset({"s3:GetObject", "sqs:ReceiveMessage", "sqs:DeleteMessage", "kms:Decrypt"})
+
+# Seed step 5, exactly.
+SEED_QUEUE_SETTINGS: dict[str, int] = {
+    "VisibilityTimeout": 30,
+    "MessageRetentionPeriod": 7 * 24 * 3600,
+    "DelaySeconds": 0,
+    "MaximumMessageSize": 256 * 1024,
+    "ReceiveMessageWaitTimeSeconds": 0,
+}
+
+Template = dict[str, Any]
+Statement = dict[str, Any]
+
+
+def seed_permissions() -> list[str]:
+    """The seed's permission table, one action a line, in the guide's order."""
+    lines = SEED_PERMISSIONS_FILE.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def seed_read_only_permissions() -> frozenset[str]:
+    return frozenset(seed_permissions()) - SCOPED_SEED_ACTIONS
+
+
+def resources_of_type(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
+    return {name: resource for name, resource in template["Resources"].items() if resource["Type"] == resource_type}
+
+
+def condition_combinations(template: Template) -> Iterator[dict[str, bool]]:
+    """Every assignment of the template's conditions, so a check sees every deployable shape."""
+    names = sorted(template.get("Conditions", {}))
+    for values in product([True, False], repeat=len(names)):
+        yield dict(zip(names, values, strict=True))
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def policy_documents(template: Template) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(logical id, kind, document) for every policy document in the template."""
+    for name, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        kind = resource["Type"]
+        if kind == "AWS::KMS::Key":
+            yield name, "key-policy", props["KeyPolicy"]
+        elif kind in {"AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy"}:
+            yield name, "resource-policy", props["PolicyDocument"]
+        elif kind in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"}:
+            yield name, "identity-policy", props["PolicyDocument"]
+        elif kind == "AWS::IAM::Role":
+            yield name, "trust-policy", props["AssumeRolePolicyDocument"]
+            for inline in props.get("Policies", []):
+                yield name, "identity-policy", inline["PolicyDocument"]
+
+
+def statements(template: Template) -> Iterator[tuple[str, str, Statement]]:
+    """Every statement of every policy, under every combination of conditions."""
+    seen: set[str] = set()
+    for conditions in condition_combinations(template):
+        resolved = resolve_conditions(template, conditions)
+        for name, kind, document in policy_documents(resolved):
+            for statement in as_list(document["Statement"]):
+                key = f"{name}:{statement!r}"
+                if key not in seen:
+                    seen.add(key)
+                    yield name, kind, statement
+
+
+def queue_violations(template: Template) -> list[str]:
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    if len(queues) != 1:
+        return [f"expected one SQS queue, found {sorted(queues)}"]
+    ((name, queue),) = queues.items()
+    props = queue["Properties"]
+    found = []
+    if props.get("FifoQueue") not in (None, False, "false"):
+        found.append(f"{name} must be a standard queue, FifoQueue is {props['FifoQueue']!r}")
+    for setting, expected in SEED_QUEUE_SETTINGS.items():
+        if props.get(setting) != expected:
+            found.append(f"{name}.{setting} is {props.get(setting)!r}, the seed says {expected}")
+    if props.get("KmsMasterKeyId") != {"Fn::GetAtt": ["NotificationKey", "Arn"]}:
+        found.append(f"{name} must use SSE-KMS with NotificationKey, found {props.get('KmsMasterKeyId')!r}")
+    return found
+
+
+def subscription_violations(template: Template) -> list[str]:
+    subscriptions = resources_of_type(template, "AWS::SNS::Subscription")
+    if len(subscriptions) != 1:
+        return [f"expected one SNS subscription, found {sorted(subscriptions)}"]
+    ((name, subscription),) = subscriptions.items()
+    props = subscription["Properties"]
+    expected = {
+        "Protocol": "sqs",
+        "Endpoint": {"Fn::GetAtt": ["NotificationQueue", "Arn"]},
+        "TopicArn": {"Ref": "NotificationTopic"},
+    }
+    found = [
+        f"{name}.{key} is {props.get(key)!r}, expected {value!r}"
+        for key, value in expected.items()
+        if props.get(key) != value
+    ]
+    if props.get("RawMessageDelivery") not in (True, "true"):
+        found.append(f"{name}.RawMessageDelivery must be true (seed step 6), found {props.get('RawMessageDelivery')!r}")
+    return found
+
+
+def expel_policy_statements(template: Template, conditions: dict[str, bool]) -> list[Statement]:
+    resolved = resolve_conditions(template, conditions)
+    policy = resolved["Resources"]["ExpelPolicy"]["Properties"]["PolicyDocument"]
+    return as_list(policy["Statement"])
+
+
+def permission_violations(template: Template) -> list[str]:
+    seed = seed_permissions()
+    found = []
+    for conditions in condition_combinations(template):
+        granted: list[str] = []
+        for statement in expel_policy_statements(template, conditions):
+            actions = as_list(statement["Action"])
+            granted.extend(actions)
+            if statement.get("Resource") == "*" and not set(actions) <= seed_read_only_permissions():
+                found.append(
+                    f"{statement.get('Sid')} grants {sorted(set(actions) - seed_read_only_permissions())} on '*'"
+                )
+        missing = sorted(set(seed) - set(granted))
+        extra = sorted(set(granted) - set(seed))
+        if missing or extra:
+            found.append(f"with {conditions}: missing {missing}, not in the seed {extra}")
+    return found
+
+
+def service_grant_violations(template: Template) -> list[str]:
+    found = []
+    for name, _, statement in statements(template):
+        principal = statement.get("Principal")
+        if statement["Effect"] != "Allow" or not isinstance(principal, dict) or "Service" not in principal:
+            continue
+        condition_keys = {key for block in statement.get("Condition", {}).values() for key in block}
+        for required in ("aws:SourceArn", "aws:SourceAccount"):
+            if required not in condition_keys:
+                found.append(f"{name}/{statement.get('Sid')} grants {principal['Service']} without {required}")
+    return found
+
+
+def wildcard_violations(template: Template) -> list[str]:
+    read_only = seed_read_only_permissions()
+    found = []
+    for name, kind, statement in statements(template):
+        sid = statement.get("Sid")
+        if "NotAction" in statement or "NotResource" in statement:
+            found.append(f"{name}/{sid} uses NotAction/NotResource")
+        actions = as_list(statement.get("Action", []))
+        if "*" in actions:
+            found.append(f"{name}/{sid} allows Action '*'")
+        # In a key policy "*" means "this key": it is the only Resource a key policy accepts.
+        resource_star = "*" in as_list(statement.get("Resource", []))
+        if resource_star and kind != "key-policy" and not set(actions) <= read_only:
+            found.append(f"{name}/{sid} puts {sorted(set(actions) - read_only)} on Resource '*'")
+    return found
+
+
+def _denies_insecure_transport(statement: Statement) -> bool:
+    secure_transport = statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
+    return (
+        statement["Effect"] == "Deny"
+        and statement.get("Principal") in ("*", {"AWS": "*"})
+        and secure_transport in ("false", False)
+    )
+
+
+def tls_violations(template: Template) -> list[str]:
+    found = []
+    for name, kind, document in policy_documents(template):
+        if kind == "resource-policy" and not any(
+            _denies_insecure_transport(statement) for statement in as_list(document["Statement"])
+        ):
+            found.append(f"{name} does not deny requests without TLS (aws:SecureTransport false)")
+    return found

@@ -1,0 +1,104 @@
+"""Seed steps 1 and 9: the Expel role's trust and its permissions, for both role paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.cfn_template import resolve_conditions
+from tests.template.contract import (
+    SCOPED_SEED_ACTIONS,
+    as_list,
+    expel_policy_statements,
+    permission_violations,
+    seed_read_only_permissions,
+)
+
+KEY_KNOWN = {"CreateRole": True, "UseControlTowerBucketName": True, "CloudTrailKeyKnown": True}
+KEY_UNKNOWN = {**KEY_KNOWN, "CloudTrailKeyKnown": False}
+
+
+def statement(template: dict[str, Any], sid: str, conditions: dict[str, bool] = KEY_KNOWN) -> dict[str, Any]:
+    (found,) = [s for s in expel_policy_statements(template, conditions) if s["Sid"] == sid]
+    return found
+
+
+def test_policy_grants_exactly_the_seed_permission_table(template: dict[str, Any]) -> None:
+    assert permission_violations(template) == []
+
+
+def test_read_only_list_is_the_seed_table_without_the_scoped_actions(template: dict[str, Any]) -> None:
+    read_only = statement(template, "ExpelReadOnlyInvestigation")
+    assert set(read_only["Action"]) == seed_read_only_permissions()
+    assert read_only["Resource"] == "*"
+    assert len(read_only["Action"]) == len(set(read_only["Action"])) == 31
+
+
+def test_log_objects_are_readable_only_in_the_log_bucket(template: dict[str, Any]) -> None:
+    read_logs = statement(template, "ReadCloudTrailLogObjects")
+    assert read_logs["Action"] == "s3:GetObject"
+    assert read_logs["Resource"]["Fn::Sub"][0] == "arn:${AWS::Partition}:s3:::${Bucket}/*"
+
+
+def test_queue_messages_are_consumable_only_from_our_queue(template: dict[str, Any]) -> None:
+    consume = statement(template, "ConsumeObjectNotifications")
+    assert sorted(consume["Action"]) == ["sqs:DeleteMessage", "sqs:ReceiveMessage"]
+    assert consume["Resource"] == {"Fn::GetAtt": ["NotificationQueue", "Arn"]}
+
+
+def test_notification_key_is_decryptable_only_through_sqs(template: dict[str, Any]) -> None:
+    decrypt = statement(template, "DecryptObjectNotifications")
+    assert decrypt["Resource"] == {"Fn::GetAtt": ["NotificationKey", "Arn"]}
+    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "sqs.${AWS::Region}.amazonaws.com"}
+
+
+def test_cloudtrail_key_is_decryptable_through_s3_when_the_key_is_known(template: dict[str, Any]) -> None:
+    decrypt = statement(template, "DecryptCloudTrailLogObjects", KEY_KNOWN)
+    assert decrypt["Resource"] == {"Ref": "CloudTrailKeyArn"}
+    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}
+
+
+def test_no_cloudtrail_key_grant_when_the_key_is_not_known(template: dict[str, Any]) -> None:
+    sids = {s["Sid"] for s in expel_policy_statements(template, KEY_UNKNOWN)}
+    assert "DecryptCloudTrailLogObjects" not in sids
+
+
+def test_scoped_actions_never_sit_on_resource_star(template: dict[str, Any]) -> None:
+    for s in expel_policy_statements(template, KEY_KNOWN):
+        if set(as_list(s["Action"])) & SCOPED_SEED_ACTIONS:
+            assert s["Resource"] != "*", s["Sid"]
+
+
+def test_role_trusts_only_the_expel_principal_with_the_workbench_external_id(template: dict[str, Any]) -> None:
+    (trust,) = template["Resources"]["ExpelRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": {"Ref": "ExpelPrincipalArn"}}
+    assert trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "WorkbenchExternalId"}}}
+
+
+def test_expel_principal_defaults_to_expels_cloud_service_user(template: dict[str, Any]) -> None:
+    default = template["Parameters"]["ExpelPrincipalArn"]["Default"]
+    assert default == "arn:aws:iam::012205512454:user/ExpelCloudService"
+
+
+@pytest.mark.parametrize(
+    ("create_role", "expected_role", "expected_arn"),
+    [
+        (True, {"Ref": "ExpelRole"}, {"Fn::GetAtt": ["ExpelRole", "Arn"]}),
+        (
+            False,
+            {"Ref": "ExpelRoleName"},
+            {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${ExpelRoleName}"},
+        ),
+    ],
+    ids=["stack-creates-the-role", "stackset-role-gets-the-policy"],
+)
+def test_policy_attaches_to_the_role_of_either_path(
+    template: dict[str, Any], create_role: bool, expected_role: Any, expected_arn: Any
+) -> None:
+    conditions = {**KEY_KNOWN, "CreateRole": create_role}
+    resolved = resolve_conditions(template, conditions)
+    assert resolved["Resources"]["ExpelPolicy"]["Properties"]["Roles"] == [expected_role]
+    assert resolved["Outputs"]["RoleArn"]["Value"] == expected_arn
+    assert template["Resources"]["ExpelRole"]["Condition"] == "CreateRole"
