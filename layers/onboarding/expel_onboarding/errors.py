@@ -6,6 +6,13 @@ names are a stable interface: never rename one, and never branch on message text
 
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
+
+THROTTLING_CODES = frozenset(
+    {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded", "SlowDown", "TooManyRequests"}
+)
+ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+
 
 class OnboardingError(Exception):
     """A problem the customer must act on. The message says what was found and the exact fix."""
@@ -14,3 +21,79 @@ class OnboardingError(Exception):
         super().__init__(f"{found} To fix it: {fix}")
         self.found = found
         self.fix = fix
+
+
+class BucketNotFound(OnboardingError):
+    """The log bucket does not exist, or is not owned by this account."""
+
+
+class BucketInWrongRegion(OnboardingError):
+    """S3 notifies only topics in the bucket's own region, so the stack must be deployed there."""
+
+
+class OrganizationNotFound(OnboardingError):
+    """This account is not in an AWS Organization, so there is no management account for Workbench."""
+
+
+class KeyNotUsable(OnboardingError):
+    """The CloudTrail key is missing, disabled, pending deletion or not a symmetric key."""
+
+
+class KeyPolicyTooLarge(OnboardingError):
+    """Adding our statement would take the key policy over 32,768 bytes."""
+
+
+class NotificationOverlap(OnboardingError):
+    """A foreign notification entry already receives the events our entry needs."""
+
+
+class DestinationValidationFailed(OnboardingError):
+    """S3 re-validates every destination on a write, and one of them is broken."""
+
+
+class ConcurrentModification(OnboardingError):
+    """Someone else kept rewriting the same document while we tried to converge it."""
+
+
+class ExplicitDeny(OnboardingError):
+    """An explicit Deny (often a service control policy) forbids the write. Never retried."""
+
+
+class AccessNotGranted(OnboardingError):
+    """No policy allows the call: the function's role, or the role it assumes, lacks a permission."""
+
+
+class AwsThrottled(Exception):
+    """AWS throttled us beyond botocore's own retries. Transient: the state machine retries it."""
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def error_message(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Message", ""))
+
+
+def is_explicit_deny(exc: ClientError) -> bool:
+    # AWS states the kind of denial only in the message ("... with an explicit deny in a service
+    # control policy"); there is no separate error code for it.
+    return error_code(exc) in ACCESS_DENIED_CODES and "explicit deny" in error_message(exc).lower()
+
+
+def translate(exc: ClientError, action: str, resource: str, alternatives: str) -> Exception:
+    """The error to raise for a failed AWS call: ours when we can say more, else the original."""
+    code = error_code(exc)
+    if is_explicit_deny(exc):
+        return ExplicitDeny(
+            f"{action} on {resource} is blocked by an explicit deny ({error_message(exc)}).",
+            f"retrying cannot help. {alternatives}",
+        )
+    if code in ACCESS_DENIED_CODES:
+        return AccessNotGranted(
+            f"{action} on {resource} was refused: {error_message(exc)}",
+            "grant the action to the role named in the message (see template.yaml for the function roles).",
+        )
+    if code in THROTTLING_CODES:
+        return AwsThrottled(f"{action} on {resource} was throttled: {error_message(exc)}")
+    return exc

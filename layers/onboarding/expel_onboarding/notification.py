@@ -1,0 +1,264 @@
+"""Seed step 8: our s3:ObjectCreated:* entry in the log bucket's notification configuration.
+
+PutBucketNotificationConfiguration replaces the whole document, and other teams' entries live in
+it too. So the pure functions below change only the entry whose Id is ours and hand every other
+entry (its Id, position, filter and destination, and EventBridgeConfiguration) back as it was read.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from expel_onboarding.errors import (
+    ConcurrentModification,
+    DestinationValidationFailed,
+    NotificationOverlap,
+    error_code,
+    error_message,
+    translate,
+)
+from expel_onboarding.reports import Mode, Status, StepReport
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+STEP = "Notification"
+OBJECT_CREATED = "s3:ObjectCreated:*"
+ENTRY_LISTS = ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionConfigurations")
+DESTINATION_KEYS = {"TopicConfigurations": "TopicArn", "QueueConfigurations": "QueueArn"}
+DESTINATION_KEYS["LambdaFunctionConfigurations"] = "LambdaFunctionArn"
+MAX_WRITES = 5
+BACKOFF_BASE_SECONDS = 0.5
+DENY_ALTERNATIVES = (
+    "Ask the owner of the service control policy to exempt this stack's notification function role "
+    "(Control Tower landing zone 4.0's CTS3PV8 denies PutBucketNotification on aws-controltower-logs-*), "
+    "or add our entry from an exempt role with the command in this step's detail, "
+    "or subscribe Workbench's queue to the organization trail's own SNS topic instead."
+)
+
+Config = dict[str, Any]
+Entry = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Target:
+    bucket: str
+    bucket_owner: str
+    entry_id: str
+    topic_arn: str
+    prefix: str = ""
+
+
+def normalize(raw: Config) -> Config:
+    """The configuration as S3 returned it, without response metadata or empty entry lists."""
+    return {
+        key: value for key, value in raw.items() if key != "ResponseMetadata" and not (key in ENTRY_LISTS and not value)
+    }
+
+
+def our_entry(target: Target) -> Entry:
+    entry: Entry = {"Id": target.entry_id, "TopicArn": target.topic_arn, "Events": [OBJECT_CREATED]}
+    if target.prefix:
+        # The API's enum is lowercase (moto insists on it); S3 reads it back as "Prefix", see equivalent().
+        entry["Filter"] = {"Key": {"FilterRules": [{"Name": "prefix", "Value": target.prefix}]}}
+    return entry
+
+
+def equivalent(a: Entry, b: Entry) -> bool:
+    """Whether two entries mean the same; S3 returns filter rule names capitalized however they were written."""
+
+    def canonical(entry: Entry) -> Entry:
+        rules = entry.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+        lowered = [{**rule, "Name": str(rule.get("Name", "")).lower()} for rule in rules]
+        return {**entry, "Filter": {"Key": {"FilterRules": lowered}}} if "Filter" in entry else entry
+
+    return canonical(a) == canonical(b)
+
+
+def find(config: Config, entry_id: str) -> Entry | None:
+    for _, entry in entries(config):
+        if entry.get("Id") == entry_id:
+            return entry
+    return None
+
+
+def entries(config: Config) -> Iterator[tuple[str, Entry]]:
+    for list_name in ENTRY_LISTS:
+        for entry in config.get(list_name, []):
+            yield list_name, entry
+
+
+def merge(config: Config, entry: Entry) -> Config:
+    """config with our entry in place: replaced where our Id already is, appended otherwise."""
+    merged = copy.deepcopy(config)
+    topics: list[Entry] = merged.setdefault("TopicConfigurations", [])
+    index = _position(merged, entry["Id"])
+    if index is None:
+        topics.append(copy.deepcopy(entry))
+    elif not equivalent(topics[index], entry):
+        topics[index] = copy.deepcopy(entry)
+    return merged
+
+
+def remove(config: Config, entry_id: str) -> Config:
+    """config without the entry whose Id is ours; everything else as it was."""
+    result: Config = {}
+    for key, value in config.items():
+        if key in ENTRY_LISTS:
+            kept = [copy.deepcopy(entry) for entry in value if entry.get("Id") != entry_id]
+            if kept:
+                result[key] = kept
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def _position(config: Config, entry_id: str) -> int | None:
+    for index, entry in enumerate(config.get("TopicConfigurations", [])):
+        if entry.get("Id") == entry_id:
+            return index
+    return None
+
+
+def _filter_value(entry: Entry, name: str) -> str:
+    for rule in entry.get("Filter", {}).get("Key", {}).get("FilterRules", []):
+        if str(rule.get("Name", "")).lower() == name:
+            return str(rule.get("Value", ""))
+    return ""
+
+
+def events_overlap(ours: list[str], theirs: list[str]) -> bool:
+    """Two event lists overlap when an event of one is, or is covered by a wildcard of, the other."""
+
+    def covers(a: str, b: str) -> bool:
+        return a == b or (a.endswith(":*") and b.startswith(a[:-1]))
+
+    return any(covers(a, b) or covers(b, a) for a in ours for b in theirs)
+
+
+def filters_overlap(ours: Entry, theirs: Entry) -> bool:
+    """S3 refuses two entries whose prefixes overlap and whose suffixes overlap (empty matches all)."""
+    prefix_a, prefix_b = _filter_value(ours, "prefix"), _filter_value(theirs, "prefix")
+    suffix_a, suffix_b = _filter_value(ours, "suffix"), _filter_value(theirs, "suffix")
+    prefixes = prefix_a.startswith(prefix_b) or prefix_b.startswith(prefix_a)
+    suffixes = suffix_a.endswith(suffix_b) or suffix_b.endswith(suffix_a)
+    return prefixes and suffixes
+
+
+def overlapping(config: Config, entry: Entry) -> list[tuple[str, Entry]]:
+    """Foreign entries that S3 would call ambiguous beside ours."""
+    return [
+        (list_name, other)
+        for list_name, other in entries(config)
+        if other.get("Id") != entry["Id"]
+        and events_overlap(entry["Events"], other.get("Events", []))
+        and filters_overlap(entry, other)
+    ]
+
+
+def describe(list_name: str, entry: Entry) -> str:
+    destination = entry.get(DESTINATION_KEYS[list_name], "?")
+    prefix, suffix = _filter_value(entry, "prefix"), _filter_value(entry, "suffix")
+    return (
+        f"'{entry.get('Id', '(no Id)')}' ({list_name[:-14]} {destination}, events {entry.get('Events')}, "
+        f"prefix '{prefix}', suffix '{suffix}')"
+    )
+
+
+def desired_state(config: Config, target: Target, mode: Mode) -> Config:
+    return remove(config, target.entry_id) if mode is Mode.REMOVE else merge(config, our_entry(target))
+
+
+def read(s3: S3Client, target: Target) -> Config:
+    try:
+        raw = s3.get_bucket_notification_configuration(Bucket=target.bucket, ExpectedBucketOwner=target.bucket_owner)
+    except ClientError as exc:
+        raise translate(exc, "s3:GetBucketNotification", target.bucket, DENY_ALTERNATIVES) from exc
+    return normalize(dict(raw))
+
+
+def write(s3: S3Client, target: Target, config: Config) -> None:
+    # Destination validation stays on: it proves the topic policy lets this bucket publish.
+    s3.put_bucket_notification_configuration(
+        Bucket=target.bucket,
+        ExpectedBucketOwner=target.bucket_owner,
+        NotificationConfiguration=config,  # type: ignore[arg-type]
+    )
+
+
+def _raise_for_write(exc: ClientError, target: Target) -> None:
+    if error_code(exc) == "InvalidArgument" and "destination" in error_message(exc).lower():
+        raise DestinationValidationFailed(
+            f"S3 refused the notification configuration of {target.bucket}: {error_message(exc)}. "
+            "S3 re-validates every destination on each write, so a broken entry of another team "
+            "blocks ours.",
+            "ask the owner of the entry S3 names to repair its destination or remove the entry, then re-run.",
+        ) from exc
+    raise translate(exc, "s3:PutBucketNotification", target.bucket, DENY_ALTERNATIVES) from exc
+
+
+def converge(
+    s3: S3Client,
+    target: Target,
+    mode: Mode,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> StepReport:
+    """Read, decide, write only if needed, re-read; merge again if a concurrent writer interfered."""
+    current = read(s3, target)
+    desired = desired_state(current, target, mode)
+    data = {"Bucket": target.bucket, "NotificationId": target.entry_id}
+    if desired == current:
+        return StepReport(STEP, Status.OK, _settled(target, mode), data)
+    if mode is Mode.CHECK:
+        found = find(current, target.entry_id)
+        what = "is missing" if found is None else f"differs: {found}"
+        return StepReport(STEP, Status.DRIFTED, f"Our entry '{target.entry_id}' on {target.bucket} {what}.", data)
+    for attempt in range(MAX_WRITES):
+        if mode is not Mode.REMOVE:
+            _refuse_overlap(current, target)
+        try:
+            write(s3, target, desired)
+        except ClientError as exc:
+            if error_code(exc) != "OperationAborted":
+                _raise_for_write(exc, target)
+            sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not crypto
+        current = read(s3, target)
+        desired = desired_state(current, target, mode)
+        if desired == current:
+            return StepReport(STEP, Status.CHANGED, _changed(target, mode), data)
+    raise ConcurrentModification(
+        f"The notification configuration of {target.bucket} changed under us {MAX_WRITES} times in a row.",
+        "find the other automation writing it (CloudTrail: PutBucketNotification events), pause it and re-run.",
+    )
+
+
+def _refuse_overlap(config: Config, target: Target) -> None:
+    conflicts = overlapping(config, our_entry(target))
+    if conflicts:
+        names = "; ".join(describe(list_name, entry) for list_name, entry in conflicts)
+        raise NotificationOverlap(
+            f"{target.bucket} already sends these events to {names}; S3 refuses overlapping entries.",
+            "set the NotificationPrefix parameter to a prefix that entry does not cover (for example "
+            "AWSLogs/<organization id>/), or ask its owner to narrow its prefix or suffix, or let that "
+            f"consumer subscribe to our topic {target.topic_arn} instead, which carries the same events.",
+        )
+
+
+def _settled(target: Target, mode: Mode) -> str:
+    if mode is Mode.REMOVE:
+        return f"Our entry '{target.entry_id}' is not on {target.bucket}; nothing to remove."
+    return f"{target.bucket} notifies {target.topic_arn} through our entry '{target.entry_id}'."
+
+
+def _changed(target: Target, mode: Mode) -> str:
+    if mode is Mode.REMOVE:
+        return f"Removed our entry '{target.entry_id}' from {target.bucket}; other entries untouched."
+    return f"{target.bucket} now notifies {target.topic_arn} through our entry '{target.entry_id}'."

@@ -1,0 +1,151 @@
+"""The last step: confirm that Workbench can actually read the logs.
+
+After a write (apply, repair) it re-reads what the earlier steps changed. In every mode it checks
+what no earlier step owns: the raw-delivery subscription and the Expel role's trust. After a write,
+where IAM's policy simulator is available, it also asks whether the role may GetObject,
+ReceiveMessage and Decrypt (one call; a read-only check skips it to stay cheap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from expel_onboarding import key_policy, notification
+from expel_onboarding.errors import error_code
+from expel_onboarding.reports import Mode, Status, StepReport
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sns import SNSClient
+
+STEP = "Verify"
+
+
+@dataclass(frozen=True)
+class Target:
+    subscription_arn: str
+    queue_arn: str
+    role_name: str
+    role_arn: str
+    expel_principal_arn: str
+    external_id: str
+    notification_key_arn: str
+    simulate: bool = True
+
+
+def subscription_problems(sns: SNSClient, target: Target) -> list[str]:
+    try:
+        attributes = sns.get_subscription_attributes(SubscriptionArn=target.subscription_arn)["Attributes"]
+    except ClientError as exc:
+        if error_code(exc) == "NotFound":
+            return [f"The subscription {target.subscription_arn} is gone: redeploy the stack to recreate it."]
+        raise
+    problems = []
+    if attributes.get("Endpoint") != target.queue_arn:
+        problems.append(f"The subscription delivers to {attributes.get('Endpoint')}, not {target.queue_arn}.")
+    if attributes.get("RawMessageDelivery") != "true":
+        problems.append("Raw message delivery is off, so Workbench would get SNS envelopes instead of S3 events.")
+    return problems
+
+
+def _trusts_expel(statement: dict[str, Any], target: Target) -> bool:
+    principal = statement.get("Principal", {})
+    principals = principal.get("AWS", []) if isinstance(principal, dict) else []
+    actions = statement.get("Action", [])
+    external_ids = statement.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+    return (
+        statement.get("Effect") == "Allow"
+        and target.expel_principal_arn in ([principals] if isinstance(principals, str) else principals)
+        and "sts:AssumeRole" in ([actions] if isinstance(actions, str) else actions)
+        and external_ids in (target.external_id, [target.external_id])
+    )
+
+
+def role_problems(iam: IAMClient, target: Target) -> list[str]:
+    try:
+        role = iam.get_role(RoleName=target.role_name)["Role"]
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchEntity":
+            missing = f"The Expel role {target.role_name} does not exist:"
+            return [f"{missing} deploy the org StackSet, or set CreateExpelRole=true."]
+        raise
+    document: Any = role.get("AssumeRolePolicyDocument", {})
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    if not any(_trusts_expel(s, target) for s in statements):
+        return [
+            f"The Expel role {target.role_name} does not trust {target.expel_principal_arn} with external id "
+            f"{target.external_id}: Workbench cannot assume it."
+        ]
+    return []
+
+
+def permission_problems(iam: IAMClient, target: Target, bucket: str, key_arn: str) -> list[str] | None:
+    """What IAM's policy simulator says the role may not do; None where the simulator is unavailable."""
+    wanted = {
+        "s3:GetObject": f"arn:aws:s3:::{bucket}/AWSLogs/",
+        "sqs:ReceiveMessage": target.queue_arn,
+        "kms:Decrypt": key_arn or target.notification_key_arn,
+    }
+    try:
+        results = iam.simulate_principal_policy(
+            PolicySourceArn=target.role_arn, ActionNames=list(wanted), ResourceArns=sorted(set(wanted.values()))
+        )["EvaluationResults"]
+    except (ClientError, NotImplementedError):
+        # Not every partition or emulator offers the simulator, and it needs iam:SimulatePrincipalPolicy.
+        return None
+    problems = []
+    for result in results:
+        resource = wanted.get(result["EvalActionName"])
+        decisions = {
+            r["EvalResourceName"]: r["EvalResourceDecision"] for r in result.get("ResourceSpecificResults", [])
+        }
+        decision = decisions.get(resource or "", result["EvalDecision"])
+        if decision != "allowed":
+            problems.append(f"The Expel role may not {result['EvalActionName']} on {resource} ({decision}).")
+    return problems
+
+
+def verify(
+    *,
+    sns: SNSClient,
+    iam: IAMClient,
+    s3: S3Client,
+    kms: KMSClient | None,
+    target: Target,
+    notification_target: notification.Target,
+    key_target: key_policy.Target | None,
+    mode: Mode,
+) -> StepReport:
+    if mode is Mode.REMOVE:
+        return StepReport(STEP, Status.OK, "Nothing to verify after removal.", {})
+    problems = subscription_problems(sns, target) + role_problems(iam, target)
+    if mode.writes:
+        config = notification.read(s3, notification_target)
+        ours = notification.find(config, notification_target.entry_id)
+        if ours is None or not notification.equivalent(ours, notification.our_entry(notification_target)):
+            problems.append(f"Our notification entry is not on {notification_target.bucket}.")
+        if key_target is not None and kms is not None:
+            policy = key_policy.read(kms, key_target)
+            if key_policy.merge(policy, key_policy.our_statement(key_target)) != policy:
+                problems.append(f"Our statement is not in the policy of {key_target.key_arn}.")
+    simulated = None
+    if target.simulate and mode.writes:
+        key_arn = key_target.key_arn if key_target else ""
+        simulated = permission_problems(iam, target, notification_target.bucket, key_arn)
+        problems += simulated or []
+    data = {"PoliciesSimulated": simulated is not None}
+    if problems:
+        status = Status.DRIFTED if mode is Mode.CHECK else Status.FAILED
+        return StepReport(STEP, status, " ".join(problems), data)
+    simulated_note = " The policy simulator confirms the role's access." if simulated is not None else ""
+    return StepReport(
+        STEP,
+        Status.OK,
+        f"The subscription delivers raw messages to the queue and {target.role_name} trusts Expel.{simulated_note}",
+        data,
+    )

@@ -1,0 +1,42 @@
+"""Counting AWS calls with botocore's event hooks, for tests and the benchmark."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+WRITE_PREFIXES = ("Put", "Create", "Delete", "Update", "Set", "Enable", "Disable", "Attach", "Detach", "Remove", "Add")
+
+
+@dataclass
+class AwsCalls:
+    """Every API call made by clients created after start(), as 'service:Operation'."""
+
+    made: list[str] = field(default_factory=list)
+
+    def start(self) -> AwsCalls:
+        boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register("before-call", self._record)
+        return self
+
+    def _record(self, model: Any, **_: Any) -> None:
+        self.made.append(f"{model.service_model.service_name}:{model.name}")
+
+    def watch(self, client: Any) -> Any:
+        """Count the calls of a client made elsewhere (for example with explicit credentials)."""
+        client.meta.events.register("before-call", self._record)
+        return client
+
+    @property
+    def writes(self) -> list[str]:
+        return [call for call in self.made if call.split(":", 1)[1].startswith(WRITE_PREFIXES)]
+
+    def count(self) -> Counter[str]:
+        return Counter(self.made)
+
+    def clear(self) -> None:
+        self.made.clear()
