@@ -26,11 +26,6 @@ class AwsCalls:
     def _record(self, model: Any, **_: Any) -> None:
         self.made.append(f"{model.service_model.service_name}:{model.name}")
 
-    def watch(self, client: Any) -> Any:
-        """Count the calls of a client made elsewhere (for example with explicit credentials)."""
-        client.meta.events.register("before-call", self._record)
-        return client
-
     @property
     def writes(self) -> list[str]:
         return [call for call in self.made if call.split(":", 1)[1].startswith(WRITE_PREFIXES)]

@@ -1,0 +1,105 @@
+"""Discovery against moto: the management account, the trail's key, and the bucket's region."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from expel_onboarding import clients, discovery
+from expel_onboarding.discovery import Target
+from expel_onboarding.errors import BucketInWrongRegion, BucketNotFound, OrganizationNotFound
+from expel_onboarding.reports import Status
+from tests.support.aws_calls import AwsCalls
+
+MANAGEMENT = "111111111111"
+
+
+@pytest.fixture
+def log_archive(monkeypatch: pytest.MonkeyPatch) -> str:
+    """An organization made by the management account; then act as its Log Archive member."""
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", MANAGEMENT)
+    organizations = boto3.client("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    status = organizations.create_account(Email="log-archive@example.com", AccountName="Log Archive")
+    account = status["CreateAccountStatus"]["AccountId"]
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", account)
+    clients.reset()
+    return account
+
+
+def bucket_name(account: str, region: str = "us-east-1") -> str:
+    return f"aws-controltower-logs-{account}-{region}"
+
+
+def make_bucket(account: str, region: str = "us-east-1") -> str:
+    name = bucket_name(account, region)
+    s3 = boto3.client("s3", region_name=region)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})  # type: ignore[typeddict-item]
+    return name
+
+
+def make_trail(bucket: str, key_arn: str = "") -> str:
+    extra: dict[str, Any] = {"KmsKeyId": key_arn} if key_arn else {}
+    trail = boto3.client("cloudtrail").create_trail(
+        Name="aws-controltower-BaselineCloudTrail", S3BucketName=bucket, IsMultiRegionTrail=True, **extra
+    )
+    return str(trail["TrailARN"])
+
+
+def discover(account: str, bucket: str, key_parameter: str = "") -> Any:
+    return discovery.discover(
+        clients.organizations(), clients.cloudtrail(), clients.s3(), Target(bucket, account, "us-east-1", key_parameter)
+    )
+
+
+def test_finds_the_management_account_and_the_trails_key(log_archive: str, calls: AwsCalls) -> None:
+    bucket = make_bucket(log_archive)
+    key = f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    trail = make_trail(bucket, key)
+    calls.clear()
+    report = discover(log_archive, bucket)
+    assert report.status is Status.OK
+    assert report.data["ManagementAccountId"] == MANAGEMENT
+    assert report.data["CloudTrailKeyArn"] == key
+    assert report.data["KeySource"] == "trail"
+    assert report.data["TrailArn"] == trail
+    assert calls.writes == []
+
+
+def test_the_key_parameter_wins_over_the_trails_key(log_archive: str) -> None:
+    bucket = make_bucket(log_archive)
+    make_trail(bucket, f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    chosen = f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/99999999-12ab-34cd-56ef-1234567890ab"
+    report = discover(log_archive, bucket, chosen)
+    assert report.data["CloudTrailKeyArn"] == chosen
+    assert report.data["KeySource"] == "parameter"
+    assert "wins over the trail's key" in report.detail
+
+
+def test_sse_s3_logs_mean_no_key_step(log_archive: str) -> None:
+    bucket = make_bucket(log_archive)
+    make_trail(bucket)
+    report = discover(log_archive, bucket)
+    assert report.data["CloudTrailKeyArn"] == ""
+    assert "not KMS-encrypted" in report.detail
+
+
+def test_a_missing_bucket_names_the_parameter_to_set(log_archive: str) -> None:
+    with pytest.raises(BucketNotFound, match="LogBucketName"):
+        discover(log_archive, bucket_name(log_archive))
+
+
+def test_a_bucket_in_another_region_says_where_to_deploy(log_archive: str) -> None:
+    bucket = make_bucket(log_archive, "eu-west-1")
+    with pytest.raises(BucketInWrongRegion, match="sam deploy --region eu-west-1"):
+        discover(log_archive, bucket)
+
+
+def test_an_account_outside_any_organization_is_refused(calls: AwsCalls) -> None:
+    with pytest.raises(OrganizationNotFound, match="Log Archive account"):
+        discover("123456789012", bucket_name("123456789012"))
