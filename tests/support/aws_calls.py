@@ -8,6 +8,8 @@ from typing import Any
 
 import boto3
 
+from expel_onboarding import clients
+
 WRITE_PREFIXES = ("Put", "Create", "Delete", "Update", "Set", "Enable", "Disable", "Attach", "Detach", "Remove", "Add")
 
 
@@ -18,6 +20,8 @@ class AwsCalls:
     made: list[str] = field(default_factory=list)
 
     def start(self) -> AwsCalls:
+        """Count from now on: a new default session, and the product's cached clients made anew on it."""
+        clients.reset()
         boto3.setup_default_session()
         assert boto3.DEFAULT_SESSION is not None
         boto3.DEFAULT_SESSION.events.register("before-call", self._record)

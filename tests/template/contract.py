@@ -67,6 +67,10 @@ def policy_documents(template: Template) -> Iterator[tuple[str, str, dict[str, A
             yield name, "resource-policy", props["PolicyDocument"]
         elif kind in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"}:
             yield name, "identity-policy", props["PolicyDocument"]
+        elif kind == "AWS::Serverless::Function":
+            for inline in props.get("Policies", []):
+                if isinstance(inline, dict) and "Statement" in inline:
+                    yield name, "identity-policy", inline
         elif kind == "AWS::IAM::Role":
             yield name, "trust-policy", props["AssumeRolePolicyDocument"]
             for inline in props.get("Policies", []):

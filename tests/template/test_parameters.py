@@ -45,6 +45,12 @@ BAD_INPUTS = [
     ("CloudTrailKeyArn", "arn:aws:kms::111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "no region"),
     ("CloudTrailKeyArn", "arn:aws:kms:us-east-1:111122223333:key/1234ABCD-12AB-34CD-56EF-1234567890AB", "uppercase id"),
     ("CloudTrailKeyArn", "arn:aws:s3:::aws-controltower-logs-111122223333-us-east-1", "a bucket ARN"),
+    ("KeyPolicyRoleArn", "ExpelKeyPolicyEditor", "a name, not an ARN"),
+    ("KeyPolicyRoleArn", "arn:aws:iam::111122223333:user/admin", "a user"),
+    ("KeyPolicyRoleArn", "arn:aws:sts::111122223333:assumed-role/ExpelKeyPolicyEditor/s", "an STS session"),
+    ("NotificationPrefix", "/AWSLogs/", "a leading slash"),
+    ("NotificationPrefix", "AWS Logs/", "a space"),
+    ("NotificationPrefix", "A" * 1025, "longer than an object key"),
 ]
 
 GOOD_INPUTS = [
@@ -63,6 +69,10 @@ GOOD_INPUTS = [
     ("CloudTrailKeyArn", "arn:aws:kms:eu-central-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"),
     ("CloudTrailKeyArn", "arn:aws-cn:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
     ("CloudTrailKeyArn", "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+    ("KeyPolicyRoleArn", ""),
+    ("KeyPolicyRoleArn", "arn:aws:iam::111122223333:role/ExpelKeyPolicyEditor"),
+    ("NotificationPrefix", ""),
+    ("NotificationPrefix", "AWSLogs/o-abc123/"),
 ]
 
 

@@ -15,7 +15,12 @@ from tests.template.contract import (
     seed_read_only_permissions,
 )
 
-KEY_KNOWN = {"CreateRole": True, "UseControlTowerBucketName": True, "CloudTrailKeyKnown": True}
+KEY_KNOWN = {
+    "CreateRole": True,
+    "UseControlTowerBucketName": True,
+    "CloudTrailKeyKnown": True,
+    "KeyPolicyRoleGiven": True,
+}
 KEY_UNKNOWN = {**KEY_KNOWN, "CloudTrailKeyKnown": False}
 
 

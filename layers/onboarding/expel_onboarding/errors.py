@@ -23,6 +23,10 @@ class OnboardingError(Exception):
         self.fix = fix
 
 
+class InvalidInput(OnboardingError):
+    """A step was started with an event or environment it cannot use."""
+
+
 class BucketNotFound(OnboardingError):
     """The log bucket does not exist, or is not owned by this account."""
 

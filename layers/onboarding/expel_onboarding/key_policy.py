@@ -14,6 +14,7 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -151,6 +152,24 @@ def key_account(key_arn: str) -> str:
     return key_arn.split(":")[4]
 
 
+def not_encrypted() -> StepReport:
+    return StepReport(STEP, Status.OK, "The logs are SSE-S3 encrypted: there is no key policy to change.", {})
+
+
+def access(
+    target: Target,
+    key_policy_role_arn: str,
+    local_kms: Callable[[], KMSClient],
+    assumed_kms: Callable[[str, str], KMSClient],
+) -> Callable[[], KMSClient] | None:
+    """How to reach the key from its own account: directly, through the key-policy role, or not at all."""
+    if key_account(target.key_arn) == target.log_archive_account:
+        return local_kms
+    if not key_policy_role_arn:
+        return None
+    return partial(assumed_kms, key_policy_role_arn, target.region)
+
+
 def run(
     target: Target,
     mode: Mode,
@@ -159,18 +178,17 @@ def run(
     local_kms: Callable[[], KMSClient],
     assumed_kms: Callable[[str, str], KMSClient],
 ) -> StepReport:
-    """Converge from the key's own account: here, or through the org template's key-policy role."""
+    """Converge from the key's own account, or tell the customer exactly what to do there."""
     account = key_account(target.key_arn)
-    if account == target.log_archive_account:
-        return converge(local_kms(), target, mode)
-    if not key_policy_role_arn:
+    kms_client = access(target, key_policy_role_arn, local_kms, assumed_kms)
+    if kms_client is None:
         why = (
             f"The key is in account {account}, where only that account can edit its policy, and no "
             "KeyPolicyRoleArn was given (the org/ template creates that role)."
         )
         return action_required(target, why, mode)
     try:
-        kms = assumed_kms(key_policy_role_arn, target.region)
+        kms = kms_client()
     except ClientError as exc:
         why = f"The key is in account {account} and {key_policy_role_arn} could not be assumed ({exc})."
         return action_required(target, why, mode)

@@ -8,6 +8,7 @@ ReceiveMessage and Decrypt (one call; a read-only check skips it to stay cheap).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -110,12 +111,24 @@ def permission_problems(iam: IAMClient, target: Target, bucket: str, key_arn: st
     return problems
 
 
+def key_problems(kms: Callable[[], KMSClient] | None, target: key_policy.Target) -> list[str]:
+    if kms is None:
+        return [f"Our statement in the policy of {target.key_arn} cannot be checked: no KeyPolicyRoleArn."]
+    try:
+        policy = key_policy.read(kms(), target)
+    except ClientError as exc:
+        return [f"Our statement in the policy of {target.key_arn} cannot be checked: {exc}"]
+    if key_policy.merge(policy, key_policy.our_statement(target)) != policy:
+        return [f"Our statement is not in the policy of {target.key_arn}."]
+    return []
+
+
 def verify(
     *,
     sns: SNSClient,
     iam: IAMClient,
     s3: S3Client,
-    kms: KMSClient | None,
+    kms: Callable[[], KMSClient] | None,
     target: Target,
     notification_target: notification.Target,
     key_target: key_policy.Target | None,
@@ -129,10 +142,8 @@ def verify(
         ours = notification.find(config, notification_target.entry_id)
         if ours is None or not notification.equivalent(ours, notification.our_entry(notification_target)):
             problems.append(f"Our notification entry is not on {notification_target.bucket}.")
-        if key_target is not None and kms is not None:
-            policy = key_policy.read(kms, key_target)
-            if key_policy.merge(policy, key_policy.our_statement(key_target)) != policy:
-                problems.append(f"Our statement is not in the policy of {key_target.key_arn}.")
+        if key_target is not None:
+            problems += key_problems(kms, key_target)
     simulated = None
     if target.simulate and mode.writes:
         key_arn = key_target.key_arn if key_target else ""

@@ -1,0 +1,21 @@
+"""Notification: our s3:ObjectCreated:* entry on the log bucket, beside everyone else's (seed step 8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from expel_onboarding import clients, notification
+from expel_onboarding.settings import StepEvent, settings
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = StepEvent.parse(event)
+    report = notification.converge(clients.s3(), settings().notification_target(), step.mode)
+    logger.info("step finished", extra={"step": report.name, "status": report.status, "mode": step.mode})
+    return report.to_dict()

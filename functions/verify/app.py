@@ -1,0 +1,33 @@
+"""Verify: Workbench can read the logs: subscription, role trust, and our entries after a write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from expel_onboarding import clients, key_policy, verify
+from expel_onboarding.settings import StepEvent, settings
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = StepEvent.parse(event)
+    config = settings()
+    key_target = config.key_target(step.cloudtrail_key_arn)
+    kms = key_policy.access(key_target, config.key_policy_role_arn, clients.kms, clients.kms_as) if key_target else None
+    report = verify.verify(
+        sns=clients.sns(),
+        iam=clients.iam(),
+        s3=clients.s3(),
+        kms=kms,
+        target=config.verify_target(),
+        notification_target=config.notification_target(),
+        key_target=key_target,
+        mode=step.mode,
+    )
+    logger.info("step finished", extra={"step": report.name, "status": report.status, "mode": step.mode})
+    return report.to_dict()

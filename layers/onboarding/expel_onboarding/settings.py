@@ -1,0 +1,133 @@
+"""The stack's settings, as every step function sees them: read from the environment once.
+
+template.yaml sets these variables on every function from the stack's parameters and resources,
+so a run started by CloudFormation, the schedule or a person acts on the same deployed settings.
+A step's event carries only what changes per run: the mode and what discovery found.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from expel_onboarding import discovery, key_policy, notification, ownership, verify
+from expel_onboarding.errors import InvalidInput
+from expel_onboarding.naming import owned_id
+from expel_onboarding.reports import Mode
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack_id: str
+    account_id: str
+    region: str
+    partition: str
+    log_bucket: str
+    cloudtrail_key_arn: str
+    key_policy_role_arn: str
+    fix_object_ownership: bool
+    notification_prefix: str
+    topic_arn: str
+    queue_arn: str
+    subscription_arn: str
+    notification_key_arn: str
+    expel_role_name: str
+    expel_role_arn: str
+    expel_principal_arn: str
+    workbench_external_id: str
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str:
+            if name not in environ:
+                raise InvalidInput(
+                    f"The environment variable {name} is not set.",
+                    "deploy the function from template.yaml, which sets every variable settings.py reads.",
+                )
+            return environ[name]
+
+        return cls(
+            stack_id=get("STACK_ID"),
+            account_id=get("ACCOUNT_ID"),
+            region=get("AWS_REGION"),
+            partition=get("PARTITION"),
+            log_bucket=get("LOG_BUCKET_NAME"),
+            cloudtrail_key_arn=get("CLOUDTRAIL_KEY_ARN"),
+            key_policy_role_arn=get("KEY_POLICY_ROLE_ARN"),
+            fix_object_ownership=get("FIX_OBJECT_OWNERSHIP") == "true",
+            notification_prefix=get("NOTIFICATION_PREFIX"),
+            topic_arn=get("TOPIC_ARN"),
+            queue_arn=get("QUEUE_ARN"),
+            subscription_arn=get("SUBSCRIPTION_ARN"),
+            notification_key_arn=get("NOTIFICATION_KEY_ARN"),
+            expel_role_name=get("EXPEL_ROLE_NAME"),
+            expel_role_arn=get("EXPEL_ROLE_ARN"),
+            expel_principal_arn=get("EXPEL_PRINCIPAL_ARN"),
+            workbench_external_id=get("WORKBENCH_EXTERNAL_ID"),
+        )
+
+    @property
+    def owned_id(self) -> str:
+        return owned_id(self.stack_id)
+
+    def discovery_target(self) -> discovery.Target:
+        return discovery.Target(self.log_bucket, self.account_id, self.region, self.cloudtrail_key_arn)
+
+    def ownership_target(self) -> ownership.Target:
+        return ownership.Target(self.log_bucket, self.account_id, self.fix_object_ownership)
+
+    def notification_target(self) -> notification.Target:
+        return notification.Target(
+            self.log_bucket, self.account_id, self.owned_id, self.topic_arn, self.notification_prefix
+        )
+
+    def key_target(self, discovered_key_arn: str) -> key_policy.Target | None:
+        """Our key-policy target, or None when the logs are SSE-S3 and there is no key to grant."""
+        if not discovered_key_arn:
+            return None
+        return key_policy.Target(
+            discovered_key_arn, self.owned_id, self.account_id, self.expel_role_arn, self.region, self.partition
+        )
+
+    def verify_target(self) -> verify.Target:
+        return verify.Target(
+            subscription_arn=self.subscription_arn,
+            queue_arn=self.queue_arn,
+            role_name=self.expel_role_name,
+            role_arn=self.expel_role_arn,
+            expel_principal_arn=self.expel_principal_arn,
+            external_id=self.workbench_external_id,
+            notification_key_arn=self.notification_key_arn,
+        )
+
+
+@cache
+def settings() -> Settings:
+    return Settings.from_environment(os.environ)
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """What the state machine hands a step: the mode, and what discovery found (after Discover)."""
+
+    mode: Mode
+    discovered: Mapping[str, Any]
+
+    @classmethod
+    def parse(cls, event: Mapping[str, Any]) -> StepEvent:
+        raw_mode = event.get("Mode")
+        try:
+            mode = Mode(str(raw_mode))
+        except ValueError as exc:
+            modes = ", ".join(m.value for m in Mode)
+            raise InvalidInput(
+                f"The event's Mode is {raw_mode!r}.", f"start the run with Mode one of {modes}."
+            ) from exc
+        return cls(mode, event.get("Discovery", {}))
+
+    @property
+    def cloudtrail_key_arn(self) -> str:
+        return str(self.discovered.get("CloudTrailKeyArn", ""))

@@ -1,0 +1,100 @@
+"""Each step's Lambda handler, run with its sample event from events/ on a seeded landing zone."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from expel_onboarding import settings
+from tests.support import landing_zone
+from tests.support.aws_calls import AwsCalls
+from tests.support.cfn_template import ROOT
+
+STEPS = ["discover", "ownership", "key_policy", "notification", "verify"]
+
+
+@dataclass
+class FakeContext:
+    function_name: str = "onboarding-step"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:onboarding-step"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+def sample(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((ROOT / "events" / f"{name}.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def handler(step: str) -> Any:
+    return importlib.import_module(f"functions.{step}.app").lambda_handler
+
+
+@pytest.fixture
+def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[landing_zone.LandingZone]:
+    zone = landing_zone.seed()
+    for name, value in landing_zone.deploy_stack_resources(zone).items():
+        monkeypatch.setenv(name, value)
+    settings.settings.cache_clear()
+    yield zone
+    settings.settings.cache_clear()
+
+
+def run(step: str, event: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = handler(step)(event, FakeContext())
+    return result
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_each_handler_answers_its_sample_input_in_the_shape_of_its_sample_output(
+    deployed: landing_zone.LandingZone, step: str
+) -> None:
+    event = sample(f"{step}-input")
+    if "Discovery" in event:
+        event["Discovery"] = run("discover", {"Mode": event["Mode"]})["Data"]
+    if step == "verify":
+        for earlier in ("key_policy", "notification"):
+            run(earlier, event)
+    expected = sample(f"{step}-output")
+    result = run(step, event)
+    assert result["Name"] == expected["Name"]
+    assert result["Status"] == expected["Status"], result["Detail"]
+    assert set(result["Data"]) == set(expected["Data"])
+
+
+def test_discover_reads_the_seeded_organization(deployed: landing_zone.LandingZone) -> None:
+    data = run("discover", {"Mode": "check"})["Data"]
+    assert data["ManagementAccountId"] == landing_zone.MANAGEMENT
+    assert data["CloudTrailKeyArn"] == deployed.cloudtrail_key_arn
+
+
+def test_a_full_apply_then_remove_leaves_other_teams_exactly_as_they_were(deployed: landing_zone.LandingZone) -> None:
+    discovered = run("discover", {"Mode": "apply"})["Data"]
+    for step in ("ownership", "key_policy", "notification"):
+        run(step, {"Mode": "apply", "Discovery": discovered})
+    assert run("verify", {"Mode": "apply", "Discovery": discovered})["Status"] == "OK"
+    for step in ("notification", "key_policy", "ownership"):
+        run(step, {"Mode": "remove", "Discovery": discovered})
+    assert landing_zone.notifications_of(deployed.bucket) == deployed.foreign_notifications
+    assert landing_zone.key_policy_of(deployed.cloudtrail_key_arn) == deployed.foreign_key_policy
+
+
+def test_a_converged_check_makes_no_writes(deployed: landing_zone.LandingZone) -> None:
+    discovered = run("discover", {"Mode": "apply"})["Data"]
+    for step in ("ownership", "key_policy", "notification"):
+        run(step, {"Mode": "apply", "Discovery": discovered})
+    calls = AwsCalls().start()
+    statuses = [run(step, {"Mode": "check", "Discovery": discovered})["Status"] for step in STEPS]
+    assert statuses == ["OK"] * 5
+    assert calls.writes == []
+
+
+def test_an_unknown_mode_is_refused_with_the_valid_ones(deployed: landing_zone.LandingZone) -> None:
+    with pytest.raises(Exception, match="apply, check, repair, remove") as raised:
+        run("notification", {"Mode": "fix"})
+    assert type(raised.value).__name__ == "InvalidInput"
