@@ -17,7 +17,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install lint cfn-lint validate checkov pytest test build demo clean lock
+.PHONY: help install lint cfn-lint validate checkov pytest test build bench demo clean lock
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ test: lint cfn-lint validate checkov pytest ## every check CI runs
 
 build: $(TOOLS)/sam/.installed ## sam build into .aws-sam/build
 	PATH="$(dir $(PY313)):$$PATH" $(SAM) build --template template.yaml
+
+bench: $(BIN)/.installed ## AWS calls and writes per step and mode, and merge times
+	PYTHONPATH=layers/onboarding:. $(BIN)/python scripts/bench.py
 
 demo: ## the whole onboarding on a local emulated landing zone
 	@echo "make demo arrives with the local AWS issue; until then see README.md, 'Deploy for real'." >&2

@@ -91,3 +91,29 @@ def resolve_conditions(node: Any, conditions: dict[str, bool]) -> Any:
             if value != {"Ref": "AWS::NoValue"}
         }
     return node
+
+
+def evaluate_conditions(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, bool]:
+    """The template's Conditions for the given parameter values, as CloudFormation evaluates them."""
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and set(node) == {"Ref"}:
+            name = node["Ref"]
+            return parameters.get(name, template["Parameters"].get(name, {}).get("Default"))
+        if isinstance(node, dict) and set(node) == {"Condition"}:
+            return truth(template["Conditions"][node["Condition"]])
+        return node
+
+    def truth(node: dict[str, Any]) -> bool:
+        ((function, args),) = node.items()
+        if function == "Fn::Equals":
+            return bool(value(args[0]) == value(args[1]))
+        if function == "Fn::Not":
+            return not truth(args[0])
+        if function == "Fn::And":
+            return all(truth(arg) if "Condition" not in arg else value(arg) for arg in args)
+        if function == "Fn::Or":
+            return any(truth(arg) if "Condition" not in arg else value(arg) for arg in args)
+        raise ValueError(f"unsupported condition function {function}")
+
+    return {name: truth(node) for name, node in template.get("Conditions", {}).items()}

@@ -6,12 +6,13 @@ mutated template wrong (see test_contract_catches_mutations.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from itertools import product
 from pathlib import Path
 from typing import Any
 
-from tests.support.cfn_template import resolve_conditions
+from tests.support.cfn_template import evaluate_conditions, resolve_conditions
 
 SEED_PERMISSIONS_FILE = Path(__file__).with_name("seed_permissions.txt")
 
@@ -46,10 +47,17 @@ def resources_of_type(template: Template, resource_type: str) -> dict[str, dict[
 
 
 def condition_combinations(template: Template) -> Iterator[dict[str, bool]]:
-    """Every assignment of the template's conditions, so a check sees every deployable shape."""
-    names = sorted(template.get("Conditions", {}))
-    for values in product([True, False], repeat=len(names)):
-        yield dict(zip(names, values, strict=True))
+    """The Conditions of every deployable shape: each parameter a condition reads, at its default
+    and at one other value."""
+    referenced = sorted(set(re.findall(r"'Ref': '(\w+)'", repr(template.get("Conditions", {})))))
+    choices = []
+    for name in referenced:
+        parameter = template["Parameters"][name]
+        default = parameter.get("Default", "")
+        others = [v for v in parameter.get("AllowedValues", []) if v != default] or [f"given-{name}"]
+        choices.append([default, others[0]])
+    for values in product(*choices):
+        yield evaluate_conditions(template, dict(zip(referenced, values, strict=True)))
 
 
 def as_list(value: Any) -> list[Any]:
@@ -178,7 +186,8 @@ def wildcard_violations(template: Template) -> list[str]:
             found.append(f"{name}/{sid} allows Action '*'")
         # In a key policy "*" means "this key": it is the only Resource a key policy accepts.
         resource_star = "*" in as_list(statement.get("Resource", []))
-        if resource_star and kind != "key-policy" and not set(actions) <= read_only:
+        allows = statement["Effect"] == "Allow"
+        if resource_star and allows and kind != "key-policy" and not set(actions) <= read_only:
             found.append(f"{name}/{sid} puts {sorted(set(actions) - read_only)} on Resource '*'")
     return found
 

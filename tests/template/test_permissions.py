@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cfn_template import resolve_conditions
+from tests.support.cfn_template import ROOT, evaluate_conditions, load_template, resolve_conditions
 from tests.template.contract import (
     SCOPED_SEED_ACTIONS,
     as_list,
@@ -15,13 +15,10 @@ from tests.template.contract import (
     seed_read_only_permissions,
 )
 
-KEY_KNOWN = {
-    "CreateRole": True,
-    "UseControlTowerBucketName": True,
-    "CloudTrailKeyKnown": True,
-    "KeyPolicyRoleGiven": True,
-}
-KEY_UNKNOWN = {**KEY_KNOWN, "CloudTrailKeyKnown": False}
+TEMPLATE = load_template(ROOT / "template.yaml")
+KEY = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY_KNOWN = evaluate_conditions(TEMPLATE, {"CloudTrailKeyArn": KEY})
+KEY_UNKNOWN = evaluate_conditions(TEMPLATE, {"CloudTrailKeyArn": ""})
 
 
 def statement(template: dict[str, Any], sid: str, conditions: dict[str, bool] = KEY_KNOWN) -> dict[str, Any]:
@@ -102,7 +99,7 @@ def test_expel_principal_defaults_to_expels_cloud_service_user(template: dict[st
 def test_policy_attaches_to_the_role_of_either_path(
     template: dict[str, Any], create_role: bool, expected_role: Any, expected_arn: Any
 ) -> None:
-    conditions = {**KEY_KNOWN, "CreateRole": create_role}
+    conditions = evaluate_conditions(template, {"CloudTrailKeyArn": KEY, "CreateExpelRole": str(create_role).lower()})
     resolved = resolve_conditions(template, conditions)
     assert resolved["Resources"]["ExpelPolicy"]["Properties"]["Roles"] == [expected_role]
     assert resolved["Outputs"]["RoleArn"]["Value"] == expected_arn

@@ -1,0 +1,147 @@
+"""The benchmark behind `make bench`: AWS calls and writes per step and mode, and merge times.
+
+Calls are counted with botocore's before-call hook against moto, on the seeded landing zone from
+tests/support/landing_zone.py, by running each step's real Lambda handler in-process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from moto import mock_aws
+
+from expel_onboarding import key_policy, notification, settings
+from tests.support import landing_zone
+from tests.support.aws_calls import AwsCalls
+
+STEPS = ["discover", "ownership", "key_policy", "notification", "verify"]
+
+
+class _Context:
+    function_name = "bench"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "bench"
+
+
+def _run_mode(mode: str, discovered: dict[str, Any]) -> list[tuple[str, str, int, list[str]]]:
+    rows = []
+    order = STEPS if mode != "remove" else ["discover", "notification", "key_policy", "ownership"]
+    for step in order:
+        calls = AwsCalls().start()
+        handler = importlib.import_module(f"functions.{step}.app").lambda_handler
+        report = handler({"Mode": mode, "Discovery": discovered}, _Context())
+        rows.append((step, report["Status"], len(calls.made), calls.writes))
+    return rows
+
+
+def aws_calls_per_step() -> None:
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        }
+    )
+    with mock_aws():
+        zone = landing_zone.seed()
+        os.environ.update(landing_zone.deploy_stack_resources(zone))
+        settings.settings.cache_clear()
+        discover = importlib.import_module("functions.discover.app").lambda_handler
+        discovered = discover({"Mode": "apply"}, _Context())["Data"]
+        print("AWS calls per step and mode (moto, seeded landing zone, cross-account key)")
+        print(f"{'run':<22}{'step':<14}{'status':<17}{'calls':>6}  writes")
+        for label, mode in [
+            ("apply (first)", "apply"),
+            ("apply (converged)", "apply"),
+            ("check (converged)", "check"),
+            ("repair (converged)", "repair"),
+            ("remove", "remove"),
+            ("remove (again)", "remove"),
+        ]:
+            rows = _run_mode(mode, discovered)
+            for step, status, count, writes in rows:
+                print(f"{label:<22}{step:<14}{status:<17}{count:>6}  {', '.join(writes) or '-'}")
+            total_calls = sum(row[2] for row in rows)
+            total_writes = sum(len(row[3]) for row in rows)
+            print(f"{label:<22}{'TOTAL':<14}{'':<17}{total_calls:>6}  {total_writes} writes\n")
+
+
+def _median_ms(work: Callable[[], object], repeat: int = 20) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def merge_times() -> None:
+    target = notification.Target(
+        "aws-controltower-logs-123456789012-us-east-1",
+        "123456789012",
+        "ExpelOnboardingA1B2C3D4E5F6",
+        "arn:aws:sns:us-east-1:123456789012:expel-cloudtrail-objects",
+        "AWSLogs/",
+    )
+    foreign = {
+        "QueueConfigurations": [
+            {
+                "Id": f"team-{index}",
+                "QueueArn": f"arn:aws:sqs:us-east-1:123456789012:team-{index}",
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "Prefix", "Value": f"teams/{index:04d}/"}]}},
+            }
+            for index in range(1000)
+        ]
+    }
+    ours = notification.our_entry(target)
+    merged = notification.merge(foreign, ours)
+    print("Merge times (median of 20)")
+    merge_ms = _median_ms(lambda: notification.merge(foreign, ours))
+    overlap_ms = _median_ms(lambda: notification.overlapping(merged, ours))
+    print(f"  notification merge, 1,000 foreign entries:       {merge_ms:7.2f} ms")
+    print(f"  notification overlap check, 1,000 entries:       {overlap_ms:7.2f} ms")
+
+    key_target = key_policy.Target(
+        "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "ExpelOnboardingA1B2C3D4E5F6",
+        "123456789012",
+        "arn:aws:iam::123456789012:role/ExpelTrailAssumeRole",
+        "us-east-1",
+    )
+    statements: list[dict[str, Any]] = []
+    policy: dict[str, Any] = {"Version": "2012-10-17", "Statement": statements}
+    while len(json.dumps(policy, separators=(",", ":"))) < 30 * 1024:
+        index = len(statements)
+        statements.append(
+            {
+                "Sid": f"Team{index}",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::111111111111:role/team-{index}"},
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Resource": "*",
+            }
+        )
+    statement = key_policy.our_statement(key_target)
+    size = len(json.dumps(policy, separators=(",", ":")))
+
+    def merge_and_check() -> None:
+        merged_policy = key_policy.merge(policy, statement)
+        key_policy.orphaned_principals(merged_policy)
+        key_policy.serialize(merged_policy)
+
+    policy_ms = _median_ms(merge_and_check)
+    print(f"  key policy merge, orphan scan, serialize, {size / 1024:.1f} KiB: {policy_ms:7.2f} ms")
+
+
+if __name__ == "__main__":
+    aws_calls_per_step()
+    merge_times()

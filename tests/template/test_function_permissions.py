@@ -1,0 +1,67 @@
+"""Each step function may do exactly what its step needs, on the resources it needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.cfn_template import ROOT, evaluate_conditions, load_template, resolve_conditions
+from tests.template.contract import as_list, condition_combinations
+
+ALL_KNOWN = evaluate_conditions(
+    load_template(ROOT / "template.yaml"),
+    {
+        "CloudTrailKeyArn": "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "KeyPolicyRoleArn": "arn:aws:iam::111111111111:role/ExpelKeyPolicyEditor",
+    },
+)
+EXPECTED_ACTIONS = {
+    "DiscoverFunction": {"organizations:DescribeOrganization", "cloudtrail:DescribeTrails", "s3:GetBucketLocation"},
+    "OwnershipFunction": {"s3:GetBucketOwnershipControls", "s3:PutBucketOwnershipControls"},
+    "KeyPolicyFunction": {"sts:AssumeRole", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy"},
+    "NotificationFunction": {"s3:GetBucketNotification", "s3:PutBucketNotification"},
+    "VerifyFunction": {
+        "s3:GetBucketNotification",
+        "sns:GetSubscriptionAttributes",
+        "iam:GetRole",
+        "iam:SimulatePrincipalPolicy",
+        "sts:AssumeRole",
+        "kms:GetKeyPolicy",
+    },
+}
+# These two APIs have no resource-level permissions, so "*" is the only valid Resource.
+RESOURCELESS = {"organizations:DescribeOrganization", "cloudtrail:DescribeTrails"}
+
+
+def function_statements(template: dict[str, Any], name: str, conditions: dict[str, bool]) -> list[dict[str, Any]]:
+    resolved = resolve_conditions(template, conditions)
+    return [s for policy in resolved["Resources"][name]["Properties"]["Policies"] for s in policy["Statement"]]
+
+
+@pytest.mark.parametrize("function", EXPECTED_ACTIONS)
+def test_function_is_granted_exactly_its_steps_actions(template: dict[str, Any], function: str) -> None:
+    actions = {a for s in function_statements(template, function, ALL_KNOWN) for a in as_list(s["Action"])}
+    assert actions == EXPECTED_ACTIONS[function]
+
+
+@pytest.mark.parametrize("function", EXPECTED_ACTIONS)
+def test_function_uses_resource_star_only_where_the_api_has_no_resources(
+    template: dict[str, Any], function: str
+) -> None:
+    for statement in function_statements(template, function, ALL_KNOWN):
+        if statement["Resource"] == "*":
+            assert set(as_list(statement["Action"])) <= RESOURCELESS, statement["Sid"]
+
+
+def test_key_policy_function_cannot_touch_any_key_when_none_is_given(template: dict[str, Any]) -> None:
+    nothing_given = evaluate_conditions(template, {"CloudTrailKeyArn": "", "KeyPolicyRoleArn": ""})
+    (only,) = function_statements(template, "KeyPolicyFunction", nothing_given)
+    assert only["Effect"] == "Deny"
+
+
+def test_every_function_policy_has_a_statement_whatever_the_parameters(template: dict[str, Any]) -> None:
+    # IAM refuses an empty policy, so some parameter combination would otherwise fail the deploy.
+    for conditions in condition_combinations(template):
+        for function in EXPECTED_ACTIONS:
+            assert function_statements(template, function, conditions), (function, conditions)
