@@ -36,7 +36,7 @@ def _run_mode(mode: str, discovered: dict[str, Any]) -> list[tuple[str, str, int
     for step in order:
         calls = AwsCalls().start()
         handler = importlib.import_module(f"functions.{step}.app").lambda_handler
-        report = handler({"Mode": mode, "Discovery": discovered}, _Context())
+        report = handler({"Mode": mode, "Discover": discovered}, _Context())
         rows.append((step, report["Status"], len(calls.made), calls.writes))
     return rows
 
@@ -55,7 +55,7 @@ def aws_calls_per_step() -> None:
         os.environ.update(landing_zone.deploy_stack_resources(zone))
         settings.settings.cache_clear()
         discover = importlib.import_module("functions.discover.app").lambda_handler
-        discovered = discover({"Mode": "apply"}, _Context())["Data"]
+        discovered = discover({"Mode": "apply"}, _Context())
         print("AWS calls per step and mode (moto, seeded landing zone, cross-account key)")
         print(f"{'run':<22}{'step':<14}{'status':<17}{'calls':>6}  writes")
         for label, mode in [

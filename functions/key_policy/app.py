@@ -8,7 +8,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from expel_onboarding import clients, key_policy
-from expel_onboarding.settings import StepEvent, settings
+from expel_onboarding.reports import kept
+from expel_onboarding.settings import StepEvent
 
 logger = Logger()
 
@@ -16,14 +17,16 @@ logger = Logger()
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = StepEvent.parse(event)
-    target = settings().key_target(step.cloudtrail_key_arn)
-    if target is None:
+    target = step.settings.key_target(step.cloudtrail_key_arn)
+    if step.leaves_alone("CloudTrailKeyArn"):
+        report = kept(key_policy.STEP, "The key did not change in this update: our statement stays.")
+    elif target is None:
         report = key_policy.not_encrypted()
     else:
         report = key_policy.run(
             target,
             step.mode,
-            key_policy_role_arn=settings().key_policy_role_arn,
+            key_policy_role_arn=step.settings.key_policy_role_arn,
             local_kms=clients.kms,
             assumed_kms=clients.kms_as,
         )

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from expel_onboarding import clients, key_policy, verify
-from expel_onboarding.settings import StepEvent, settings
+from expel_onboarding.settings import StepEvent
 
 logger = Logger()
 
@@ -16,7 +16,7 @@ logger = Logger()
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = StepEvent.parse(event)
-    config = settings()
+    config = step.settings
     key_target = config.key_target(step.cloudtrail_key_arn)
     kms = key_policy.access(key_target, config.key_policy_role_arn, clients.kms, clients.kms_as) if key_target else None
     report = verify.verify(

@@ -55,8 +55,8 @@ def test_each_handler_answers_its_sample_input_in_the_shape_of_its_sample_output
     deployed: landing_zone.LandingZone, step: str
 ) -> None:
     event = sample(f"{step}-input")
-    if "Discovery" in event:
-        event["Discovery"] = run("discover", {"Mode": event["Mode"]})["Data"]
+    if "Discover" in event:
+        event["Discover"] = run("discover", {"Mode": event["Mode"]})
     if step == "verify":
         for earlier in ("key_policy", "notification"):
             run(earlier, event)
@@ -74,22 +74,22 @@ def test_discover_reads_the_seeded_organization(deployed: landing_zone.LandingZo
 
 
 def test_a_full_apply_then_remove_leaves_other_teams_exactly_as_they_were(deployed: landing_zone.LandingZone) -> None:
-    discovered = run("discover", {"Mode": "apply"})["Data"]
+    discovered = run("discover", {"Mode": "apply"})
     for step in ("ownership", "key_policy", "notification"):
-        run(step, {"Mode": "apply", "Discovery": discovered})
-    assert run("verify", {"Mode": "apply", "Discovery": discovered})["Status"] == "OK"
+        run(step, {"Mode": "apply", "Discover": discovered})
+    assert run("verify", {"Mode": "apply", "Discover": discovered})["Status"] == "OK"
     for step in ("notification", "key_policy", "ownership"):
-        run(step, {"Mode": "remove", "Discovery": discovered})
+        run(step, {"Mode": "remove", "Discover": discovered})
     assert landing_zone.notifications_of(deployed.bucket) == deployed.foreign_notifications
     assert landing_zone.key_policy_of(deployed.cloudtrail_key_arn) == deployed.foreign_key_policy
 
 
 def test_a_converged_check_makes_no_writes(deployed: landing_zone.LandingZone) -> None:
-    discovered = run("discover", {"Mode": "apply"})["Data"]
+    discovered = run("discover", {"Mode": "apply"})
     for step in ("ownership", "key_policy", "notification"):
-        run(step, {"Mode": "apply", "Discovery": discovered})
+        run(step, {"Mode": "apply", "Discover": discovered})
     calls = AwsCalls().start()
-    statuses = [run(step, {"Mode": "check", "Discovery": discovered})["Status"] for step in STEPS]
+    statuses = [run(step, {"Mode": "check", "Discover": discovered})["Status"] for step in STEPS]
     assert statuses == ["OK"] * 5
     assert calls.writes == []
 

@@ -181,6 +181,7 @@ def deploy_stack_resources(landing_zone: LandingZone, prefix: str = "AWSLogs/") 
         "NOTIFICATION_PREFIX": prefix,
         "TOPIC_ARN": topic,
         "QUEUE_ARN": queue_arn,
+        "QUEUE_URL": queue_url,
         "SUBSCRIPTION_ARN": subscription,
         "NOTIFICATION_KEY_ARN": key_arn,
         "EXPEL_ROLE_NAME": "ExpelTrailAssumeRole",

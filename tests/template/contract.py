@@ -6,8 +6,11 @@ mutated template wrong (see test_contract_catches_mutations.py).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from functools import cache
+from importlib.resources import files
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,22 @@ def seed_permissions() -> list[str]:
 
 def seed_read_only_permissions() -> frozenset[str]:
     return frozenset(seed_permissions()) - SCOPED_SEED_ACTIONS
+
+
+@cache
+def _service_authorization() -> dict[str, Any]:
+    """cfn-lint's copy of the IAM Service Authorization Reference: each action's resource types."""
+    data: dict[str, Any] = json.loads(files("cfnlint").joinpath("data/AdditionalSpecs/Policies.json").read_text())
+    return data
+
+
+def has_resource_types(action: str) -> bool:
+    """Whether IAM can scope the action to a resource; if not, "*" is its only valid Resource."""
+    if ":" not in action:
+        return True
+    service, name = action.split(":", 1)
+    actions = _service_authorization()[service]["Actions"]
+    return bool(actions[name.lower()].get("Resources")) if "*" not in name else True
 
 
 def resources_of_type(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
@@ -75,7 +94,7 @@ def policy_documents(template: Template) -> Iterator[tuple[str, str, dict[str, A
             yield name, "resource-policy", props["PolicyDocument"]
         elif kind in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"}:
             yield name, "identity-policy", props["PolicyDocument"]
-        elif kind == "AWS::Serverless::Function":
+        elif kind in {"AWS::Serverless::Function", "AWS::Serverless::StateMachine"}:
             for inline in props.get("Policies", []):
                 if isinstance(inline, dict) and "Statement" in inline:
                     yield name, "identity-policy", inline
@@ -116,9 +135,13 @@ def queue_violations(template: Template) -> list[str]:
 
 
 def subscription_violations(template: Template) -> list[str]:
-    subscriptions = resources_of_type(template, "AWS::SNS::Subscription")
+    subscriptions = {
+        name: resource
+        for name, resource in resources_of_type(template, "AWS::SNS::Subscription").items()
+        if resource["Properties"].get("TopicArn") == {"Ref": "NotificationTopic"}
+    }
     if len(subscriptions) != 1:
-        return [f"expected one SNS subscription, found {sorted(subscriptions)}"]
+        return [f"expected one subscription to NotificationTopic, found {sorted(subscriptions)}"]
     ((name, subscription),) = subscriptions.items()
     props = subscription["Properties"]
     expected = {
@@ -187,8 +210,9 @@ def wildcard_violations(template: Template) -> list[str]:
         # In a key policy "*" means "this key": it is the only Resource a key policy accepts.
         resource_star = "*" in as_list(statement.get("Resource", []))
         allows = statement["Effect"] == "Allow"
-        if resource_star and allows and kind != "key-policy" and not set(actions) <= read_only:
-            found.append(f"{name}/{sid} puts {sorted(set(actions) - read_only)} on Resource '*'")
+        scopable = {action for action in actions if action not in read_only and has_resource_types(action)}
+        if resource_star and allows and kind != "key-policy" and scopable:
+            found.append(f"{name}/{sid} puts {sorted(scopable)} on Resource '*'")
     return found
 
 

@@ -21,6 +21,7 @@ EXPECTED_ACTIONS = {
     "OwnershipFunction": {"s3:GetBucketOwnershipControls", "s3:PutBucketOwnershipControls"},
     "KeyPolicyFunction": {"sts:AssumeRole", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy"},
     "NotificationFunction": {"s3:GetBucketNotification", "s3:PutBucketNotification"},
+    "BridgeFunction": {"states:StartExecution", "states:DescribeExecution"},
     "VerifyFunction": {
         "s3:GetBucketNotification",
         "sns:GetSubscriptionAttributes",

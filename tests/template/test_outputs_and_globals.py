@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 
-def test_outputs_are_what_workbench_asks_for(template: dict[str, Any]) -> None:
-    assert {"RoleArn", "SqsUrl", "Region"} <= set(template["Outputs"])
-    assert template["Outputs"]["SqsUrl"]["Value"] == {"Ref": "NotificationQueue"}
-    assert template["Outputs"]["Region"]["Value"] == {"Ref": "AWS::Region"}
+def test_outputs_are_what_workbench_asks_for_from_the_onboarding_run(template: dict[str, Any]) -> None:
+    for name in ("RoleArn", "SqsUrl", "ManagementAccountId", "Region", "ActionRequired"):
+        assert template["Outputs"][name]["Value"] == {"Fn::GetAtt": ["Onboarding", name]}
+
+
+def test_the_state_machine_is_an_output_for_the_cli(template: dict[str, Any]) -> None:
+    assert template["Outputs"]["StateMachineArn"]["Value"] == {"Ref": "OnboardingStateMachine"}
+
+
+def test_functions_get_the_queue_url_the_run_reports(template: dict[str, Any]) -> None:
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["QUEUE_URL"] == {"Ref": "NotificationQueue"}
 
 
 def test_functions_run_python_3_13_on_arm64_with_powertools_settings(template: dict[str, Any]) -> None:

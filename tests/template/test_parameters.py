@@ -51,6 +51,13 @@ BAD_INPUTS = [
     ("NotificationPrefix", "/AWSLogs/", "a leading slash"),
     ("NotificationPrefix", "AWS Logs/", "a space"),
     ("NotificationPrefix", "A" * 1025, "longer than an object key"),
+    ("DriftCheckSchedule", "daily", "not an expression"),
+    ("DriftCheckSchedule", "rate(0 days)", "zero rate"),
+    ("DriftCheckSchedule", "rate(1 week)", "an unknown unit"),
+    ("DriftCheckSchedule", "at(2026-12-01T00:00:00)", "a one-time schedule"),
+    ("AlarmEmail", "secops", "no domain"),
+    ("AlarmEmail", "secops@example", "no top-level domain"),
+    ("AlarmEmail", "sec ops@example.com", "a space"),
 ]
 
 GOOD_INPUTS = [
@@ -73,6 +80,11 @@ GOOD_INPUTS = [
     ("KeyPolicyRoleArn", "arn:aws:iam::111122223333:role/ExpelKeyPolicyEditor"),
     ("NotificationPrefix", ""),
     ("NotificationPrefix", "AWSLogs/o-abc123/"),
+    ("DriftCheckSchedule", "rate(1 day)"),
+    ("DriftCheckSchedule", "rate(6 hours)"),
+    ("DriftCheckSchedule", "cron(0 6 * * ? *)"),
+    ("AlarmEmail", ""),
+    ("AlarmEmail", "secops@example.com"),
 ]
 
 

@@ -102,5 +102,5 @@ def test_policy_attaches_to_the_role_of_either_path(
     conditions = evaluate_conditions(template, {"CloudTrailKeyArn": KEY, "CreateExpelRole": str(create_role).lower()})
     resolved = resolve_conditions(template, conditions)
     assert resolved["Resources"]["ExpelPolicy"]["Properties"]["Roles"] == [expected_role]
-    assert resolved["Outputs"]["RoleArn"]["Value"] == expected_arn
+    assert resolved["Globals"]["Function"]["Environment"]["Variables"]["EXPEL_ROLE_ARN"] == expected_arn
     assert template["Resources"]["ExpelRole"]["Condition"] == "CreateRole"

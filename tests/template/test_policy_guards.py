@@ -23,7 +23,7 @@ def test_every_service_principal_grant_is_checked(template: dict[str, Any]) -> N
         for _, _, statement in statements(template)
         if isinstance(statement.get("Principal"), dict) and "Service" in statement["Principal"]
     }
-    assert services == {"s3.amazonaws.com", "sns.amazonaws.com"}
+    assert services == {"s3.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com", "scheduler.amazonaws.com"}
 
 
 def test_no_action_star_and_resource_star_only_on_the_seed_read_only_list(template: dict[str, Any]) -> None:
@@ -54,7 +54,7 @@ def test_queue_accepts_only_our_topic(template: dict[str, Any]) -> None:
 
 def test_key_lets_the_expel_role_decrypt_only_through_sqs(template: dict[str, Any]) -> None:
     key_policy = template["Resources"]["NotificationKey"]["Properties"]["KeyPolicy"]["Statement"]
-    (grant,) = [s for s in key_policy if s["Sid"] == "AllowExpelRoleToReadTheQueue"]
+    (grant,) = [s for s in key_policy if s.get("Sid") == "AllowExpelRoleToReadTheQueue"]
     assert grant["Action"] == "kms:Decrypt"
     assert grant["Condition"]["ArnEquals"]["aws:PrincipalArn"] == {
         "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${ExpelRoleName}"

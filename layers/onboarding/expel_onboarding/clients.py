@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_organizations import OrganizationsClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_stepfunctions import SFNClient
     from mypy_boto3_sts import STSClient
 
 # Standard mode retries throttling and transient errors with backoff; what still fails reaches the
@@ -58,6 +59,11 @@ def cloudtrail() -> CloudTrailClient:
 
 
 @cache
+def sfn() -> SFNClient:
+    return boto3.client("stepfunctions", config=RETRIES)
+
+
+@cache
 def organizations() -> OrganizationsClient:
     return boto3.client("organizations", config=RETRIES)
 
@@ -77,5 +83,5 @@ def kms_as(role_arn: str, region: str) -> KMSClient:
 
 def reset() -> None:
     """Forget every cached client, so the next call sees a changed environment (tests, emulator)."""
-    for factory in (s3, kms, sns, iam, sts, cloudtrail, organizations):
+    for factory in (s3, kms, sns, iam, sts, cloudtrail, organizations, sfn):
         factory.cache_clear()

@@ -19,7 +19,7 @@ from expel_onboarding.errors import (
     error_code,
     translate,
 )
-from expel_onboarding.reports import Status, StepReport
+from expel_onboarding.reports import Mode, Status, StepReport
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
@@ -86,11 +86,23 @@ def trail_for_bucket(cloudtrail: CloudTrailClient, bucket: str) -> dict[str, Any
 
 
 def discover(
-    organizations: OrganizationsClient, cloudtrail: CloudTrailClient, s3: S3Client, target: Target
+    organizations: OrganizationsClient,
+    cloudtrail: CloudTrailClient,
+    s3: S3Client,
+    target: Target,
+    mode: Mode = Mode.APPLY,
 ) -> StepReport:
     management_account_id, organization_id = management_account(organizations)
-    region = bucket_region(s3, target)
-    if region != target.region:
+    try:
+        region = bucket_region(s3, target)
+    except BucketNotFound:
+        if mode is not Mode.REMOVE:
+            raise
+        # A deleted bucket took our entry with it: removal has nothing to do there.
+        detail = f"{target.bucket} is gone, and our notification entry with it."
+        data = {"ManagementAccountId": management_account_id, "Bucket": target.bucket, "BucketMissing": True}
+        return StepReport(STEP, Status.OK, detail, data)
+    if region != target.region and mode is not Mode.REMOVE:
         raise BucketInWrongRegion(
             f"The log bucket {target.bucket} is in {region}, but this stack is in {target.region}; S3 can only "
             "notify a topic in the bucket's own region.",

@@ -101,3 +101,7 @@ def translate(exc: ClientError, action: str, resource: str, alternatives: str) -
     if code in THROTTLING_CODES:
         return AwsThrottled(f"{action} on {resource} was throttled: {error_message(exc)}")
     return exc
+
+
+class RunFailed(Exception):
+    """An onboarding execution ended without succeeding; the message carries its cause in words."""

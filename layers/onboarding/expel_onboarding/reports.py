@@ -36,3 +36,8 @@ class StepReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"Name": self.name, "Status": self.status.value, "Detail": self.detail, "Data": dict(self.data)}
+
+
+def kept(name: str, why: str) -> StepReport:
+    """The report of a step that had nothing to do in this run."""
+    return StepReport(name, Status.OK, why, {})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -32,6 +32,7 @@ class Settings:
     notification_prefix: str
     topic_arn: str
     queue_arn: str
+    queue_url: str
     subscription_arn: str
     notification_key_arn: str
     expel_role_name: str
@@ -61,6 +62,7 @@ class Settings:
             notification_prefix=get("NOTIFICATION_PREFIX"),
             topic_arn=get("TOPIC_ARN"),
             queue_arn=get("QUEUE_ARN"),
+            queue_url=get("QUEUE_URL"),
             subscription_arn=get("SUBSCRIPTION_ARN"),
             notification_key_arn=get("NOTIFICATION_KEY_ARN"),
             expel_role_name=get("EXPEL_ROLE_NAME"),
@@ -68,6 +70,16 @@ class Settings:
             expel_principal_arn=get("EXPEL_PRINCIPAL_ARN"),
             workbench_external_id=get("WORKBENCH_EXTERNAL_ID"),
         )
+
+    def targeting(self, override: Mapping[str, str]) -> Settings:
+        """These settings aimed at an earlier target (the bucket or key a stack update moved away from)."""
+        unknown = set(override) - set(OVERRIDABLE)
+        if unknown:
+            raise InvalidInput(
+                f"The event's Override names {sorted(unknown)}.", f"override only {', '.join(OVERRIDABLE)}."
+            )
+        changes: dict[str, Any] = {OVERRIDABLE[name]: value for name, value in override.items()}
+        return replace(self, **changes)
 
     @property
     def owned_id(self) -> str:
@@ -104,6 +116,10 @@ class Settings:
         )
 
 
+# What a stack update can move: the remove run for the old target names the old values.
+OVERRIDABLE = {"LogBucketName": "log_bucket", "CloudTrailKeyArn": "cloudtrail_key_arn"}
+
+
 @cache
 def settings() -> Settings:
     return Settings.from_environment(os.environ)
@@ -111,9 +127,10 @@ def settings() -> Settings:
 
 @dataclass(frozen=True)
 class StepEvent:
-    """What the state machine hands a step: the mode, and what discovery found (after Discover)."""
+    """What the state machine hands a step: the run's mode and override, and the reports so far."""
 
     mode: Mode
+    override: Mapping[str, str]
     discovered: Mapping[str, Any]
 
     @classmethod
@@ -126,8 +143,17 @@ class StepEvent:
             raise InvalidInput(
                 f"The event's Mode is {raw_mode!r}.", f"start the run with Mode one of {modes}."
             ) from exc
-        return cls(mode, event.get("Discovery", {}))
+        return cls(mode, event.get("Override") or {}, (event.get("Discover") or {}).get("Data", {}))
 
     @property
     def cloudtrail_key_arn(self) -> str:
         return str(self.discovered.get("CloudTrailKeyArn", ""))
+
+    @property
+    def settings(self) -> Settings:
+        """The stack's settings, aimed at the override's target when there is one."""
+        return settings().targeting(self.override)
+
+    def leaves_alone(self, *fields: str) -> bool:
+        """A cleanup run for an old target keeps what did not move: only overridden fields are removed."""
+        return self.mode is Mode.REMOVE and bool(self.override) and not set(fields) & set(self.override)

@@ -1,0 +1,69 @@
+"""The CloudFormation side of Custom::Onboarding: physical ids and what an update moved.
+
+The physical id names the target (bucket and key), so it stays the same across updates that keep
+the target, and changes when an update moves it. CloudFormation then sends a Delete for the old id
+with the old properties; that Delete removes our entries only from what moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from expel_onboarding.errors import InvalidInput
+from expel_onboarding.settings import OVERRIDABLE, Settings
+
+PREFIX = "ExpelOnboarding:"
+# Time kept back from the Lambda's own deadline to report to CloudFormation before it is killed.
+REPORT_MARGIN_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class BridgeSettings:
+    state_machine_arn: str
+
+
+@cache
+def bridge_settings() -> BridgeSettings:
+    # Only the bridge knows the state machine: giving it to every step would make a dependency cycle.
+    if "STATE_MACHINE_ARN" not in os.environ:
+        raise InvalidInput("STATE_MACHINE_ARN is not set.", "deploy the bridge function from template.yaml.")
+    return BridgeSettings(os.environ["STATE_MACHINE_ARN"])
+
+
+def physical_id(bucket: str, key_arn: str) -> str:
+    digest = hashlib.sha256(f"{bucket}|{key_arn}".encode()).hexdigest()[:16]
+    return f"{PREFIX}{bucket}:{digest}"
+
+
+def current_physical_id(settings: Settings) -> str:
+    return physical_id(settings.log_bucket, settings.cloudtrail_key_arn)
+
+
+def is_ours(physical_resource_id: str) -> bool:
+    """False for the id crhelper invents when a Create fails, so that rollback Delete does nothing."""
+    return physical_resource_id.startswith(PREFIX)
+
+
+def moved(properties: Mapping[str, Any], settings: Settings) -> dict[str, str]:
+    """The old values of what an update moved away from, named as the run's Override expects."""
+    current = {"LogBucketName": settings.log_bucket, "CloudTrailKeyArn": settings.cloudtrail_key_arn}
+    return {
+        name: str(properties.get(name, "")) for name in OVERRIDABLE if str(properties.get(name, "")) != current[name]
+    }
+
+
+def workbench_values(summary: Mapping[str, Any]) -> dict[str, str]:
+    """What the stack outputs show, from the run's summary."""
+    action = summary.get("ActionRequired") or []
+    return {
+        "RoleArn": str(summary["RoleArn"]),
+        "SqsUrl": str(summary["SqsUrl"]),
+        "ManagementAccountId": str(summary["ManagementAccountId"]),
+        "Region": str(summary["Region"]),
+        "ActionRequired": ", ".join(action) if action else "none",
+    }

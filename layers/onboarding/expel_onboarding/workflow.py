@@ -1,0 +1,94 @@
+"""Starting an onboarding run and waiting for it: shared by the custom resource and the CLI.
+
+There is one orchestration path. CloudFormation, the schedule and people all start the same state
+machine; this module only starts it, follows it and reads its answer.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from expel_onboarding.errors import RunFailed
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
+RUNNING = "RUNNING"
+OUTPUTS_STATE = "Outputs"
+
+
+def start(sfn: SFNClient, state_machine_arn: str, run_input: dict[str, Any], name: str | None = None) -> str:
+    """Start a run. A name makes the start idempotent: the same name and input return the same run."""
+    arguments: dict[str, Any] = {"stateMachineArn": state_machine_arn, "input": json.dumps(run_input)}
+    if name:
+        arguments["name"] = name
+    return str(sfn.start_execution(**arguments)["executionArn"])
+
+
+def wait(
+    sfn: SFNClient,
+    execution_arn: str,
+    *,
+    timeout_seconds: float,
+    poll_seconds: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
+    """The finished run's description; RunFailed if it is still running at the deadline."""
+    deadline = clock() + timeout_seconds
+    while True:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        if description["status"] != RUNNING:
+            return dict(description)
+        if clock() >= deadline:
+            raise RunFailed(f"The run {execution_arn} was still running after {timeout_seconds:.0f} s.")
+        sleep(poll_seconds)
+
+
+def result(description: dict[str, Any]) -> dict[str, Any]:
+    """The run's output, or RunFailed with its cause in words."""
+    if description["status"] == "SUCCEEDED":
+        output: dict[str, Any] = json.loads(description.get("output") or "{}")
+        return output
+    cause = description.get("cause") or description.get("error") or "no cause given"
+    raise RunFailed(
+        f"The onboarding run {description['status'].lower()}: {cause} (execution {description['executionArn']})"
+    )
+
+
+def history(sfn: SFNClient, execution_arn: str) -> Iterator[dict[str, Any]]:
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+    for page in pages:
+        for event in page["events"]:
+            yield dict(event)
+
+
+def finished_steps(events: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(state name, its report) for every step state that has exited, in order."""
+    found = []
+    for event in events:
+        details = event.get("stateExitedEventDetails")
+        if details and details.get("name") != OUTPUTS_STATE:
+            output = json.loads(details.get("output") or "{}")
+            step = _step_of(details["name"])
+            report = output.get(step)
+            if isinstance(report, dict) and "Status" in report:
+                found.append((step, report))
+    return found
+
+
+def summary_from_history(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The Outputs state's answer, which a failed run does not return as its output."""
+    for event in reversed(events):
+        details = event.get("stateExitedEventDetails")
+        if details and details.get("name") == OUTPUTS_STATE:
+            summary: dict[str, Any] = json.loads(details.get("output") or "{}")
+            return summary
+    return None
+
+
+def _step_of(state_name: str) -> str:
+    return state_name.removeprefix("Remove")
