@@ -20,7 +20,7 @@ metrics = Metrics()
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     summary = summarize(event, settings())
-    mode = Mode(summary["Mode"])
+    mode = Mode(summary["Mode"]) if summary["Mode"] in set(Mode) else None
     # A repair that changed something found drift too: the alarm watches DriftedSteps in both modes.
     drifted = count(summary, Status.DRIFTED) if mode is Mode.CHECK else count(summary, Status.CHANGED)
     if mode in (Mode.CHECK, Mode.REPAIR):

@@ -35,10 +35,12 @@ def cause_in_words(failure: Mapping[str, Any]) -> str:
 
 
 def summarize(state: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
-    mode = Mode(str(state["Mode"]))
+    raw_mode = str(state.get("Mode"))
+    # A run started with a bad mode failed at Discover; its summary must still say so.
+    order = ORDER[Mode(raw_mode)] if raw_mode in set(Mode) else ORDER[Mode.APPLY]
     failure = state.get("Failure")
     steps: list[dict[str, str]] = []
-    for name in ORDER[mode]:
+    for name in order:
         report = state.get(name)
         if report:
             steps.append({"Name": name, "Status": str(report["Status"]), "Detail": str(report["Detail"])})
@@ -52,7 +54,7 @@ def summarize(state: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
         "SqsUrl": settings.queue_url,
         "ManagementAccountId": str(discovered.get("ManagementAccountId", "")),
         "Region": settings.region,
-        "Mode": mode.value,
+        "Mode": raw_mode,
         "Steps": steps,
         "Changed": Status.CHANGED.value in statuses,
         "Failed": failure is not None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +21,16 @@ RUNNING = "RUNNING"
 OUTPUTS_STATE = "Outputs"
 
 
-def start(sfn: SFNClient, state_machine_arn: str, run_input: dict[str, Any], name: str | None = None) -> str:
-    """Start a run. A name makes the start idempotent: the same name and input return the same run."""
-    arguments: dict[str, Any] = {"stateMachineArn": state_machine_arn, "input": json.dumps(run_input)}
-    if name:
-        arguments["name"] = name
-    return str(sfn.start_execution(**arguments)["executionArn"])
+def run_name(mode: str, caller: str) -> str:
+    """A readable, unique execution name, such as check-cli-20261126T230501-1a2b3c4d."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    return f"{mode}-{caller}-{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+def start(sfn: SFNClient, state_machine_arn: str, run_input: dict[str, Any], name: str) -> str:
+    """Start a run. The name makes the start idempotent: the same name and input return the same run."""
+    execution = sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(run_input))
+    return str(execution["executionArn"])
 
 
 def wait(

@@ -1,0 +1,117 @@
+"""The onboarding workflow deployed into moto as template.yaml describes it, minus CloudFormation.
+
+Each function is created from its own folder's code with the stack's environment, and the state
+machine from the very ASL file template.yaml references, with its DefinitionSubstitutions filled in.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from tests.support.cfn_template import ROOT, load_template
+
+TEMPLATE = load_template(ROOT / "template.yaml")
+STATE_MACHINE = TEMPLATE["Resources"]["OnboardingStateMachine"]["Properties"]
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+@dataclass(frozen=True)
+class Workflow:
+    state_machine_arn: str
+    bridge_function: str
+    function_arns: dict[str, str]
+
+
+def code_zip(code_uri: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted((ROOT / code_uri).rglob("*.py")):
+            archive.write(path, path.relative_to(ROOT / code_uri).as_posix())
+    return buffer.getvalue()
+
+
+# The Globals variables that are plain strings (Powertools settings); the rest come from the stack.
+GLOBAL_ENVIRONMENT = {
+    name: value
+    for name, value in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"].items()
+    if isinstance(value, str)
+}
+
+
+def create_function(logical_id: str, role_arn: str, environment: dict[str, str]) -> str:
+    properties = TEMPLATE["Resources"][logical_id]["Properties"]
+    environment = {**GLOBAL_ENVIRONMENT, **environment}
+    function = boto3.client("lambda").create_function(
+        FunctionName=f"expel-{logical_id}",
+        Runtime=TEMPLATE["Globals"]["Function"]["Runtime"],
+        Role=role_arn,
+        Handler=properties["Handler"],
+        Code={"ZipFile": code_zip(properties["CodeUri"])},
+        Timeout=int(properties.get("Timeout", TEMPLATE["Globals"]["Function"]["Timeout"])),
+        Environment={"Variables": environment},
+    )
+    return str(function["FunctionArn"])
+
+
+def definition(function_arns: dict[str, str]) -> str:
+    """The ASL file with ${Name} replaced as CloudFormation's DefinitionSubstitutions would."""
+    text = (ROOT / STATE_MACHINE["DefinitionUri"]).read_text(encoding="utf-8")
+    for name, value in STATE_MACHINE["DefinitionSubstitutions"].items():
+        logical_id, attribute = value["Fn::GetAtt"]
+        assert attribute == "Arn"
+        text = text.replace("${" + name + "}", function_arns[logical_id])
+    leftover = re.findall(r"\$\{\w+\}", text)
+    assert not leftover, f"unsubstituted {leftover}"
+    return text
+
+
+def deploy(environment: dict[str, str]) -> Workflow:
+    role_arn = boto3.client("iam").create_role(
+        RoleName="onboarding-functions", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
+    )["Role"]["Arn"]
+    logical_ids = [value["Fn::GetAtt"][0] for value in STATE_MACHINE["DefinitionSubstitutions"].values()]
+    function_arns = {logical_id: create_function(logical_id, role_arn, environment) for logical_id in logical_ids}
+    state_machine_arn = boto3.client("stepfunctions").create_state_machine(
+        name="expel-onboarding", definition=definition(function_arns), roleArn=role_arn, type="STANDARD"
+    )["stateMachineArn"]
+    bridge_environment = {**environment, "STATE_MACHINE_ARN": state_machine_arn}
+    create_function("BridgeFunction", role_arn, bridge_environment)
+    return Workflow(state_machine_arn, "expel-BridgeFunction", function_arns)
+
+
+def run(workflow: Workflow, run_input: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
+    """Start a run and wait for it; the finished description."""
+    sfn = boto3.client("stepfunctions")
+    execution = sfn.start_execution(
+        stateMachineArn=workflow.state_machine_arn, name=f"test-{uuid.uuid4().hex}", input=json.dumps(run_input)
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        description = sfn.describe_execution(executionArn=execution["executionArn"])
+        if description["status"] != "RUNNING":
+            return dict(description)
+        time.sleep(0.1)
+    raise TimeoutError(f"{execution['executionArn']} still running after {timeout} s")
+
+
+def summary(description: dict[str, Any]) -> dict[str, Any]:
+    from expel_onboarding import workflow
+
+    events = list(workflow.history(boto3.client("stepfunctions"), description["executionArn"]))
+    found = workflow.summary_from_history(events)
+    assert found is not None, "the run never reached Outputs"
+    return found
+
+
