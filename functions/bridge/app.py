@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crhelper import CfnResource
 
 from expel_onboarding import clients, custom_resource, workflow
+from expel_onboarding.errors import RunFailed
 from expel_onboarding.reports import Mode
 from expel_onboarding.settings import settings
 
@@ -29,7 +30,11 @@ def run(mode: Mode, override: dict[str, str], event: dict[str, Any], context: La
     execution = workflow.start(sfn, custom_resource.bridge_settings().state_machine_arn, run_input, name)
     logger.info("run started", extra={"execution": execution, "mode": mode, "override": override})
     budget = context.get_remaining_time_in_millis() / 1000 - custom_resource.REPORT_MARGIN_SECONDS
-    return workflow.result(workflow.wait(sfn, execution, timeout_seconds=budget))
+    try:
+        return workflow.result(workflow.wait(sfn, execution, timeout_seconds=budget))
+    except RunFailed as failed:
+        # crhelper keeps only the last 240 characters of a long message; we keep the cause's start.
+        raise RunFailed(failed.reason()) from failed
 
 
 @helper.create

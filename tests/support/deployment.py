@@ -50,11 +50,11 @@ GLOBAL_ENVIRONMENT = {
 }
 
 
-def create_function(logical_id: str, role_arn: str, environment: dict[str, str]) -> str:
+def create_function(logical_id: str, role_arn: str, environment: dict[str, str], name: str = "expel") -> str:
     properties = TEMPLATE["Resources"][logical_id]["Properties"]
     environment = {**GLOBAL_ENVIRONMENT, **environment}
     function = boto3.client("lambda").create_function(
-        FunctionName=f"expel-{logical_id}",
+        FunctionName=f"{name}-{logical_id}",
         Runtime=TEMPLATE["Globals"]["Function"]["Runtime"],
         Role=role_arn,
         Handler=properties["Handler"],
@@ -77,18 +77,19 @@ def definition(function_arns: dict[str, str]) -> str:
     return text
 
 
-def deploy(environment: dict[str, str]) -> Workflow:
+def deploy(environment: dict[str, str], name: str = "expel") -> Workflow:
+    """The functions, the state machine and the bridge; name keeps a second deployment apart."""
     role_arn = boto3.client("iam").create_role(
-        RoleName="onboarding-functions", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
+        RoleName=f"{name}-functions", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
     )["Role"]["Arn"]
     logical_ids = [value["Fn::GetAtt"][0] for value in STATE_MACHINE["DefinitionSubstitutions"].values()]
-    function_arns = {logical_id: create_function(logical_id, role_arn, environment) for logical_id in logical_ids}
+    function_arns = {logical_id: create_function(logical_id, role_arn, environment, name) for logical_id in logical_ids}
     state_machine_arn = boto3.client("stepfunctions").create_state_machine(
-        name="expel-onboarding", definition=definition(function_arns), roleArn=role_arn, type="STANDARD"
+        name=f"{name}-onboarding", definition=definition(function_arns), roleArn=role_arn, type="STANDARD"
     )["stateMachineArn"]
     bridge_environment = {**environment, "STATE_MACHINE_ARN": state_machine_arn}
-    create_function("BridgeFunction", role_arn, bridge_environment)
-    return Workflow(state_machine_arn, "expel-BridgeFunction", function_arns)
+    create_function("BridgeFunction", role_arn, bridge_environment, name)
+    return Workflow(state_machine_arn, f"{name}-BridgeFunction", function_arns)
 
 
 def run(workflow: Workflow, run_input: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
@@ -113,5 +114,3 @@ def summary(description: dict[str, Any]) -> dict[str, Any]:
     found = workflow.summary_from_history(events)
     assert found is not None, "the run never reached Outputs"
     return found
-
-

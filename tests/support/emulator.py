@@ -13,7 +13,7 @@ import time
 import traceback
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from unittest import mock
 import boto3
 from moto.awslambda.models import LambdaFunction
 from moto.organizations import utils as organizations_utils
+
+from expel_onboarding import clients, custom_resource, settings
 
 
 def create_member_account(organizations: Any, account_id: str, name: str) -> None:
@@ -59,7 +61,6 @@ class _Context:
         return int((self._deadline - time.monotonic()) * 1000)
 
 
-_LOCK = threading.RLock()
 _HANDLERS: dict[str, Callable[[Any, Any], Any]] = {}
 
 
@@ -85,34 +86,75 @@ def _handler_of(function: Any) -> Callable[[Any, Any], Any]:
 
 def _fresh_container() -> None:
     """Each invocation sees its own function's environment, as a separate Lambda container would."""
-    from expel_onboarding import clients, custom_resource, settings
-
     clients.reset()
     settings.settings.cache_clear()
     custom_resource.bridge_settings.cache_clear()
 
 
+class _ThreadEnviron(MutableMapping[str, str]):
+    """os.environ with a per-thread overlay, so concurrent in-process functions (the bridge waiting
+    on a run while Step Functions invokes the steps) each see only their own environment."""
+
+    def __init__(self, base: MutableMapping[str, str]) -> None:
+        self.base = base
+        self._local = threading.local()
+
+    @property
+    def overlay(self) -> dict[str, str] | None:
+        overlay: dict[str, str] | None = getattr(self._local, "overlay", None)
+        return overlay
+
+    @overlay.setter
+    def overlay(self, value: dict[str, str] | None) -> None:
+        self._local.overlay = value
+
+    def _view(self) -> MutableMapping[str, str]:
+        return self.overlay if self.overlay is not None else self.base
+
+    def __getitem__(self, key: str) -> str:
+        return self._view()[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._view()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._view()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._view()))
+
+    def __len__(self) -> int:
+        return len(self._view())
+
+    def copy(self) -> dict[str, str]:
+        return dict(self._view())
+
+
 def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
     if isinstance(event, str):
         event = json.loads(event or "{}")
-    with _LOCK:
-        saved = dict(os.environ)
-        os.environ.update({k: str(v) for k, v in self.environment_vars.items()})
-        os.environ.update({"AWS_REGION": self.region, "AWS_LAMBDA_FUNCTION_NAME": self.function_name})
-        _fresh_container()
-        try:
-            result = _handler_of(self)(event if event is not None else {}, _Context(self))
-            return json.dumps(result), False, ""
-        except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports an unhandled error
-            error = {
-                "errorType": type(exc).__name__,
-                "errorMessage": str(exc),
-                "stackTrace": traceback.format_tb(exc.__traceback__),
-            }
-            return json.dumps(error), True, ""
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    environ = os.environ
+    assert isinstance(environ, _ThreadEnviron), "in_process_lambda() is not active"
+    previous = environ.overlay
+    environ.overlay = {
+        **environ.base,
+        **{k: str(v) for k, v in self.environment_vars.items()},
+        "AWS_REGION": self.region,
+        "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
+    }
+    _fresh_container()
+    try:
+        result = _handler_of(self)(event if event is not None else {}, _Context(self))
+        return json.dumps(result), False, ""
+    except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports an unhandled error
+        error = {
+            "errorType": type(exc).__name__,
+            "errorMessage": str(exc),
+            "stackTrace": traceback.format_tb(exc.__traceback__),
+        }
+        return json.dumps(error), True, ""
+    finally:
+        environ.overlay = previous
 
 
 @contextmanager
@@ -120,5 +162,10 @@ def in_process_lambda() -> Iterator[None]:
     """Gap: moto runs Lambda code only in Docker, and there is no Docker here. This runs the
     function's own zipped code in this process, with the function's environment. The one hook
     serves Invoke, Step Functions tasks and CloudFormation custom resources alike."""
-    with mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_in_process):
-        yield
+    original = os.environ
+    os.environ = _ThreadEnviron(original)  # type: ignore[assignment]  # noqa: B003 - a view over the same environment
+    try:
+        with mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_in_process):
+            yield
+    finally:
+        os.environ = original  # noqa: B003 - the real environment back

@@ -105,3 +105,18 @@ def translate(exc: ClientError, action: str, resource: str, alternatives: str) -
 
 class RunFailed(Exception):
     """An onboarding execution ended without succeeding; the message carries its cause in words."""
+
+    # CloudFormation shows at most 256 characters of a custom resource's Reason.
+    REASON_LIMIT = 256
+
+    def __init__(self, cause: str, execution_name: str = "") -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.execution_name = execution_name
+
+    def reason(self) -> str:
+        """The cause, cut to fit CloudFormation's Reason with the execution to open for the rest."""
+        where = f" (execution {self.execution_name})" if self.execution_name else ""
+        room = self.REASON_LIMIT - len(where)
+        cause = self.cause if len(self.cause) <= room else self.cause[: room - 1] + "…"
+        return cause + where

@@ -49,7 +49,10 @@ def wait(
         if description["status"] != RUNNING:
             return dict(description)
         if clock() >= deadline:
-            raise RunFailed(f"The run {execution_arn} was still running after {timeout_seconds:.0f} s.")
+            raise RunFailed(
+                f"The run was still running after {timeout_seconds:.0f} s; it may yet finish. Check it, then retry.",
+                execution_name=execution_arn.rsplit(":", 1)[-1],
+            )
         sleep(poll_seconds)
 
 
@@ -59,9 +62,7 @@ def result(description: dict[str, Any]) -> dict[str, Any]:
         output: dict[str, Any] = json.loads(description.get("output") or "{}")
         return output
     cause = description.get("cause") or description.get("error") or "no cause given"
-    raise RunFailed(
-        f"The onboarding run {description['status'].lower()}: {cause} (execution {description['executionArn']})"
-    )
+    raise RunFailed(str(cause), execution_name=str(description["executionArn"]).rsplit(":", 1)[-1])
 
 
 def history(sfn: SFNClient, execution_arn: str) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,178 @@
+"""Custom::Onboarding: CloudFormation's events in, crhelper's responses out, the real workflow between."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from crhelper import CfnResource
+
+from expel_onboarding import custom_resource, settings
+from tests.support import deployment, landing_zone
+from tests.support.cfn_template import ROOT
+
+
+class Context:
+    function_name = "expel-BridgeFunction"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:expel-BridgeFunction"
+    aws_request_id = "bridge-test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 120_000
+
+
+@pytest.fixture
+def responses(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """What crhelper would PUT to the pre-signed ResponseURL."""
+    sent: list[dict[str, Any]] = []
+
+    def capture(self: CfnResource, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+        sent.append(
+            {
+                "Status": status or self.Status,
+                "Reason": reason if status else self.Reason,
+                "PhysicalResourceId": str(self.PhysicalResourceId),
+                "Data": dict(self.Data),
+            }
+        )
+
+    monkeypatch.setattr(CfnResource, "_send", capture)
+    return sent
+
+
+@pytest.fixture
+def bridge(
+    workflow: deployment.Workflow, stack_environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ModuleType]:
+    for name, value in {**stack_environment, "STATE_MACHINE_ARN": workflow.state_machine_arn}.items():
+        monkeypatch.setenv(name, value)
+    settings.settings.cache_clear()
+    custom_resource.bridge_settings.cache_clear()
+    sys.modules.pop("functions.bridge.app", None)
+    yield importlib.import_module("functions.bridge.app")
+    sys.modules.pop("functions.bridge.app", None)
+
+
+def event(name: str, zone: landing_zone.LandingZone, **changes: Any) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((ROOT / "events" / f"{name}.json").read_text(encoding="utf-8"))
+    for key in ("ResourceProperties", "OldResourceProperties"):
+        if key in loaded:
+            loaded[key] = {**loaded[key], "LogBucketName": zone.bucket, "KeyPolicyRoleArn": zone.key_policy_role_arn}
+    loaded.update(changes)
+    return loaded
+
+
+def current_id(zone: landing_zone.LandingZone) -> str:
+    return custom_resource.physical_id(zone.bucket, "")
+
+
+def test_create_runs_apply_and_returns_the_workbench_values(
+    bridge: ModuleType,
+    responses: list[dict[str, Any]],
+    zone: landing_zone.LandingZone,
+    stack_environment: dict[str, str],
+) -> None:
+    bridge.lambda_handler(event("bridge-create", zone), Context())
+    (response,) = responses
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["PhysicalResourceId"] == current_id(zone)
+    assert response["Data"] == {
+        "RoleArn": stack_environment["EXPEL_ROLE_ARN"],
+        "SqsUrl": stack_environment["QUEUE_URL"],
+        "ManagementAccountId": landing_zone.MANAGEMENT,
+        "Region": "us-east-1",
+        "ActionRequired": "none",
+    }
+
+
+def test_update_keeps_the_physical_id_when_the_target_stays(
+    bridge: ModuleType, responses: list[dict[str, Any]], zone: landing_zone.LandingZone
+) -> None:
+    bridge.lambda_handler(event("bridge-create", zone), Context())
+    bridge.lambda_handler(event("bridge-update", zone, PhysicalResourceId=current_id(zone)), Context())
+    assert [r["Status"] for r in responses] == ["SUCCESS", "SUCCESS"]
+    assert responses[1]["PhysicalResourceId"] == current_id(zone)
+
+
+def test_delete_removes_our_entries_and_restores_the_foreign_state(
+    bridge: ModuleType, responses: list[dict[str, Any]], zone: landing_zone.LandingZone
+) -> None:
+    bridge.lambda_handler(event("bridge-create", zone), Context())
+    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=current_id(zone)), Context())
+    assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]
+    assert landing_zone.notifications_of(zone.bucket) == zone.foreign_notifications
+    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
+
+
+def test_the_rollback_delete_of_a_failed_create_is_a_no_op(
+    bridge: ModuleType,
+    responses: list[dict[str, Any]],
+    zone: landing_zone.LandingZone,
+    stack_environment: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without a prefix our entry would overlap the security-lake team's: the Create fails.
+    monkeypatch.setenv("NOTIFICATION_PREFIX", "")
+    failed_workflow = deployment.deploy({**stack_environment, "NOTIFICATION_PREFIX": ""}, name="failing")
+    monkeypatch.setenv("STATE_MACHINE_ARN", failed_workflow.state_machine_arn)
+    custom_resource.bridge_settings.cache_clear()
+    bridge.lambda_handler(event("bridge-create", zone), Context())
+    failed = responses[0]
+    assert failed["Status"] == "FAILED"
+    assert failed["Reason"].startswith("NotificationOverlap: ")
+    assert len(failed["Reason"]) <= 256
+    assert "(execution create-" in failed["Reason"]
+    key_policy_after_create = landing_zone.key_policy_of(zone.cloudtrail_key_arn)
+
+    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=failed["PhysicalResourceId"]), Context())
+    assert responses[1]["Status"] == "SUCCESS"
+    assert not custom_resource.is_ours(failed["PhysicalResourceId"])
+    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == key_policy_after_create
+
+
+def test_the_sample_rollback_delete_is_recognised_as_not_ours(zone: landing_zone.LandingZone) -> None:
+    assert not custom_resource.is_ours(event("bridge-delete-after-failed-create", zone)["PhysicalResourceId"])
+
+
+def test_an_update_to_a_new_bucket_moves_our_entry_and_cleanup_removes_only_the_old_one(
+    bridge: ModuleType,
+    responses: list[dict[str, Any]],
+    zone: landing_zone.LandingZone,
+    stack_environment: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bridge.lambda_handler(event("bridge-create", zone), Context())
+    old_id = responses[0]["PhysicalResourceId"]
+    new_bucket = "org-trail-logs-123456789012-us-east-1"
+    boto3.client("s3").create_bucket(Bucket=new_bucket)
+    boto3.client("s3").put_bucket_ownership_controls(
+        Bucket=new_bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    # CloudFormation updates the functions' settings before the custom resource.
+    updated = deployment.deploy({**stack_environment, "LOG_BUCKET_NAME": new_bucket}, name="updated")
+    monkeypatch.setenv("LOG_BUCKET_NAME", new_bucket)
+    monkeypatch.setenv("STATE_MACHINE_ARN", updated.state_machine_arn)
+    settings.settings.cache_clear()
+    custom_resource.bridge_settings.cache_clear()
+    old_properties = event("bridge-create", zone)["ResourceProperties"]
+    update = event("bridge-update", zone, PhysicalResourceId=old_id, OldResourceProperties=old_properties)
+    update["ResourceProperties"] = {**old_properties, "LogBucketName": new_bucket}
+    bridge.lambda_handler(update, Context())
+    assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]
+    assert responses[1]["PhysicalResourceId"] == custom_resource.physical_id(new_bucket, "") != old_id
+
+    # Then CloudFormation's cleanup deletes the old physical id, with the old properties.
+    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=old_id), Context())
+    assert responses[2]["Status"] == "SUCCESS", responses[2]["Reason"]
+    assert landing_zone.notifications_of(zone.bucket) == zone.foreign_notifications
+    new_entries = landing_zone.notifications_of(new_bucket)["TopicConfigurations"]
+    assert [entry["Id"][:15] for entry in new_entries] == ["ExpelOnboarding"]
+    # The key did not move, so its statement stays.
+    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) != zone.foreign_key_policy
