@@ -22,10 +22,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements/dev.txt
+$(BIN)/.installed: requirements/dev.txt pyproject.toml
 	@[ -n "$(PY313)" ] || { echo "python3.13 not found: install it (pyenv install 3.13) or pass PY313=/path/to/python3.13" >&2; exit 1; }
 	$(PY313) -m venv $(VENV)
 	$(BIN)/pip install -q -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps -e .
 	@touch $@
 
 $(TOOLS)/%/.installed: requirements/%.txt

@@ -13,6 +13,7 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_cloudtrail import CloudTrailClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_kms import KMSClient
@@ -79,6 +80,16 @@ def kms_as(role_arn: str, region: str) -> KMSClient:
         aws_session_token=credentials["SessionToken"],
         config=RETRIES,
     )
+
+
+def for_cli(
+    profile: str | None, region: str | None, endpoint_url: str | None
+) -> tuple[CloudFormationClient, SFNClient]:
+    """The CLI's clients: a person's profile and region, or an AWS-compatible endpoint."""
+    session = boto3.Session(profile_name=profile, region_name=region)
+    cloudformation = session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES)
+    stepfunctions = session.client("stepfunctions", endpoint_url=endpoint_url, config=RETRIES)
+    return cloudformation, stepfunctions
 
 
 def reset() -> None:

@@ -1,0 +1,144 @@
+"""expel-onboarding: check, repair or show a deployed onboarding from a terminal.
+
+It runs the same state machine CloudFormation and the schedule run, shows each step as it
+finishes, and prints the Workbench values ready to paste.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from expel_onboarding import clients, workflow
+from expel_onboarding.errors import RunFailed
+from expel_onboarding.reports import Status
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+EXIT_OK, EXIT_FAILED, EXIT_DRIFTED, EXIT_USAGE = 0, 1, 2, 64
+WORKBENCH_FIELDS = [
+    ("RoleArn", "Role ARN"),
+    ("SqsUrl", "SQS URL"),
+    ("ManagementAccountId", "Organization management account"),
+    ("Region", "Region"),
+]
+MARKS = {"OK": "ok", "CHANGED": "changed", "DRIFTED": "DRIFTED", "ACTION_REQUIRED": "ACTION", "FAILED": "FAILED"}
+
+
+class StackNotReady(Exception):
+    """The stack is missing, or has no onboarding state machine yet."""
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--stack-name", default="expel-cloudtrail-onboarding", help="the Log Archive stack")
+    common.add_argument("--region", help="the stack's region (default: your AWS configuration's)")
+    common.add_argument("--profile", help="the AWS profile to use")
+    common.add_argument("--endpoint-url", help="an AWS-compatible endpoint, such as the local AWS of make demo")
+    common.add_argument("--json", action="store_true", help="print machine-readable JSON only")
+    root = argparse.ArgumentParser(prog="expel-onboarding", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("check", parents=[common], help="report drift; writes nothing (exit 2 on drift)")
+    commands.add_parser("repair", parents=[common], help="put back what drifted, and report what changed")
+    commands.add_parser("outputs", parents=[common], help="print the Workbench values from the stack")
+    return root
+
+
+def stack_outputs(cloudformation: CloudFormationClient, stack_name: str) -> dict[str, str]:
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as exc:
+        raise StackNotReady(f"No stack {stack_name}: {exc}. Pass --stack-name and --region of your deploy.") from exc
+    return {output["OutputKey"]: output.get("OutputValue", "") for output in stacks[0].get("Outputs", [])}
+
+
+def state_machine_of(cloudformation: CloudFormationClient, stack_name: str) -> str:
+    """From the stack's StateMachineArn output, or else its OnboardingStateMachine resource."""
+    arn = stack_outputs(cloudformation, stack_name).get("StateMachineArn")
+    if arn:
+        return arn
+    try:
+        resource = cloudformation.describe_stack_resource(StackName=stack_name, LogicalResourceId="OnboardingStateMachine")
+    except ClientError as exc:
+        raise StackNotReady(f"The stack {stack_name} has no onboarding state machine: {exc}") from exc
+    return resource["StackResourceDetail"]["PhysicalResourceId"]
+
+
+def follow(sfn: SFNClient, execution_arn: str, out: TextIO | None, poll_seconds: float = 1.0) -> dict[str, Any]:
+    """Wait for the run, printing each step as it finishes; the run's summary."""
+    shown = 0
+    while True:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        events = list(workflow.history(sfn, execution_arn))
+        finished = workflow.finished_steps(events)
+        for name, report in finished[shown:]:
+            if out is not None:
+                print(f"  {MARKS.get(report['Status'], report['Status']):<8} {name}", file=out, flush=True)
+        shown = len(finished)
+        if description["status"] != workflow.RUNNING:
+            summary = workflow.summary_from_history(events)
+            if summary is None:
+                raise RunFailed(str(description.get("cause") or description["status"]), execution_arn)
+            return summary
+        time.sleep(poll_seconds)
+
+
+def print_summary(summary: dict[str, Any], out: TextIO) -> None:
+    print(f"\n{'Step':<14}{'Status':<17}Detail", file=out)
+    for step in summary["Steps"]:
+        print(f"{step['Name']:<14}{step['Status']:<17}{step['Detail']}", file=out)
+    print_values(summary, out)
+
+
+def print_values(values: dict[str, Any], out: TextIO) -> None:
+    print("\nWorkbench values", file=out)
+    for key, label in WORKBENCH_FIELDS:
+        print(f"  {label:<33} {values.get(key, '')}", file=out)
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    statuses = {step["Status"] for step in summary["Steps"]}
+    if summary.get("Failed") or Status.FAILED.value in statuses:
+        return EXIT_FAILED
+    if Status.DRIFTED.value in statuses:
+        return EXIT_DRIFTED
+    return EXIT_OK
+
+
+def run(arguments: argparse.Namespace, out: TextIO) -> int:
+    cloudformation, sfn = clients.for_cli(arguments.profile, arguments.region, arguments.endpoint_url)
+    if arguments.command == "outputs":
+        values = stack_outputs(cloudformation, arguments.stack_name)
+        if arguments.json:
+            print(json.dumps({key: values.get(key, "") for key, _ in WORKBENCH_FIELDS}, indent=2), file=out)
+        else:
+            print_values(values, out)
+        return EXIT_OK
+    state_machine = state_machine_of(cloudformation, arguments.stack_name)
+    name = workflow.run_name(arguments.command, "cli")
+    execution = workflow.start(sfn, state_machine, {"Mode": arguments.command}, name)
+    if not arguments.json:
+        print(f"Running {arguments.command} on {arguments.stack_name} ({name})", file=out, flush=True)
+    summary = follow(sfn, execution, None if arguments.json else out)
+    if arguments.json:
+        print(json.dumps({**summary, "ExecutionArn": execution}, indent=2), file=out)
+    else:
+        print_summary(summary, out)
+    return exit_code(summary)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    arguments = parser().parse_args(argv)
+    try:
+        return run(arguments, out)
+    except (StackNotReady, RunFailed, BotoCoreError, ClientError) as exc:
+        print(f"expel-onboarding: {exc}", file=sys.stderr)
+        return EXIT_FAILED

@@ -1,0 +1,110 @@
+"""The CLI against the same emulated state machine: check, repair, outputs, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from expel_onboarding import cli
+from tests.support import deployment, landing_zone
+
+STACK = "expel-cloudtrail-onboarding"
+
+
+@pytest.fixture
+def stack(workflow: deployment.Workflow, stack_environment: dict[str, str]) -> dict[str, str]:
+    """A stack whose outputs are what template.yaml's are after a deploy (apply has run)."""
+    deployment.run(workflow, {"Mode": "apply"})
+    outputs = {
+        "StateMachineArn": workflow.state_machine_arn,
+        "RoleArn": stack_environment["EXPEL_ROLE_ARN"],
+        "SqsUrl": stack_environment["QUEUE_URL"],
+        "ManagementAccountId": landing_zone.MANAGEMENT,
+        "Region": "us-east-1",
+    }
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    boto3.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    return outputs
+
+
+def run_cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = cli.main([*argv, "--stack-name", STACK, "--region", "us-east-1"], out=out)
+    return code, out.getvalue()
+
+
+def drop_our_notification(bucket: str) -> None:
+    config = landing_zone.notifications_of(bucket)
+    config["TopicConfigurations"] = [
+        e for e in config.get("TopicConfigurations", []) if not e["Id"].startswith("ExpelOnboarding")
+    ]
+    boto3.client("s3").put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)  # type: ignore[arg-type]
+
+
+def test_check_on_a_converged_setup_shows_each_step_and_the_values_and_exits_zero(stack: dict[str, str]) -> None:
+    code, printed = run_cli("check")
+    assert code == cli.EXIT_OK
+    for step in ("Discover", "Ownership", "KeyPolicy", "Notification", "Verify"):
+        assert f"ok       {step}" in printed
+    assert f"Role ARN                          {stack['RoleArn']}" in printed
+    assert f"SQS URL                           {stack['SqsUrl']}" in printed
+    assert f"Organization management account   {landing_zone.MANAGEMENT}" in printed
+
+
+def test_check_exits_two_on_drift(stack: dict[str, str], zone: landing_zone.LandingZone) -> None:
+    drop_our_notification(zone.bucket)
+    code, printed = run_cli("check")
+    assert code == cli.EXIT_DRIFTED
+    assert "DRIFTED  Notification" in printed
+
+
+def test_repair_fixes_drift_and_exits_zero(stack: dict[str, str], zone: landing_zone.LandingZone) -> None:
+    drop_our_notification(zone.bucket)
+    code, printed = run_cli("repair")
+    assert code == cli.EXIT_OK
+    assert "changed  Notification" in printed
+    assert run_cli("check")[0] == cli.EXIT_OK
+
+
+def test_json_output_is_the_run_summary(stack: dict[str, str]) -> None:
+    code, printed = run_cli("check", "--json")
+    summary: dict[str, Any] = json.loads(printed)
+    assert code == cli.EXIT_OK
+    assert summary["Mode"] == "check"
+    assert summary["RoleArn"] == stack["RoleArn"]
+    assert [s["Status"] for s in summary["Steps"]] == ["OK"] * 5
+    assert summary["ExecutionArn"].startswith(stack["StateMachineArn"].replace(":stateMachine:", ":execution:"))
+
+
+def test_outputs_prints_the_stacks_workbench_values_without_running_anything(stack: dict[str, str]) -> None:
+    code, printed = run_cli("outputs", "--json")
+    assert code == cli.EXIT_OK
+    assert json.loads(printed) == {k: stack[k] for k in ("RoleArn", "SqsUrl", "ManagementAccountId", "Region")}
+
+
+def test_a_failed_run_exits_one_and_names_the_step(
+    stack_environment: dict[str, str], zone: landing_zone.LandingZone, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failing = deployment.deploy({**stack_environment, "NOTIFICATION_PREFIX": ""}, name="failing")
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"StateMachineArn": {"Value": failing.state_machine_arn}},
+    }
+    boto3.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    code, printed = run_cli("repair")
+    assert code == cli.EXIT_FAILED
+    assert "FAILED   Notification" in printed or "Notification  FAILED" in printed
+    assert "NotificationOverlap" in printed
+
+
+def test_a_missing_stack_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run_cli("check")
+    assert code == cli.EXIT_FAILED
+    assert f"No stack {STACK}" in capsys.readouterr().err
