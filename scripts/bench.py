@@ -13,12 +13,16 @@ import statistics
 import time
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
+import boto3
+from crhelper import CfnResource
 from moto import mock_aws
 
 from expel_onboarding import key_policy, notification, settings
-from tests.support import landing_zone
+from tests.support import deployment, emulator, landing_zone
 from tests.support.aws_calls import AwsCalls
+from tests.support.cfn_template import ROOT
 
 STEPS = ["discover", "ownership", "key_policy", "notification", "verify"]
 
@@ -48,6 +52,7 @@ def aws_calls_per_step() -> None:
             "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "POWERTOOLS_METRICS_DISABLED": "true",
         }
     )
     with mock_aws():
@@ -142,6 +147,72 @@ def merge_times() -> None:
     print(f"  key policy merge, orphan scan, serialize, {size / 1024:.1f} KiB: {policy_ms:7.2f} ms")
 
 
+def _step_calls(calls: AwsCalls) -> list[str]:
+    return [call for call in calls.made if not call.startswith(("stepfunctions:", "lambda:"))]
+
+
+def whole_workflow() -> None:
+    """The real ASL under moto's interpreter, the handlers in-process, as the workflow tests run it."""
+    print("\nWhole workflow (real ASL, moto's Step Functions interpreter, handlers in-process)")
+    print(f"{'run':<40}{'step calls':>11}{'writes':>8}{'seconds':>9}")
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), emulator.in_process_lambda():
+        zone = landing_zone.seed()
+        quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+        environment = {**landing_zone.deploy_stack_resources(zone), **quiet}
+        discovered = deployment.deploy(environment)
+        keyed = deployment.deploy({**environment, "CLOUDTRAIL_KEY_ARN": zone.cloudtrail_key_arn}, name="keyed")
+        for label, flow, mode in [
+            ("apply (first)", discovered, "apply"),
+            ("check (converged, key discovered)", discovered, "check"),
+            ("check (converged, key given)", keyed, "check"),
+            ("repair (converged)", discovered, "repair"),
+            ("remove", discovered, "remove"),
+        ]:
+            calls = AwsCalls().start()
+            start = time.perf_counter()
+            description = deployment.run(flow, {"Mode": mode})
+            elapsed = time.perf_counter() - start
+            if description["status"] != "SUCCEEDED":
+                raise SystemExit(f"{label} failed: {description.get('cause')}")
+            print(f"{label:<40}{len(_step_calls(calls)):>11}{len(calls.writes):>8}{elapsed:>9.2f}")
+        bridge_overhead(zone, environment)
+
+
+def bridge_overhead(zone: landing_zone.LandingZone, environment: dict[str, str]) -> None:
+    """What the custom resource adds to the run: its handler's time minus the execution's own."""
+    flow = deployment.deploy(environment, name="bridged")
+    os.environ.update({**environment, "STATE_MACHINE_ARN": flow.state_machine_arn})
+    settings.settings.cache_clear()
+    sent: list[str] = []
+
+    def capture(self: CfnResource, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+        sent.append(status or self.Status)
+
+    with mock.patch.object(CfnResource, "_send", capture):
+        bridge = importlib.import_module("functions.bridge.app")
+        event = json.loads((ROOT / "events" / "bridge-create.json").read_text())
+        event["ResourceProperties"]["LogBucketName"] = zone.bucket
+        start = time.perf_counter()
+        bridge.lambda_handler(event, _BridgeContext())
+        handler_seconds = time.perf_counter() - start
+    sfn = boto3.client("stepfunctions")
+    execution = sfn.list_executions(stateMachineArn=flow.state_machine_arn)["executions"][0]
+    run_seconds = (execution["stopDate"] - execution["startDate"]).total_seconds()
+    print(
+        f"\nBridge (Custom::Onboarding Create, {sent[0]}): handler {handler_seconds:.2f} s, "
+        f"execution {run_seconds:.2f} s, added by the bridge {handler_seconds - run_seconds:.2f} s "
+        "(its polling interval bounds it)"
+    )
+
+
+class _BridgeContext(_Context):
+    function_name = "bench-bridge"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
 if __name__ == "__main__":
     aws_calls_per_step()
     merge_times()
+    whole_workflow()

@@ -10,7 +10,7 @@ import pytest
 from expel_onboarding import clients, discovery
 from expel_onboarding.discovery import Target
 from expel_onboarding.errors import BucketInWrongRegion, BucketNotFound, OrganizationNotFound
-from expel_onboarding.reports import Status
+from expel_onboarding.reports import Mode, Status
 from tests.support.aws_calls import AwsCalls
 
 MANAGEMENT = "111111111111"
@@ -103,3 +103,32 @@ def test_a_bucket_in_another_region_says_where_to_deploy(log_archive: str) -> No
 def test_an_account_outside_any_organization_is_refused(calls: AwsCalls) -> None:
     with pytest.raises(OrganizationNotFound, match="Log Archive account"):
         discover("123456789012", bucket_name("123456789012"))
+
+
+def test_check_reads_only_the_organization_and_the_trail(log_archive: str, calls: AwsCalls) -> None:
+    bucket = make_bucket(log_archive)
+    make_trail(bucket, f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    calls.clear()
+    discovery.discover(
+        clients.organizations(),
+        clients.cloudtrail(),
+        clients.s3(),
+        Target(bucket, log_archive, "us-east-1"),
+        Mode.CHECK,
+    )
+    assert calls.made == ["organizations:DescribeOrganization", "cloudtrail:DescribeTrails"]
+
+
+def test_check_with_a_given_key_reads_only_the_organization(log_archive: str, calls: AwsCalls) -> None:
+    key = f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    target = Target(make_bucket(log_archive), log_archive, "us-east-1", key)
+    calls.clear()
+    report = discovery.discover(clients.organizations(), clients.cloudtrail(), clients.s3(), target, Mode.CHECK)
+    assert report.data["CloudTrailKeyArn"] == key
+    assert calls.made == ["organizations:DescribeOrganization"]
+
+
+def test_remove_tolerates_a_deleted_bucket(log_archive: str) -> None:
+    target = Target(bucket_name(log_archive), log_archive, "us-east-1")
+    report = discovery.discover(clients.organizations(), clients.cloudtrail(), clients.s3(), target, Mode.REMOVE)
+    assert report.data["BucketMissing"] is True

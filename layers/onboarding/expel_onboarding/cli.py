@@ -66,7 +66,9 @@ def state_machine_of(cloudformation: CloudFormationClient, stack_name: str) -> s
     if arn:
         return arn
     try:
-        resource = cloudformation.describe_stack_resource(StackName=stack_name, LogicalResourceId="OnboardingStateMachine")
+        resource = cloudformation.describe_stack_resource(
+            StackName=stack_name, LogicalResourceId="OnboardingStateMachine"
+        )
     except ClientError as exc:
         raise StackNotReady(f"The stack {stack_name} has no onboarding state machine: {exc}") from exc
     return resource["StackResourceDetail"]["PhysicalResourceId"]

@@ -93,29 +93,35 @@ def discover(
     mode: Mode = Mode.APPLY,
 ) -> StepReport:
     management_account_id, organization_id = management_account(organizations)
-    try:
-        region = bucket_region(s3, target)
-    except BucketNotFound:
-        if mode is not Mode.REMOVE:
-            raise
-        # A deleted bucket took our entry with it: removal has nothing to do there.
-        detail = f"{target.bucket} is gone, and our notification entry with it."
-        data = {"ManagementAccountId": management_account_id, "Bucket": target.bucket, "BucketMissing": True}
-        return StepReport(STEP, Status.OK, detail, data)
+    region = target.region
+    # The region matters before writing (S3 notifies only a topic in its own region); a bucket
+    # cannot move region, so a read-only check skips the call.
+    if mode is not Mode.CHECK:
+        try:
+            region = bucket_region(s3, target)
+        except BucketNotFound:
+            if mode is not Mode.REMOVE:
+                raise
+            # A deleted bucket took our entry with it: removal has nothing to do there.
+            detail = f"{target.bucket} is gone, and our notification entry with it."
+            data = {"ManagementAccountId": management_account_id, "Bucket": target.bucket, "BucketMissing": True}
+            return StepReport(STEP, Status.OK, detail, data)
     if region != target.region and mode is not Mode.REMOVE:
         raise BucketInWrongRegion(
             f"The log bucket {target.bucket} is in {region}, but this stack is in {target.region}; S3 can only "
             "notify a topic in the bucket's own region.",
             f"delete this stack and deploy it in {region} (sam deploy --region {region}).",
         )
-    trail = trail_for_bucket(cloudtrail, target.bucket)
+    # The trail only matters to a check when it names the key; a given key wins anyway.
+    skip_trail = mode is Mode.CHECK and bool(target.key_arn_parameter)
+    trail = None if skip_trail else trail_for_bucket(cloudtrail, target.bucket)
     trail_key = str(trail.get("KmsKeyId", "")) if trail else ""
     key_arn = target.key_arn_parameter or trail_key
     source = "parameter" if target.key_arn_parameter else ("trail" if trail_key else "none")
     notes = [f"Management account {management_account_id} ({organization_id}); {target.bucket} is in {region}."]
-    if trail is None:
+    if trail is None and not skip_trail:
         notes.append(f"No trail visible from this account writes to {target.bucket}.")
-    else:
+    elif trail is not None:
         notes.append(f"Trail {trail['TrailARN']} writes to it.")
     if not key_arn:
         notes.append("The logs are not KMS-encrypted (SSE-S3), so there is no key to grant.")

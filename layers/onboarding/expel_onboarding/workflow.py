@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 RUNNING = "RUNNING"
+MAX_POLL_SECONDS = 2.0
 OUTPUTS_STATE = "Outputs"
 
 
@@ -38,11 +39,14 @@ def wait(
     execution_arn: str,
     *,
     timeout_seconds: float,
-    poll_seconds: float = 1.0,
+    poll_seconds: float = 0.25,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
-    """The finished run's description; RunFailed if it is still running at the deadline."""
+    """The finished run's description; RunFailed if it is still running at the deadline.
+
+    Polling starts fast (a converged run takes about a second) and slows to every 2 s.
+    """
     deadline = clock() + timeout_seconds
     while True:
         description = sfn.describe_execution(executionArn=execution_arn)
@@ -54,6 +58,7 @@ def wait(
                 execution_name=execution_arn.rsplit(":", 1)[-1],
             )
         sleep(poll_seconds)
+        poll_seconds = min(poll_seconds * 1.5, MAX_POLL_SECONDS)
 
 
 def result(description: dict[str, Any]) -> dict[str, Any]:
