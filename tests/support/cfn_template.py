@@ -85,11 +85,8 @@ def resolve_conditions(node: Any, conditions: dict[str, bool]) -> Any:
         if set(node) == {"Fn::If"}:
             name, when_true, when_false = node["Fn::If"]
             return resolve_conditions(when_true if conditions[name] else when_false, conditions)
-        return {
-            key: resolve_conditions(value, conditions)
-            for key, value in node.items()
-            if value != {"Ref": "AWS::NoValue"}
-        }
+        resolved_items = {key: resolve_conditions(value, conditions) for key, value in node.items()}
+        return {key: value for key, value in resolved_items.items() if value != {"Ref": "AWS::NoValue"}}
     return node
 
 

@@ -176,3 +176,20 @@ def test_an_update_to_a_new_bucket_moves_our_entry_and_cleanup_removes_only_the_
     assert [entry["Id"][:15] for entry in new_entries] == ["ExpelOnboarding"]
     # The key did not move, so its statement stays.
     assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) != zone.foreign_key_policy
+
+
+def test_the_pre_signed_response_url_is_never_logged(
+    bridge: ModuleType,
+    responses: list[dict[str, Any]],
+    zone: landing_zone.LandingZone,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    create = event("bridge-create", zone)
+    bridge.lambda_handler(create, Context())
+    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=current_id(zone)), Context())
+    printed = capsys.readouterr()
+    logged = printed.out + printed.err + caplog.text
+    assert "INFO" in logged
+    assert create["ResponseURL"] not in logged
+    assert "cloudformation-custom-resource-response" not in logged
