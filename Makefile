@@ -12,12 +12,12 @@ BIN := $(VENV)/bin
 TOOLS := .venv-tools
 SAM := $(TOOLS)/sam/bin/sam
 CHECKOV := $(TOOLS)/checkov/bin/checkov
-TEMPLATES := template.yaml
+TEMPLATES := template.yaml org/management.yaml org/member-role.yaml
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install lint cfn-lint validate checkov pytest test build bench demo clean lock
+.PHONY: help install lint cfn-lint validate checkov pytest test build bench demo org clean lock
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ build: $(TOOLS)/sam/.installed ## sam build into .aws-sam/build
 
 bench: $(BIN)/.installed ## AWS calls and writes per step and mode, and merge times
 	PYTHONPATH=layers/onboarding:. $(BIN)/python scripts/bench.py
+
+org: $(BIN)/.installed ## copy org/member-role.yaml into the StackSet of org/management.yaml
+	$(BIN)/python scripts/org_template.py
 
 demo: ## the whole onboarding on a local emulated landing zone
 	@echo "make demo arrives with the local AWS issue; until then see README.md, 'Deploy for real'." >&2

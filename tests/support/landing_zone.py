@@ -147,8 +147,12 @@ def seed() -> LandingZone:
     )
 
 
-def deploy_stack_resources(landing_zone: LandingZone, prefix: str = "AWSLogs/") -> dict[str, str]:
-    """What template.yaml creates, made directly; returns the environment the step functions get."""
+def deploy_stack_resources(
+    landing_zone: LandingZone, prefix: str = "AWSLogs/", create_role: bool = True
+) -> dict[str, str]:
+    """What template.yaml creates, made directly; returns the environment the step functions get.
+
+    create_role=False is CreateExpelRole=false: the org StackSet already made the role here."""
     kms, sns, sqs, iam = (boto3.client(name, region_name=REGION) for name in ("kms", "sns", "sqs", "iam"))
     key_arn = kms.create_key(Description="notifications")["KeyMetadata"]["Arn"]
     topic = sns.create_topic(Name="expel-cloudtrail-objects", Attributes={"KmsMasterKeyId": key_arn})["TopicArn"]
@@ -168,7 +172,10 @@ def deploy_stack_resources(landing_zone: LandingZone, prefix: str = "AWSLogs/") 
             }
         ],
     }
-    role = iam.create_role(RoleName="ExpelTrailAssumeRole", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    if create_role:
+        role = iam.create_role(RoleName="ExpelTrailAssumeRole", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    else:
+        role = iam.get_role(RoleName="ExpelTrailAssumeRole")["Role"]
     return {
         "AWS_REGION": REGION,
         "STACK_ID": STACK_ID,

@@ -1,0 +1,30 @@
+"""Both ways the Expel role can exist in the Log Archive account work end to end."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from tests.support import deployment, landing_zone
+from tests.support.cfn_template import ROOT
+
+
+@pytest.mark.parametrize("create_role", [True, False], ids=["stack-creates-the-role", "stackset-role"])
+def test_apply_verifies_with_either_role(zone: landing_zone.LandingZone, create_role: bool) -> None:
+    if not create_role:
+        # What the org StackSet leaves in the Log Archive account: the member role template, deployed.
+        boto3.client("cloudformation").create_stack(
+            StackName="StackSet-expel-role-1234",
+            TemplateBody=(ROOT / "org" / "member-role.yaml").read_text(encoding="utf-8"),
+            Parameters=[{"ParameterKey": "WorkbenchExternalId", "ParameterValue": landing_zone.EXTERNAL_ID}],
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+        )
+    environment = landing_zone.deploy_stack_resources(zone, create_role=create_role)
+    workflow = deployment.deploy(environment)
+    description = deployment.run(workflow, {"Mode": "apply"})
+    assert description["status"] == "SUCCEEDED", description.get("cause")
+    steps = {step["Name"]: step for step in json.loads(description["output"])["Steps"]}
+    assert steps["Verify"]["Status"] == "OK", steps["Verify"]["Detail"]
+    assert "ExpelTrailAssumeRole trusts Expel" in steps["Verify"]["Detail"]
