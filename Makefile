@@ -12,12 +12,12 @@ BIN := $(VENV)/bin
 TOOLS := .venv-tools
 SAM := $(TOOLS)/sam/bin/sam
 CHECKOV := $(TOOLS)/checkov/bin/checkov
-TEMPLATES := template.yaml org/management.yaml org/member-role.yaml
+TEMPLATES := template.yaml org/management.yaml org/member-role.yaml servicecatalog/portfolio.yaml
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install lint cfn-lint validate checkov pytest test build bench demo org clean lock
+.PHONY: help install lint cfn-lint validate checkov pytest test build bench demo org servicecatalog package clean lock
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -64,6 +64,15 @@ bench: $(BIN)/.installed ## AWS calls and writes per step and mode, and merge ti
 
 org: $(BIN)/.installed ## copy org/member-role.yaml into the StackSet of org/management.yaml
 	$(BIN)/python scripts/org_template.py
+
+servicecatalog: $(BIN)/.installed ## recompute the launch role's actions in servicecatalog/portfolio.yaml
+	$(BIN)/python -m scripts.launch_role
+
+package: build ## BUCKET=<s3 bucket>: upload the code and the expanded product template for Service Catalog
+	@[ -n "$(BUCKET)" ] || { echo "usage: make package BUCKET=<an S3 bucket in the deploy region>" >&2; exit 1; }
+	$(SAM) package --s3-bucket $(BUCKET) --s3-prefix expel-onboarding --output-template-file .aws-sam/packaged.yaml
+	$(BIN)/python -m scripts.product_template .aws-sam/packaged.yaml .aws-sam/product.template.json $(AWS_DEFAULT_REGION)
+	$(BIN)/python -m scripts.upload .aws-sam/product.template.json $(BUCKET) expel-onboarding/product-$$(git rev-parse --short HEAD).template.json
 
 demo: ## the whole onboarding on a local emulated landing zone
 	@echo "make demo arrives with the local AWS issue; until then see README.md, 'Deploy for real'." >&2

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
+
+from tests.support.cfn_template import ROOT
 
 
 def test_outputs_are_what_workbench_asks_for_from_the_onboarding_run(template: dict[str, Any]) -> None:
@@ -32,3 +35,15 @@ def test_layer_is_built_for_the_function_runtime(template: dict[str, Any]) -> No
     layer = template["Resources"]["OnboardingLayer"]
     assert layer["Metadata"]["BuildMethod"] == "python3.13"
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_the_application_can_be_published_to_the_serverless_application_repository(
+    template: dict[str, Any],
+) -> None:
+    application = template["Metadata"]["AWS::ServerlessRepo::Application"]
+    for field in ("Name", "Description", "Author", "SpdxLicenseId", "LicenseUrl", "ReadmeUrl", "Labels"):
+        assert application[field], field
+    assert (ROOT / application["LicenseUrl"]).is_file()
+    assert (ROOT / application["ReadmeUrl"]).is_file()
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert application["SemanticVersion"] == version
