@@ -20,7 +20,8 @@ from crhelper import CfnResource
 from moto import mock_aws
 
 from expel_onboarding import key_policy, notification, settings
-from tests.support import deployment, emulator, landing_zone
+from localaws import patches
+from tests.support import deployment, landing_zone
 from tests.support.aws_calls import AwsCalls
 from tests.support.cfn_template import ROOT
 
@@ -155,7 +156,7 @@ def whole_workflow() -> None:
     """The real ASL under moto's interpreter, the handlers in-process, as the workflow tests run it."""
     print("\nWhole workflow (real ASL, moto's Step Functions interpreter, handlers in-process)")
     print(f"{'run':<40}{'step calls':>11}{'writes':>8}{'seconds':>9}")
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), emulator.in_process_lambda():
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), patches.in_process_lambda():
         zone = landing_zone.seed()
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
         environment = {**landing_zone.deploy_stack_resources(zone), **quiet}

@@ -7,7 +7,8 @@ import pytest
 from moto import mock_aws
 
 from expel_onboarding import clients
-from tests.support import deployment, emulator, landing_zone
+from localaws import patches
+from tests.support import deployment, landing_zone
 from tests.support.fake_aws import use_fake_credentials
 
 
@@ -16,7 +17,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto with its Step Functions interpreter on, and Lambda code run in this process."""
     use_fake_credentials(monkeypatch)
     clients.reset()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), emulator.in_process_lambda():
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), patches.in_process_lambda():
         boto3.setup_default_session()
         yield
     clients.reset()

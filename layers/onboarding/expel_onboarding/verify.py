@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from expel_onboarding import key_policy, notification
 from expel_onboarding.errors import error_code
@@ -96,8 +96,9 @@ def permission_problems(iam: IAMClient, target: Target, bucket: str, key_arn: st
         results = iam.simulate_principal_policy(
             PolicySourceArn=target.role_arn, ActionNames=list(wanted), ResourceArns=sorted(set(wanted.values()))
         )["EvaluationResults"]
-    except (ClientError, NotImplementedError):
-        # Not every partition or emulator offers the simulator, and it needs iam:SimulatePrincipalPolicy.
+    except (ClientError, BotoCoreError, NotImplementedError):
+        # The simulator only confirms: not every partition or endpoint offers it, and it needs
+        # iam:SimulatePrincipalPolicy. Without an answer, verify says it did not simulate.
         return None
     problems = []
     for result in results:

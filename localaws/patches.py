@@ -1,0 +1,445 @@
+"""Every workaround for a gap in moto, each naming the gap it covers.
+
+Used by the tests (in-process moto) and by the local AWS of `make demo` (moto's server in this
+process). Nothing in the product imports this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import importlib.util
+import io
+import json
+import os
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import boto3
+from crhelper import utils as crhelper_utils
+from moto import settings as moto_settings
+from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.cloudformation import parsing as cfn_parsing
+from moto.cloudformation.custom_model import CustomModel
+from moto.cloudformation.models import cloudformation_backends
+from moto.cloudformation.parsing import clean_json
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.core.common_models import CloudFormationModel
+from moto.iam.exceptions import IAMException
+from moto.iam.responses import IamResponse
+from moto.organizations import utils as organizations_utils
+from moto.s3.models import s3_backends
+from moto.sns.models import sns_backends
+from moto.sqs.models import sqs_backends
+from moto.stepfunctions.models import StateMachine
+
+from expel_onboarding import clients, custom_resource, settings
+
+
+def create_member_account(organizations: Any, account_id: str, name: str) -> None:
+    """Gap: moto gives new member accounts random ids, and acting as one through MOTO_ACCOUNT_ID
+    disables the access-key account switching that cross-account AssumeRole relies on. So the
+    member gets the id we choose (moto's default account), and no MOTO_ACCOUNT_ID is needed."""
+    with mock.patch.object(organizations_utils, "make_random_account_id", return_value=account_id):
+        organizations.create_account(Email=f"{name.lower().replace(' ', '-')}@example.com", AccountName=name)
+
+
+def create_organization_trail(bucket: str, key_arn: str) -> str:
+    """Gap: moto keeps a trail in the account that created it, while AWS shows the management
+    account's organization trail to every member. So the trail is created where the Log Archive
+    account (the caller) can describe it, with the management account's key."""
+    trail = boto3.client("cloudtrail").create_trail(
+        Name="aws-controltower-BaselineCloudTrail",
+        S3BucketName=bucket,
+        IsMultiRegionTrail=True,
+        KmsKeyId=key_arn,
+    )
+    return str(trail["TrailARN"])
+
+
+class _Context:
+    """The part of the Lambda context the handlers and Powertools read."""
+
+    def __init__(self, function: Any) -> None:
+        self.function_name = function.function_name
+        self.memory_limit_in_mb = int(function.memory_size)
+        self.invoked_function_arn = function.function_arn
+        self.aws_request_id = str(uuid.uuid4())
+        self._deadline = time.monotonic() + int(function.timeout)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._deadline - time.monotonic()) * 1000)
+
+
+_HANDLERS: dict[str, Callable[[Any, Any], Any]] = {}
+
+
+def _handler_of(function: Any) -> Callable[[Any, Any], Any]:
+    """Import the handler from the function's own code zip, once per code version."""
+    sha = hashlib.sha256(function.code_bytes).hexdigest()
+    key = f"{sha}:{function.handler}"
+    if key not in _HANDLERS:
+        folder = Path(tempfile.mkdtemp(prefix="lambda-code-"))
+        with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
+            archive.extractall(folder)
+        module_name, attribute = function.handler.rsplit(".", 1)
+        spec = importlib.util.spec_from_file_location(
+            f"lambda_{sha[:12]}_{module_name}", folder / f"{module_name.replace('.', '/')}.py"
+        )
+        if spec is None or spec.loader is None:
+            raise ImportError(f"no {module_name}.py in the code of {function.function_name}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _HANDLERS[key] = getattr(module, attribute)
+    return _HANDLERS[key]
+
+
+def _fresh_container() -> None:
+    """Each invocation sees its own function's environment, as a separate Lambda container would."""
+    clients.reset()
+    settings.settings.cache_clear()
+    custom_resource.bridge_settings.cache_clear()
+
+
+class _ThreadEnviron(MutableMapping[str, str]):
+    """os.environ with a per-thread overlay, so concurrent in-process functions (the bridge waiting
+    on a run while Step Functions invokes the steps) each see only their own environment."""
+
+    def __init__(self, base: MutableMapping[str, str]) -> None:
+        self.base = base
+        self._local = threading.local()
+
+    @property
+    def overlay(self) -> dict[str, str] | None:
+        overlay: dict[str, str] | None = getattr(self._local, "overlay", None)
+        return overlay
+
+    @overlay.setter
+    def overlay(self, value: dict[str, str] | None) -> None:
+        self._local.overlay = value
+
+    def _view(self) -> MutableMapping[str, str]:
+        return self.overlay if self.overlay is not None else self.base
+
+    def __getitem__(self, key: str) -> str:
+        return self._view()[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._view()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._view()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._view()))
+
+    def __len__(self) -> int:
+        return len(self._view())
+
+    def copy(self) -> dict[str, str]:
+        return dict(self._view())
+
+
+def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    if isinstance(event, str):
+        event = json.loads(event or "{}")
+    environ = os.environ
+    assert isinstance(environ, _ThreadEnviron), "in_process_lambda() is not active"
+    previous = environ.overlay
+    environ.overlay = {
+        **environ.base,
+        **{k: str(v) for k, v in self.environment_vars.items()},
+        "AWS_REGION": self.region,
+        "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
+    }
+    _fresh_container()
+    try:
+        result = _handler_of(self)(event if event is not None else {}, _Context(self))
+        return json.dumps(result), False, ""
+    except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports an unhandled error
+        error = {
+            "errorType": type(exc).__name__,
+            "errorMessage": str(exc),
+            "stackTrace": traceback.format_tb(exc.__traceback__),
+        }
+        return json.dumps(error), True, ""
+    finally:
+        environ.overlay = previous
+
+
+@contextmanager
+def in_process_lambda() -> Iterator[None]:
+    """Gap: moto runs Lambda code only in Docker, and there is no Docker here. This runs the
+    function's own zipped code in this process, with the function's environment. The one hook
+    serves Invoke, Step Functions tasks and CloudFormation custom resources alike."""
+    original = os.environ
+    os.environ = _ThreadEnviron(original)  # type: ignore[assignment]  # noqa: B003 - a view over the same environment
+    try:
+        with mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_in_process):
+            yield
+    finally:
+        os.environ = original  # noqa: B003 - the real environment back
+
+
+# --- CloudFormation ------------------------------------------------------------------------------
+
+
+class _SnsSubscription(CloudFormationModel):
+    """Gap: moto's CloudFormation silently skips AWS::SNS::Subscription."""
+
+    def __init__(self, arn: str, account_id: str, region: str) -> None:
+        self.arn, self.account_id, self.region = arn, account_id, region
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::Subscription"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> _SnsSubscription:
+        properties = cloudformation_json["Properties"]
+        backend = sns_backends[account_id][region_name]
+        subscription = backend.subscribe(properties["TopicArn"], properties["Endpoint"], properties["Protocol"])
+        if str(properties.get("RawMessageDelivery", "false")).lower() == "true":
+            backend.set_subscription_attributes(subscription.arn, "RawMessageDelivery", "true")
+        return cls(subscription.arn, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        sns_backends[account_id][region_name].unsubscribe(self.arn)
+
+
+class _SnsTopicPolicy(CloudFormationModel):
+    """Gap: moto's CloudFormation silently skips AWS::SNS::TopicPolicy."""
+
+    def __init__(self, topics: list[str], account_id: str, region: str) -> None:
+        self.topics, self.account_id, self.region = topics, account_id, region
+
+    @property
+    def physical_resource_id(self) -> str:
+        return ",".join(self.topics)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::TopicPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> _SnsTopicPolicy:
+        properties = cloudformation_json["Properties"]
+        backend = sns_backends[account_id][region_name]
+        for topic in properties["Topics"]:
+            backend.set_topic_attribute(topic, "policy", json.dumps(properties["PolicyDocument"]))
+        return cls(list(properties["Topics"]), account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """The topics go with the stack too; nothing to restore."""
+
+
+class _SqsQueuePolicy(CloudFormationModel):
+    """Gap: moto's CloudFormation silently skips AWS::SQS::QueuePolicy."""
+
+    def __init__(self, queues: list[str], account_id: str, region: str) -> None:
+        self.queues, self.account_id, self.region = queues, account_id, region
+
+    @property
+    def physical_resource_id(self) -> str:
+        return ",".join(self.queues)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SQS::QueuePolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> _SqsQueuePolicy:
+        properties = cloudformation_json["Properties"]
+        backend = sqs_backends[account_id][region_name]
+        for queue_url in properties["Queues"]:
+            backend.set_queue_attributes(
+                queue_url.rsplit("/", 1)[-1], {"Policy": json.dumps(properties["PolicyDocument"])}
+            )
+        return cls(list(properties["Queues"]), account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """The queues go with the stack too; nothing to restore."""
+
+
+def _state_machine_from_cloudformation(
+    resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+) -> Any:
+    """Gap: a state machine created through CloudFormation lands in the backend that does not
+    execute, and DefinitionS3Location and DefinitionSubstitutions are ignored. This reads the
+    definition from (emulated) S3, substitutes, and creates it where executions run."""
+    properties = cloudformation_json["Properties"]
+    definition = properties.get("DefinitionString", "")
+    location = properties.get("DefinitionS3Location")
+    if location:
+        bucket = s3_backends[account_id]["aws"].get_object(location["Bucket"], location["Key"])
+        definition = bucket.value.decode("utf-8") if bucket is not None else ""
+    for name, value in properties.get("DefinitionSubstitutions", {}).items():
+        definition = definition.replace("${" + name + "}", str(value))
+    backend = _executing_stepfunctions_backend(account_id, region_name)
+    name = properties.get("StateMachineName", resource_name)
+    return backend.create_state_machine(name, definition, properties.get("RoleArn", ""))
+
+
+def _executing_stepfunctions_backend(account_id: str, region_name: str) -> Any:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    return stepfunctions_parser_backends[account_id][region_name]
+
+
+class _CustomResources:
+    """Gap: moto sends custom resources only Create, to a ResponseURL without a scheme, ignores
+    the PhysicalResourceId and a FAILED status in the response, and never sends Delete. This sends
+    Create and (before anything else is deleted, as CloudFormation's dependency order would) Delete,
+    with the physical id the function answered, and records failures on the stack."""
+
+    physical_ids: dict[tuple[str, str], str] = {}
+    reasons: dict[tuple[str, str], str] = {}
+
+    @staticmethod
+    def response_url(region_name: str, stack_id: str) -> str:
+        return f"http://localhost:{moto_settings.moto_server_port()}/cloudformation_{region_name}/cfnresponse?stack={stack_id}"
+
+    @classmethod
+    def create(
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> CustomModel:
+        properties = cloudformation_json["Properties"]
+        function = lambda_backends[account_id][region_name].get_function(properties["ServiceToken"])
+        resource = CustomModel(region_name, str(uuid.uuid4()), kwargs["LogicalId"], resource_name)
+        stack = cloudformation_backends[account_id][region_name].get_stack(kwargs["StackId"])
+        stack.add_custom_resource(resource)
+        event = cls.event("Create", kwargs["StackId"], kwargs["LogicalId"], kwargs["ResourceType"], properties)
+        threading.Thread(target=function.invoke, args=(json.dumps(event), {}, {}), daemon=True).start()
+        return resource
+
+    @staticmethod
+    def event(request: str, stack_id: str, logical_id: str, resource_type: str, properties: Any) -> dict[str, Any]:
+        return {
+            "RequestType": request,
+            "ServiceToken": properties["ServiceToken"],
+            "ResponseURL": _CustomResources.response_url(stack_id.split(":")[3], stack_id),
+            "StackId": stack_id,
+            "RequestId": str(uuid.uuid4()),
+            "LogicalResourceId": logical_id,
+            "ResourceType": resource_type,
+            "ResourceProperties": properties,
+        }
+
+    @classmethod
+    def delete_first(cls, resource_map: Any) -> None:
+        for logical_id, parsed in list(resource_map._parsed_resources.items()):
+            if not isinstance(parsed, CustomModel):
+                continue
+            resource_json = resource_map._resource_json_map[logical_id]
+            properties = clean_json(resource_json["Properties"], resource_map)
+            stack_id = resource_map.stack_id
+            event = cls.event("Delete", stack_id, logical_id, resource_json["Type"], properties)
+            event["PhysicalResourceId"] = cls.physical_ids.get((stack_id, logical_id), parsed.physical_resource_id)
+            function = lambda_backends[resource_map._account_id][resource_map._region_name].get_function(
+                properties["ServiceToken"]
+            )
+            function.invoke(json.dumps(event), {}, {})
+            resource_map._parsed_resources.pop(logical_id)
+            resource_map._resource_json_map.pop(logical_id)
+
+    @classmethod
+    def record_response(cls, response: Any) -> None:
+        body = json.loads(response.body)
+        key = (body["StackId"], body["LogicalResourceId"])
+        cls.physical_ids[key] = body.get("PhysicalResourceId", "")
+        if body.get("Status") == "FAILED":
+            cls.reasons[key] = body.get("Reason", "")
+            stack = response.cloudformation_backend.get_stack(body["StackId"])
+            stack.status = "CREATE_FAILED"
+            stack._add_stack_event("CREATE_FAILED", resource_status_reason=body.get("Reason", ""))
+
+
+def _plain_http_connection(host: str, context: Any = None, **kwargs: Any) -> http.client.HTTPConnection:
+    """Gap: crhelper always answers CloudFormation over HTTPS (and retries forever); the local
+    CloudFormation's response URL is plain HTTP on 127.0.0.1."""
+    return http.client.HTTPConnection(host, **kwargs)
+
+
+_EXTRA_MODELS: dict[str, Any] = {
+    model.cloudformation_type(): model for model in (_SnsSubscription, _SnsTopicPolicy, _SqsQueuePolicy)
+}
+
+
+def _resource_class_from_type(resource_type: str) -> Any:
+    if resource_type in _EXTRA_MODELS:
+        return _EXTRA_MODELS[resource_type]
+    return _ORIGINAL_RESOURCE_CLASS(resource_type)
+
+
+_ORIGINAL_RESOURCE_CLASS = cfn_parsing.resource_class_from_type
+_ORIGINAL_CLEAN_JSON = cfn_parsing.clean_json
+
+
+def _clean_json(resource_json: Any, resources_map: Any) -> Any:
+    """Gap: moto resolves AWS::NoValue to None but keeps it, so an !If that drops a list item or
+    a property leaves a null behind (IAM then calls the policy malformed). CloudFormation removes it."""
+    cleaned = _ORIGINAL_CLEAN_JSON(resource_json, resources_map)
+    if isinstance(cleaned, list):
+        return [item for item in cleaned if item is not None]
+    if isinstance(cleaned, dict) and isinstance(resource_json, dict):
+        return {key: value for key, value in cleaned.items() if value is not None or resource_json.get(key) is None}
+    return cleaned
+
+
+def _simulator_not_emulated(self: Any) -> Any:
+    """Gap: moto's server answers an action it does not implement (IAM's policy simulator) with an
+    HTML 500 page that botocore cannot parse; AWS answers every action in its own error format."""
+    raise IAMException("InvalidInput", "moto does not emulate the policy simulator (SimulatePrincipalPolicy).")
+
+
+@contextmanager
+def server_gaps() -> Iterator[None]:
+    """The gaps only moto's server has (in-process moto raises NotImplementedError, which the
+    product already treats as "no simulator")."""
+    with mock.patch.object(IamResponse, "simulate_principal_policy", _simulator_not_emulated, create=True):
+        yield
+
+
+@contextmanager
+def cloudformation_gaps() -> Iterator[None]:
+    """Every CloudFormation gap above, for as long as the context lasts."""
+    original_delete = cfn_parsing.ResourceMap.delete
+    original_response = CloudFormationResponse.process_cfn_response
+
+    def delete(resource_map: Any) -> None:
+        _CustomResources.delete_first(resource_map)
+        original_delete(resource_map)
+
+    def process_cfn_response(response: Any) -> Any:
+        _CustomResources.record_response(response)
+        return original_response(response)
+
+    with (
+        mock.patch.object(cfn_parsing, "resource_class_from_type", _resource_class_from_type),
+        mock.patch.object(cfn_parsing, "clean_json", _clean_json),
+        mock.patch.object(crhelper_utils, "HTTPSConnection", _plain_http_connection),
+        mock.patch.object(CustomModel, "create_from_cloudformation_json", _CustomResources.create),
+        mock.patch.object(StateMachine, "create_from_cloudformation_json", _state_machine_from_cloudformation),
+        mock.patch.object(cfn_parsing.ResourceMap, "delete", delete),
+        mock.patch.object(CloudFormationResponse, "process_cfn_response", process_cfn_response),
+    ):
+        yield

@@ -1,0 +1,73 @@
+"""moto's server on 127.0.0.1, in this process, with every gap from patches.py filled."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from moto.core.config import default_user_config
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from localaws import patches
+
+REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running() -> Iterator[str]:
+    """A local AWS for as long as the context lasts; yields its endpoint URL.
+
+    Every boto3 client in this process is pointed at it (AWS_ENDPOINT_URL), with fake credentials,
+    so nothing here can reach a real account."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = {name: os.environ.get(name) for name in ENVIRONMENT}
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "localaws",
+            "AWS_SECRET_ACCESS_KEY": "localaws",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            # moto's own clients (Step Functions tasks, custom-resource replies) find the server by this.
+            "MOTO_PORT": str(port),
+        }
+    )
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    with ExitStack() as stack:
+        stack.enter_context(patches.in_process_lambda())
+        stack.enter_context(patches.cloudformation_gaps())
+        stack.enter_context(patches.server_gaps())
+        server.start()
+        stack.callback(server.stop)
+        try:
+            yield endpoint
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+ENVIRONMENT = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "MOTO_PORT",
+)
