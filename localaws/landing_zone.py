@@ -9,9 +9,9 @@ without MOTO_ACCOUNT_ID keeps moto's AssumeRole account switching working.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,18 +39,29 @@ class LandingZone:
     foreign_key_policy: dict[str, Any]
 
 
+_ACTING_AS: ContextVar[str | None] = ContextVar("acting_as", default=None)
+
+
+def _add_account_header(request: Any, **_: Any) -> None:
+    account = _ACTING_AS.get()
+    if account is not None:
+        request.headers["x-moto-account-id"] = account
+
+
 @contextmanager
 def as_account(account: str) -> Iterator[None]:
-    """Make calls as another account of the organization, then act as the Log Archive again."""
-    previous = os.environ.get("MOTO_ACCOUNT_ID")
-    os.environ["MOTO_ACCOUNT_ID"] = account
+    """Make calls as another account of the organization, then act as the Log Archive again.
+
+    moto reads the account from a request header, so this works against the in-process mock and
+    against a local AWS server in another process alike. Clients must be made inside the block."""
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register(  # type: ignore[union-attr]"before-sign", _add_account_header, unique_id="localaws-account-header")
+    token = _ACTING_AS.set(account)
     try:
         yield
     finally:
-        if previous is None:
-            del os.environ["MOTO_ACCOUNT_ID"]
-        else:
-            os.environ["MOTO_ACCOUNT_ID"] = previous
+        _ACTING_AS.reset(token)
 
 
 def key_policy_of(key_arn: str) -> dict[str, Any]:

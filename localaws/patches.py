@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from unittest import mock
 
 import boto3
@@ -153,7 +153,8 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
     if isinstance(event, str):
         event = json.loads(event or "{}")
     environ = os.environ
-    assert isinstance(environ, _ThreadEnviron), "in_process_lambda() is not active"
+    if not isinstance(environ, _ThreadEnviron):
+        raise RuntimeError("in_process_lambda() is not active")
     previous = environ.overlay
     environ.overlay = {
         **environ.base,
@@ -311,8 +312,8 @@ class _CustomResources:
     Create and (before anything else is deleted, as CloudFormation's dependency order would) Delete,
     with the physical id the function answered, and records failures on the stack."""
 
-    physical_ids: dict[tuple[str, str], str] = {}
-    reasons: dict[tuple[str, str], str] = {}
+    physical_ids: ClassVar[dict[tuple[str, str], str]] = {}
+    reasons: ClassVar[dict[tuple[str, str], str]] = {}
 
     @staticmethod
     def response_url(region_name: str, stack_id: str) -> str:
