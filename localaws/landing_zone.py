@@ -56,7 +56,8 @@ def as_account(account: str) -> Iterator[None]:
     against a local AWS server in another process alike. Clients must be made inside the block."""
     if boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
-    boto3.DEFAULT_SESSION.events.register(  # type: ignore[union-attr]"before-sign", _add_account_header, unique_id="localaws-account-header")
+    session = boto3.DEFAULT_SESSION
+    session.events.register("before-sign", _add_account_header, unique_id="localaws-account-header")
     token = _ACTING_AS.set(account)
     try:
         yield
