@@ -74,9 +74,8 @@ package: build ## BUCKET=<s3 bucket>: upload the code and the expanded product t
 	$(BIN)/python -m scripts.product_template .aws-sam/packaged.yaml .aws-sam/product.template.json $(AWS_DEFAULT_REGION)
 	$(BIN)/python -m scripts.upload .aws-sam/product.template.json $(BUCKET) expel-onboarding/product-$$(git rev-parse --short HEAD).template.json
 
-demo: ## the whole onboarding on a local emulated landing zone
-	@echo "make demo arrives with the local AWS issue; until then see README.md, 'Deploy for real'." >&2
-	@exit 1
+demo: $(BIN)/.installed $(TOOLS)/sam/.installed ## the whole onboarding on a local emulated Control Tower landing zone
+	POWERTOOLS_LOG_LEVEL=WARNING POWERTOOLS_METRICS_DISABLED=true $(BIN)/python -m localaws demo
 
 lock: $(BIN)/.installed ## re-pin requirements/dev.txt from requirements/dev.in
 	$(PY313) -m venv /tmp/expel-lock && /tmp/expel-lock/bin/pip install -q -r requirements/dev.in
