@@ -37,6 +37,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.iam.exceptions import IAMException
 from moto.iam.responses import IamResponse
 from moto.organizations import utils as organizations_utils
+from moto.organizations.models import organizations_backends
 from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
@@ -444,3 +445,9 @@ def cloudformation_gaps() -> Iterator[None]:
         mock.patch.object(CloudFormationResponse, "process_cfn_response", process_cfn_response),
     ):
         yield
+
+
+def forget_organizations() -> None:
+    """Gap: resetting moto keeps its map of member accounts to organizations, so an account seeded
+    as a member stays one in the next test or server, pointing at an organization that is gone."""
+    organizations_backends.master_accounts.clear()

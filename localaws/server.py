@@ -44,6 +44,7 @@ def running() -> Iterator[str]:
     )
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("AWS_SESSION_TOKEN", None)
+    executing = default_user_config["stepfunctions"]["execute_state_machine"]
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -56,6 +57,8 @@ def running() -> Iterator[str]:
         try:
             yield endpoint
         finally:
+            patches.forget_organizations()
+            default_user_config["stepfunctions"]["execute_state_machine"] = executing
             for name, value in saved.items():
                 if value is None:
                     os.environ.pop(name, None)

@@ -7,6 +7,7 @@ import pytest
 from moto import mock_aws
 
 from expel_onboarding import clients
+from localaws import patches
 from tests.support.aws_calls import AwsCalls
 from tests.support.fake_aws import use_fake_credentials
 
@@ -16,10 +17,12 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fake credentials and a region, fresh cached clients, and moto behind every call."""
     use_fake_credentials(monkeypatch)
     clients.reset()
+    patches.forget_organizations()
     with mock_aws():
         boto3.setup_default_session()
         yield
     clients.reset()
+    patches.forget_organizations()
 
 
 @pytest.fixture

@@ -17,10 +17,12 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto with its Step Functions interpreter on, and Lambda code run in this process."""
     use_fake_credentials(monkeypatch)
     clients.reset()
+    patches.forget_organizations()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), patches.in_process_lambda():
         boto3.setup_default_session()
         yield
     clients.reset()
+    patches.forget_organizations()
 
 
 @pytest.fixture

@@ -1,0 +1,71 @@
+"""End to end: the real template, deployed through the local AWS's CloudFormation, on a seeded
+Control Tower landing zone; its custom resource runs the real state machine. In order."""
+
+from __future__ import annotations
+
+import boto3
+
+from localaws import demo, deploy, landing_zone
+from tests.e2e.conftest import Deployed
+from tests.support.aws_calls import AwsCalls
+
+
+def test_deploy_outputs_the_workbench_values(deployed: Deployed) -> None:
+    outputs = deployed.outputs
+    assert outputs["RoleArn"] == f"arn:aws:iam::{landing_zone.LOG_ARCHIVE}:role/ExpelTrailAssumeRole"
+    assert outputs["SqsUrl"].endswith(f"/{landing_zone.LOG_ARCHIVE}/expel-cloudtrail-onboarding-cloudtrail-objects")
+    assert outputs["ManagementAccountId"] == landing_zone.MANAGEMENT
+    assert outputs["Region"] == "us-east-1"
+    assert outputs["ActionRequired"] == "none"
+
+
+def test_the_key_policy_got_our_statement_from_the_management_account(deployed: Deployed) -> None:
+    policy = landing_zone.key_policy_of(deployed.zone.cloudtrail_key_arn)
+    ours = [s for s in policy["Statement"] if s.get("Sid", "").startswith("ExpelOnboarding")]
+    assert len(ours) == 1
+    assert (
+        policy["Statement"][: len(deployed.key_policy_before["Statement"])] == deployed.key_policy_before["Statement"]
+    )
+
+
+def test_a_log_object_reaches_the_queue_through_sns(deployed: Deployed) -> None:
+    delivered = demo.deliver_a_log_object(deployed.zone, deployed.outputs["SqsUrl"])
+    assert delivered.startswith("ObjectCreated:Put s3://aws-controltower-logs-")
+
+
+def test_every_foreign_notification_entry_is_intact(deployed: Deployed) -> None:
+    after = landing_zone.notifications_of(deployed.zone.bucket)
+    for list_name, entries in deployed.notifications_before.items():
+        assert after[list_name][: len(entries)] == entries
+
+
+def test_a_second_deploy_of_the_same_stack_writes_nothing(deployed: Deployed) -> None:
+    calls = AwsCalls().start()
+    outputs = deploy.deploy(demo.parameters(deployed.zone))
+    assert outputs == deployed.outputs
+    packaging = {"s3:CreateBucket", "s3:PutObject", "cloudformation:UpdateStack"}
+    assert [call for call in calls.writes if call not in packaging] == []
+    assert "s3:PutBucketNotificationConfiguration" not in calls.made
+    assert "kms:PutKeyPolicy" not in calls.made
+
+
+def test_drift_is_reported_by_check_and_fixed_by_repair(deployed: Deployed) -> None:
+    demo.drop_our_entry(deployed.zone.bucket)
+    code, printed = demo.run_cli("check", endpoint=deployed.endpoint)
+    assert code == 2, printed
+    assert "DRIFTED  Notification" in printed
+    code, printed = demo.run_cli("repair", endpoint=deployed.endpoint)
+    assert code == 0, printed
+    assert demo.run_cli("check", endpoint=deployed.endpoint)[0] == 0
+
+
+def test_deleting_the_stack_restores_the_bucket_and_the_key_policy_exactly(deployed: Deployed) -> None:
+    deploy.destroy()
+    demo.wait_deleted()
+    assert landing_zone.notifications_of(deployed.zone.bucket) == deployed.notifications_before
+    assert landing_zone.key_policy_of(deployed.zone.cloudtrail_key_arn) == deployed.key_policy_before
+    assert deploy.STACK not in {
+        s["StackName"]
+        for s in boto3.client("cloudformation").list_stacks()["StackSummaries"]
+        if s["StackStatus"] != "DELETE_COMPLETE"
+    }
