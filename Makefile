@@ -59,8 +59,8 @@ test: lint cfn-lint validate checkov pytest ## every check CI runs
 build: $(TOOLS)/sam/.installed ## sam build into .aws-sam/build
 	PATH="$(dir $(PY313)):$$PATH" $(SAM) build --template template.yaml
 
-bench: $(BIN)/.installed ## AWS calls and writes per step and mode, and merge times
-	PYTHONPATH=layers/onboarding:. $(BIN)/python scripts/bench.py
+bench: $(BIN)/.installed $(TOOLS)/sam/.installed ## calls and writes per mode, run times, import times, artifact sizes
+	POWERTOOLS_LOG_LEVEL=WARNING POWERTOOLS_METRICS_DISABLED=true $(BIN)/python -W ignore -m scripts.bench
 
 org: $(BIN)/.installed ## copy org/member-role.yaml into the StackSet of org/management.yaml
 	$(BIN)/python scripts/org_template.py

@@ -10,6 +10,8 @@ import importlib
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -213,7 +215,77 @@ class _BridgeContext(_Context):
         return 300_000
 
 
+IMPORT_PROBE = """
+import sys, time
+sys.path[:0] = {paths!r}
+start = time.perf_counter()
+import {module}
+print(time.perf_counter() - start)
+"""
+
+
+def _import_seconds(module: str, paths: list[str], runs: int = 7) -> float:
+    """Median cold import time in a fresh interpreter, as a Lambda cold start imports."""
+    env = {**os.environ, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "PYTHONDONTWRITEBYTECODE": "1"}
+    samples = []
+    for _ in range(runs):
+        probe = IMPORT_PROBE.format(paths=paths, module=module)
+        result = subprocess.run(  # noqa: S603 - our own interpreter and probe
+            [sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True, cwd=ROOT
+        )
+        samples.append(float(result.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def import_times() -> None:
+    print("\nCold import time of each handler module (median of 7 fresh interpreters)")
+    baseline = _import_seconds("boto3", [])
+    print(f"  {'import boto3 (baseline)':<28}{baseline * 1000:8.1f} ms")
+    layer = str(ROOT / "layers" / "onboarding")
+    for folder in sorted(path.name for path in (ROOT / "functions").iterdir() if (path / "app.py").is_file()):
+        seconds = _import_seconds("app", [str(ROOT / "functions" / folder), layer])
+        print(f"  {'functions/' + folder + '/app.py':<28}{seconds * 1000:8.1f} ms   ratio {seconds / baseline:4.2f}")
+
+
+def artifact_sizes() -> None:
+    """The zipped size of what sam build made, as Lambda receives it."""
+    from localaws import deploy
+
+    built = deploy.build().parent
+    print("\nArtifact sizes (sam build, zipped)")
+    total = 0
+    for folder in sorted(path for path in built.iterdir() if path.is_dir()):
+        size = len(deploy.zipped(folder))
+        total += size
+        print(f"  {folder.name:<28}{size / 1024:9.1f} KiB")
+    print(f"  {'total':<28}{total / 1024:9.1f} KiB")
+
+
+def local_aws_times() -> None:
+    """Whole-workflow runs against the local AWS (moto's server), started as the CLI starts them."""
+    from expel_onboarding import workflow
+    from localaws import demo, deploy, server
+
+    print("\nWhole workflow against the local AWS (moto server, real template deployed through CloudFormation)")
+    with server.running():
+        zone = landing_zone.seed()
+        start = time.perf_counter()
+        outputs = deploy.deploy(demo.parameters(zone))
+        print(f"  {'deploy (build, upload, create stack, apply)':<46}{time.perf_counter() - start:6.2f} s")
+        sfn = boto3.client("stepfunctions")
+        for mode in ("check", "repair", "remove"):
+            start = time.perf_counter()
+            execution = workflow.start(
+                sfn, outputs["StateMachineArn"], {"Mode": mode}, workflow.run_name(mode, "bench")
+            )
+            status = workflow.wait(sfn, execution, timeout_seconds=60)["status"]
+            print(f"  {mode + ' run':<46}{time.perf_counter() - start:6.2f} s  {status}")
+
+
 if __name__ == "__main__":
     aws_calls_per_step()
     merge_times()
     whole_workflow()
+    local_aws_times()
+    import_times()
+    artifact_sizes()
