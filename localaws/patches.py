@@ -33,12 +33,14 @@ from moto.cloudformation.custom_model import CustomModel
 from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.parsing import clean_json
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.iam.exceptions import IAMException
 from moto.iam.responses import IamResponse
 from moto.organizations import utils as organizations_utils
 from moto.organizations.models import organizations_backends
 from moto.s3.models import s3_backends
+from moto.scheduler.models import scheduler_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.models import StateMachine
@@ -282,6 +284,86 @@ class _SqsQueuePolicy(CloudFormationModel):
         """The queues go with the stack too; nothing to restore."""
 
 
+class _Schedule(CloudFormationModel):
+    """Gap: moto's CloudFormation has no model for AWS::Scheduler::Schedule (its API has one)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Scheduler::Schedule"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> _Schedule:
+        properties = cloudformation_json["Properties"]
+        name = properties.get("Name", resource_name)
+        scheduler_backends[account_id][region_name].create_schedule(
+            description=properties.get("Description", ""),
+            end_date=properties.get("EndDate"),
+            flexible_time_window=properties["FlexibleTimeWindow"],
+            group_name=properties.get("GroupName", "default"),
+            kms_key_arn=properties.get("KmsKeyArn"),
+            name=name,
+            schedule_expression=properties["ScheduleExpression"],
+            schedule_expression_timezone=properties.get("ScheduleExpressionTimezone"),
+            start_date=properties.get("StartDate"),
+            state=properties.get("State", "ENABLED"),
+            target=properties["Target"],
+            action_after_completion=None,
+        )
+        return cls(name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        scheduler_backends[account_id][region_name].delete_schedule("default", self.name)
+
+
+class _Alarm(CloudFormationModel):
+    """Gap: moto's CloudFormation has no model for AWS::CloudWatch::Alarm (its API has one)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> _Alarm:
+        properties = cloudformation_json["Properties"]
+        name = properties.get("AlarmName", resource_name)
+        cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=name,
+            namespace=properties["Namespace"],
+            metric_name=properties["MetricName"],
+            comparison_operator=properties["ComparisonOperator"],
+            evaluation_periods=int(properties["EvaluationPeriods"]),
+            period=int(properties["Period"]),
+            threshold=float(properties["Threshold"]),
+            statistic=properties["Statistic"],
+            description=properties.get("AlarmDescription", ""),
+            dimensions=properties.get("Dimensions", []),
+            alarm_actions=properties.get("AlarmActions", []),
+            treat_missing_data=properties.get("TreatMissingData"),
+        )
+        return cls(name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
+
+
 def _state_machine_from_cloudformation(
     resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
 ) -> Any:
@@ -382,7 +464,8 @@ def _plain_http_connection(host: str, context: Any = None, **kwargs: Any) -> htt
 
 
 _EXTRA_MODELS: dict[str, Any] = {
-    model.cloudformation_type(): model for model in (_SnsSubscription, _SnsTopicPolicy, _SqsQueuePolicy)
+    model.cloudformation_type(): model
+    for model in (_SnsSubscription, _SnsTopicPolicy, _SqsQueuePolicy, _Schedule, _Alarm)
 }
 
 

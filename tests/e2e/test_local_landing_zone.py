@@ -3,6 +3,8 @@ Control Tower landing zone; its custom resource runs the real state machine. In 
 
 from __future__ import annotations
 
+import json
+
 import boto3
 
 from localaws import demo, deploy, landing_zone
@@ -57,6 +59,16 @@ def test_drift_is_reported_by_check_and_fixed_by_repair(deployed: Deployed) -> N
     code, printed = demo.run_cli("repair", endpoint=deployed.endpoint)
     assert code == 0, printed
     assert demo.run_cli("check", endpoint=deployed.endpoint)[0] == 0
+
+
+def test_the_drift_check_is_scheduled_and_alarmed(deployed: Deployed) -> None:
+    (schedule,) = boto3.client("scheduler").list_schedules()["Schedules"]
+    detail = boto3.client("scheduler").get_schedule(Name=schedule["Name"])
+    assert detail["ScheduleExpression"] == "rate(1 day)"
+    assert json.loads(detail["Target"]["Input"]) == {"Mode": "check"}
+    assert detail["Target"]["Arn"] == deployed.outputs["StateMachineArn"]
+    alarms = {a["AlarmName"]: a for a in boto3.client("cloudwatch").describe_alarms()["MetricAlarms"]}
+    assert alarms["expel-cloudtrail-onboarding-drift"]["MetricName"] == "DriftedSteps"
 
 
 def test_deleting_the_stack_restores_the_bucket_and_the_key_policy_exactly(deployed: Deployed) -> None:
