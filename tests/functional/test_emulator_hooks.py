@@ -1,0 +1,59 @@
+"""The private hooks the local AWS relies on still exist: an upgrade of moto or crhelper that moves
+one fails here, loudly, instead of somewhere deep in the demo."""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import zipfile
+from importlib.metadata import version
+
+import boto3
+import crhelper.utils
+from crhelper import CfnResource
+from moto.awslambda.models import LambdaFunction
+from moto.cloudformation import parsing
+
+from localaws import patches
+
+PINNED = {"moto": "5.2.5", "crhelper": "2.0.12"}
+
+
+def test_the_hooked_packages_are_the_pinned_versions() -> None:
+    assert {name: version(name) for name in PINNED} == PINNED
+
+
+def test_moto_still_runs_lambda_through_invoke_lambda() -> None:
+    assert list(inspect.signature(LambdaFunction._invoke_lambda).parameters) == ["self", "event"]
+
+
+def test_moto_cloudformation_still_resolves_types_and_cleans_json_where_we_patch() -> None:
+    assert callable(parsing.resource_class_from_type)
+    assert callable(parsing.clean_json)
+    assert callable(parsing.ResourceMap.delete)
+
+
+def test_crhelper_still_sends_through_the_hooks_we_patch() -> None:
+    assert "status" in inspect.signature(CfnResource._send).parameters
+    assert crhelper.utils.HTTPSConnection is not None
+
+
+def test_a_function_runs_in_process_through_moto_lambda_invoke() -> None:
+    code = b"def handler(event, context):\n    return {'echo': event['value'], 'function': context.function_name}\n"
+    archive = deployment_zip(code)
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="smoke", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    with patches.in_process_lambda():
+        boto3.client("lambda").create_function(
+            FunctionName="smoke", Runtime="python3.13", Role=role, Handler="app.handler", Code={"ZipFile": archive}
+        )
+        response = boto3.client("lambda").invoke(FunctionName="smoke", Payload=json.dumps({"value": 42}))
+    assert json.loads(response["Payload"].read()) == {"echo": 42, "function": "smoke"}
+
+
+def deployment_zip(source: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+    return buffer.getvalue()
