@@ -79,17 +79,26 @@ def test_a_complete_onboarding_verifies(onboarded: dict[str, Any]) -> None:
     assert report.data["PoliciesSimulated"] is False
 
 
-def test_check_mode_reads_only_the_subscription_and_the_role(onboarded: dict[str, Any], calls: AwsCalls) -> None:
-    assert run(onboarded, Mode.CHECK).status is Status.OK
-    assert calls.made == ["sns:GetSubscriptionAttributes", "iam:GetRole"]
+def test_check_with_a_stack_made_role_leaves_stack_resources_to_cloudformation(
+    onboarded: dict[str, Any], calls: AwsCalls
+) -> None:
+    report = run(onboarded, Mode.CHECK)
+    assert report.status is Status.OK
+    assert "CloudFormation drift detection" in report.detail
+    assert calls.made == []
 
 
-def test_raw_delivery_turned_off_is_drift(onboarded: dict[str, Any]) -> None:
+def test_check_with_the_stacksets_role_reads_only_the_role(onboarded: dict[str, Any], calls: AwsCalls) -> None:
+    assert run(onboarded, Mode.CHECK, role_in_stack=False).status is Status.OK
+    assert calls.made == ["iam:GetRole"]
+
+
+def test_raw_delivery_turned_off_fails_verification_after_a_write(onboarded: dict[str, Any]) -> None:
     onboarded["sns"].set_subscription_attributes(
         SubscriptionArn=onboarded["target"].subscription_arn, AttributeName="RawMessageDelivery", AttributeValue="false"
     )
-    report = run(onboarded, Mode.CHECK)
-    assert report.status is Status.DRIFTED
+    report = run(onboarded, Mode.REPAIR)
+    assert report.status is Status.FAILED
     assert "Raw message delivery is off" in report.detail
 
 
@@ -99,8 +108,9 @@ def test_a_role_trusting_another_external_id_fails_verification(onboarded: dict[
     assert "does not trust" in report.detail
 
 
-def test_a_missing_role_names_both_ways_to_create_it(onboarded: dict[str, Any]) -> None:
-    report = run(onboarded, Mode.CHECK, role_name="NoSuchRole")
+def test_a_missing_stackset_role_is_drift_that_names_both_ways_to_create_it(onboarded: dict[str, Any]) -> None:
+    report = run(onboarded, Mode.CHECK, role_name="NoSuchRole", role_in_stack=False)
+    assert report.status is Status.DRIFTED
     assert "CreateExpelRole=true" in report.detail
 
 

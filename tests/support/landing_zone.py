@@ -66,6 +66,7 @@ def deploy_stack_resources(
         "SUBSCRIPTION_ARN": subscription,
         "NOTIFICATION_KEY_ARN": key_arn,
         "EXPEL_ROLE_NAME": "ExpelTrailAssumeRole",
+        "CREATE_EXPEL_ROLE": "true" if create_role else "false",
         "EXPEL_ROLE_ARN": role["Arn"],
         "EXPEL_PRINCIPAL_ARN": EXPEL_PRINCIPAL,
         "WORKBENCH_EXTERNAL_ID": EXTERNAL_ID,

@@ -66,11 +66,11 @@ def test_check_on_a_converged_setup_writes_nothing_and_reports_all_ok(workflow: 
     assert set(statuses(result).values()) == {"OK"}
     assert result["Changed"] is False
     assert calls.writes == []
-    # Discover 2, Ownership 1, KeyPolicy 2 (AssumeRole, GetKeyPolicy), Notification 1, Verify 2.
-    assert len(step_calls(calls)) == 8, step_calls(calls)
+    # Discover 2, Ownership 1, KeyPolicy 2 (AssumeRole, GetKeyPolicy), Notification 1, Verify 0.
+    assert len(step_calls(calls)) == 6, step_calls(calls)
 
 
-def test_check_with_the_key_given_as_a_parameter_makes_seven_calls(
+def test_check_with_the_key_given_as_a_parameter_makes_five_calls(
     stack_environment: dict[str, str], zone: landing_zone.LandingZone
 ) -> None:
     workflow = deployment.deploy({**stack_environment, "CLOUDTRAIL_KEY_ARN": zone.cloudtrail_key_arn}, name="keyed")
@@ -79,7 +79,7 @@ def test_check_with_the_key_given_as_a_parameter_makes_seven_calls(
     result = output(deployment.run(workflow, {"Mode": "check"}))
     assert set(statuses(result).values()) == {"OK"}
     assert calls.writes == []
-    assert len(step_calls(calls)) == 7, step_calls(calls)
+    assert len(step_calls(calls)) == 5, step_calls(calls)
 
 
 def test_repair_on_a_converged_setup_writes_nothing(workflow: deployment.Workflow) -> None:

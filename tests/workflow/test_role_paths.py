@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from tests.support import deployment, landing_zone
+from tests.support.aws_calls import AwsCalls
 from tests.support.cfn_template import ROOT
 
 
@@ -28,3 +29,21 @@ def test_apply_verifies_with_either_role(zone: landing_zone.LandingZone, create_
     steps = {step["Name"]: step for step in json.loads(description["output"])["Steps"]}
     assert steps["Verify"]["Status"] == "OK", steps["Verify"]["Detail"]
     assert "ExpelTrailAssumeRole trusts Expel" in steps["Verify"]["Detail"]
+
+
+def test_check_with_the_stacksets_role_also_verifies_its_trust_in_seven_calls(zone: landing_zone.LandingZone) -> None:
+    boto3.client("cloudformation").create_stack(
+        StackName="StackSet-expel-role-1234",
+        TemplateBody=(ROOT / "org" / "member-role.yaml").read_text(encoding="utf-8"),
+        Parameters=[{"ParameterKey": "WorkbenchExternalId", "ParameterValue": landing_zone.EXTERNAL_ID}],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    workflow = deployment.deploy(landing_zone.deploy_stack_resources(zone, create_role=False))
+    deployment.run(workflow, {"Mode": "apply"})
+    calls = AwsCalls().start()
+    description = deployment.run(workflow, {"Mode": "check"})
+    steps = {step["Name"]: step for step in json.loads(description["output"])["Steps"]}
+    assert steps["Verify"]["Detail"].startswith("ExpelTrailAssumeRole (from the org StackSet) trusts Expel.")
+    made = [call for call in calls.made if not call.startswith(("stepfunctions:", "lambda:"))]
+    assert len(made) == 7, made
+    assert calls.writes == []

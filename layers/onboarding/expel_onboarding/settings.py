@@ -36,6 +36,7 @@ class Settings:
     subscription_arn: str
     notification_key_arn: str
     expel_role_name: str
+    expel_role_in_stack: bool
     expel_role_arn: str
     expel_principal_arn: str
     workbench_external_id: str
@@ -66,6 +67,7 @@ class Settings:
             subscription_arn=get("SUBSCRIPTION_ARN"),
             notification_key_arn=get("NOTIFICATION_KEY_ARN"),
             expel_role_name=get("EXPEL_ROLE_NAME"),
+            expel_role_in_stack=get("CREATE_EXPEL_ROLE") == "true",
             expel_role_arn=get("EXPEL_ROLE_ARN"),
             expel_principal_arn=get("EXPEL_PRINCIPAL_ARN"),
             workbench_external_id=get("WORKBENCH_EXTERNAL_ID"),
@@ -113,6 +115,7 @@ class Settings:
             expel_principal_arn=self.expel_principal_arn,
             external_id=self.workbench_external_id,
             notification_key_arn=self.notification_key_arn,
+            role_in_stack=self.expel_role_in_stack,
         )
 
 
