@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from expel_onboarding import clients, workflow
-from expel_onboarding.errors import RunFailed
+from expel_onboarding.errors import RunFailed, StackNotReady
 from expel_onboarding.reports import Status
 
 if TYPE_CHECKING:
@@ -31,10 +31,6 @@ WORKBENCH_FIELDS = [
     ("Region", "Region"),
 ]
 MARKS = {"OK": "ok", "CHANGED": "changed", "DRIFTED": "DRIFTED", "ACTION_REQUIRED": "ACTION", "FAILED": "FAILED"}
-
-
-class StackNotReady(Exception):
-    """The stack is missing, or has no onboarding state machine yet."""
 
 
 def parser() -> argparse.ArgumentParser:

@@ -120,3 +120,7 @@ class RunFailed(Exception):
         room = self.REASON_LIMIT - len(where)
         cause = self.cause if len(self.cause) <= room else self.cause[: room - 1] + "…"
         return cause + where
+
+
+class StackNotReady(Exception):
+    """The CLI found no stack, or a stack without the onboarding state machine."""
