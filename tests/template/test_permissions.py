@@ -61,9 +61,10 @@ def test_cloudtrail_key_is_decryptable_through_s3_when_the_key_is_known(template
     assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}
 
 
-def test_no_cloudtrail_key_grant_when_the_key_is_not_known(template: dict[str, Any]) -> None:
-    sids = {s["Sid"] for s in expel_policy_statements(template, KEY_UNKNOWN)}
-    assert "DecryptCloudTrailLogObjects" not in sids
+def test_a_discovered_key_is_decryptable_only_through_s3_in_this_region(template: dict[str, Any]) -> None:
+    decrypt = statement(template, "DecryptCloudTrailLogObjects", KEY_UNKNOWN)
+    assert decrypt["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:*:key/*"}
+    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}
 
 
 def test_scoped_actions_never_sit_on_resource_star(template: dict[str, Any]) -> None:
