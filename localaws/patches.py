@@ -34,6 +34,7 @@ from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.parsing import clean_json
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.cloudwatch.models import cloudwatch_backends
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.common_models import CloudFormationModel
 from moto.iam.exceptions import IAMException
 from moto.iam.responses import IamResponse
@@ -496,11 +497,25 @@ def _simulator_not_emulated(self: Any) -> Any:
     raise IAMException("InvalidInput", "moto does not emulate the policy simulator (SimulatePrincipalPolicy).")
 
 
+_ORIGINAL_ACCOUNT_ID = organizations_utils.make_random_account_id
+
+
+def _default_account_first() -> str:
+    """create_member_account's gap, for a seed that runs in another process than the server: the
+    first member account gets moto's default account id, the Log Archive everything acts from."""
+    if DEFAULT_ACCOUNT_ID not in organizations_backends.master_accounts:
+        return DEFAULT_ACCOUNT_ID
+    return str(_ORIGINAL_ACCOUNT_ID())
+
+
 @contextmanager
 def server_gaps() -> Iterator[None]:
     """The gaps only moto's server has (in-process moto raises NotImplementedError, which the
-    product already treats as "no simulator")."""
-    with mock.patch.object(IamResponse, "simulate_principal_policy", _simulator_not_emulated, create=True):
+    product already treats as "no simulator"), and the seed's member account from another process."""
+    with (
+        mock.patch.object(IamResponse, "simulate_principal_policy", _simulator_not_emulated, create=True),
+        mock.patch.object(organizations_utils, "make_random_account_id", _default_account_first),
+    ):
         yield
 
 

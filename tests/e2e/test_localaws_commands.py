@@ -1,0 +1,57 @@
+"""The local AWS's separate commands, each in its own process, as a person would run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.cfn_template import ROOT
+
+ENVIRONMENT = {**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+
+
+@pytest.fixture
+def endpoint() -> Iterator[str]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "localaws", "start"], cwd=ROOT, env=ENVIRONMENT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert found, line
+        yield found.group(0)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def command(*argv: str, endpoint: str) -> str:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and modules
+        [sys.executable, "-m", *argv],
+        cwd=ROOT,
+        env={**ENVIRONMENT, "LOCALAWS_ENDPOINT": endpoint},
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    return result.stdout
+
+
+def test_start_seed_deploy_check_destroy_from_separate_processes(endpoint: str) -> None:
+    seeded = json.loads(command("localaws", "seed", endpoint=endpoint))
+    assert seeded["bucket"].startswith("aws-controltower-logs-")
+    outputs = json.loads(command("localaws", "deploy", endpoint=endpoint))
+    assert outputs["ManagementAccountId"] == "111111111111"
+    checked = command(
+        "expel_onboarding", "check", "--region", "us-east-1", "--endpoint-url", endpoint, "--json", endpoint=endpoint
+    )
+    assert {step["Status"] for step in json.loads(checked)["Steps"]} == {"OK"}
+    assert "deleting" in command("localaws", "destroy", endpoint=endpoint)
