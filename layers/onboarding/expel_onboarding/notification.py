@@ -32,8 +32,11 @@ if TYPE_CHECKING:
 STEP = "Notification"
 OBJECT_CREATED = "s3:ObjectCreated:*"
 ENTRY_LISTS = ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionConfigurations")
-DESTINATION_KEYS = {"TopicConfigurations": "TopicArn", "QueueConfigurations": "QueueArn"}
-DESTINATION_KEYS["LambdaFunctionConfigurations"] = "LambdaFunctionArn"
+DESTINATION_KEYS = {
+    "TopicConfigurations": "TopicArn",
+    "QueueConfigurations": "QueueArn",
+    "LambdaFunctionConfigurations": "LambdaFunctionArn",
+}
 MAX_WRITES = 5
 BACKOFF_BASE_SECONDS = 0.5
 DENY_ALTERNATIVES = (
