@@ -12,6 +12,7 @@ import importlib.util
 import io
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -153,6 +154,31 @@ class _ThreadEnviron(MutableMapping[str, str]):
         return dict(self._view())
 
 
+class _ThreadStdout(io.TextIOBase):
+    """sys.stdout with a per-thread capture: what a function prints goes to its own log, as in
+    Lambda (where it lands in CloudWatch Logs), not into the terminal of whoever invoked it."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self._local = threading.local()
+
+    @property
+    def capture(self) -> io.StringIO | None:
+        capture: io.StringIO | None = getattr(self._local, "capture", None)
+        return capture
+
+    @capture.setter
+    def capture(self, value: io.StringIO | None) -> None:
+        self._local.capture = value
+
+    def write(self, text: str) -> int:
+        target = self.capture if self.capture is not None else self.real
+        return int(target.write(text))
+
+    def flush(self) -> None:
+        self.real.flush()
+
+
 def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
     if isinstance(event, str):
         event = json.loads(event or "{}")
@@ -167,18 +193,24 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
         "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
     }
     _fresh_container()
+    stdout = sys.stdout
+    log = io.StringIO()
+    if isinstance(stdout, _ThreadStdout):
+        stdout.capture = log
     try:
         result = _handler_of(self)(event if event is not None else {}, _Context(self))
-        return json.dumps(result), False, ""
+        return json.dumps(result), False, log.getvalue()
     except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports an unhandled error
         error = {
             "errorType": type(exc).__name__,
             "errorMessage": str(exc),
             "stackTrace": traceback.format_tb(exc.__traceback__),
         }
-        return json.dumps(error), True, ""
+        return json.dumps(error), True, log.getvalue()
     finally:
         environ.overlay = previous
+        if isinstance(stdout, _ThreadStdout):
+            stdout.capture = None
 
 
 @contextmanager
@@ -189,7 +221,10 @@ def in_process_lambda() -> Iterator[None]:
     original = os.environ
     os.environ = _ThreadEnviron(original)  # type: ignore[assignment]  # noqa: B003 - a view over the same environment
     try:
-        with mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_in_process):
+        with (
+            mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_in_process),
+            mock.patch.object(sys, "stdout", _ThreadStdout(sys.stdout)),
+        ):
             yield
     finally:
         os.environ = original  # noqa: B003 - the real environment back
