@@ -176,7 +176,9 @@ class _ThreadStdout(io.TextIOBase):
         return int(target.write(text))
 
     def flush(self) -> None:
-        self.real.flush()
+        # Loggers keep this object past the context; by interpreter exit the real stream may be gone.
+        if not getattr(self.real, "closed", False):
+            self.real.flush()
 
 
 def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
