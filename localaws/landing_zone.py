@@ -28,6 +28,36 @@ EXTERNAL_ID = "3f2b6c1e-8d4a-4e5f-9a7b-1c2d3e4f5a6b"
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{LOG_ARCHIVE}:stack/expel-cloudtrail/0a1b2c3d-1111-2222-3333-444455556666"
 
 
+# The CloudTrail key's policy before we come: three statements of other teams.
+CLOUDTRAIL_KEY_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Id": "Key policy created by CloudTrail",
+    "Statement": [
+        {
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "Allow CloudTrail to encrypt logs",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "Audit team may describe",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:role/Audit"},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+        },
+    ],
+}
+
+
 @dataclass(frozen=True)
 class LandingZone:
     organization_id: str
@@ -84,34 +114,7 @@ def seed() -> LandingZone:
         patches.create_member_account(organizations, LOG_ARCHIVE, "Log Archive")
         kms = boto3.client("kms", region_name=REGION)
         key_arn = kms.create_key(Description="AWS Control Tower CloudTrail key")["KeyMetadata"]["Arn"]
-        key_policy = {
-            "Version": "2012-10-17",
-            "Id": "Key policy created by CloudTrail",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow CloudTrail to encrypt logs",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "kms:GenerateDataKey*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Audit team may describe",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:role/Audit"},
-                    "Action": "kms:DescribeKey",
-                    "Resource": "*",
-                },
-            ],
-        }
-        kms.put_key_policy(KeyId=key_arn, PolicyName="default", Policy=json.dumps(key_policy))
+        kms.put_key_policy(KeyId=key_arn, PolicyName="default", Policy=json.dumps(CLOUDTRAIL_KEY_POLICY))
         trust = {
             "Version": "2012-10-17",
             "Statement": [

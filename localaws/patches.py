@@ -235,15 +235,20 @@ def in_process_lambda() -> Iterator[None]:
 # --- CloudFormation ------------------------------------------------------------------------------
 
 
-class _SnsSubscription(CloudFormationModel):
-    """Gap: moto's CloudFormation silently skips AWS::SNS::Subscription."""
+class _Named:
+    """What every gap model below keeps: the physical id CloudFormation's Ref returns. (A plain
+    mix-in: moto builds its model map from CloudFormationModel's direct subclasses.)"""
 
-    def __init__(self, arn: str, account_id: str, region: str) -> None:
-        self.arn, self.account_id, self.region = arn, account_id, region
+    def __init__(self, physical_id: str) -> None:
+        self.physical_id = physical_id
 
     @property
     def physical_resource_id(self) -> str:
-        return self.arn
+        return self.physical_id
+
+
+class _SnsSubscription(_Named, CloudFormationModel):
+    """Gap: moto's CloudFormation silently skips AWS::SNS::Subscription."""
 
     @staticmethod
     def cloudformation_type() -> str:
@@ -258,21 +263,14 @@ class _SnsSubscription(CloudFormationModel):
         subscription = backend.subscribe(properties["TopicArn"], properties["Endpoint"], properties["Protocol"])
         if str(properties.get("RawMessageDelivery", "false")).lower() == "true":
             backend.set_subscription_attributes(subscription.arn, "RawMessageDelivery", "true")
-        return cls(subscription.arn, account_id, region_name)
+        return cls(subscription.arn)
 
     def delete(self, account_id: str, region_name: str) -> None:
-        sns_backends[account_id][region_name].unsubscribe(self.arn)
+        sns_backends[account_id][region_name].unsubscribe(self.physical_id)
 
 
-class _SnsTopicPolicy(CloudFormationModel):
+class _SnsTopicPolicy(_Named, CloudFormationModel):
     """Gap: moto's CloudFormation silently skips AWS::SNS::TopicPolicy."""
-
-    def __init__(self, topics: list[str], account_id: str, region: str) -> None:
-        self.topics, self.account_id, self.region = topics, account_id, region
-
-    @property
-    def physical_resource_id(self) -> str:
-        return ",".join(self.topics)
 
     @staticmethod
     def cloudformation_type() -> str:
@@ -286,21 +284,14 @@ class _SnsTopicPolicy(CloudFormationModel):
         backend = sns_backends[account_id][region_name]
         for topic in properties["Topics"]:
             backend.set_topic_attribute(topic, "policy", json.dumps(properties["PolicyDocument"]))
-        return cls(list(properties["Topics"]), account_id, region_name)
+        return cls(",".join(properties["Topics"]))
 
     def delete(self, account_id: str, region_name: str) -> None:
         """The topics go with the stack too; nothing to restore."""
 
 
-class _SqsQueuePolicy(CloudFormationModel):
+class _SqsQueuePolicy(_Named, CloudFormationModel):
     """Gap: moto's CloudFormation silently skips AWS::SQS::QueuePolicy."""
-
-    def __init__(self, queues: list[str], account_id: str, region: str) -> None:
-        self.queues, self.account_id, self.region = queues, account_id, region
-
-    @property
-    def physical_resource_id(self) -> str:
-        return ",".join(self.queues)
 
     @staticmethod
     def cloudformation_type() -> str:
@@ -316,21 +307,14 @@ class _SqsQueuePolicy(CloudFormationModel):
             backend.set_queue_attributes(
                 queue_url.rsplit("/", 1)[-1], {"Policy": json.dumps(properties["PolicyDocument"])}
             )
-        return cls(list(properties["Queues"]), account_id, region_name)
+        return cls(",".join(properties["Queues"]))
 
     def delete(self, account_id: str, region_name: str) -> None:
         """The queues go with the stack too; nothing to restore."""
 
 
-class _Schedule(CloudFormationModel):
+class _Schedule(_Named, CloudFormationModel):
     """Gap: moto's CloudFormation has no model for AWS::Scheduler::Schedule (its API has one)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
 
     @staticmethod
     def cloudformation_type() -> str:
@@ -359,18 +343,11 @@ class _Schedule(CloudFormationModel):
         return cls(name)
 
     def delete(self, account_id: str, region_name: str) -> None:
-        scheduler_backends[account_id][region_name].delete_schedule("default", self.name)
+        scheduler_backends[account_id][region_name].delete_schedule("default", self.physical_id)
 
 
-class _Alarm(CloudFormationModel):
+class _Alarm(_Named, CloudFormationModel):
     """Gap: moto's CloudFormation has no model for AWS::CloudWatch::Alarm (its API has one)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
 
     @staticmethod
     def cloudformation_type() -> str:
@@ -399,7 +376,7 @@ class _Alarm(CloudFormationModel):
         return cls(name)
 
     def delete(self, account_id: str, region_name: str) -> None:
-        cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
+        cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_id])
 
 
 def _state_machine_from_cloudformation(

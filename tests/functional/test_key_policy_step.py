@@ -15,39 +15,12 @@ from expel_onboarding import clients, key_policy
 from expel_onboarding.errors import KeyNotUsable
 from expel_onboarding.key_policy import Target
 from expel_onboarding.reports import Mode, Status
+from localaws.landing_zone import CLOUDTRAIL_KEY_POLICY, MANAGEMENT
 from tests.support.aws_calls import AwsCalls
 
-MANAGEMENT = "111111111111"
 LOG_ARCHIVE = "123456789012"  # moto's default account: assumed-role keys then switch accounts
 ROLE_ARN = f"arn:aws:iam::{MANAGEMENT}:role/ExpelKeyPolicyEditor"
-FOREIGN_POLICY: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Id": "Key policy created by CloudTrail",
-    "Statement": [
-        {
-            "Sid": "Enable IAM User Permissions",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
-        {
-            "Sid": "Allow CloudTrail to encrypt logs",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "kms:GenerateDataKey*",
-            "Resource": "*",
-            "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:*:trail/*"}},
-        },
-        {
-            "Sid": "Security team audit",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:role/SecurityAudit"},
-            "Action": ["kms:DescribeKey", "kms:GetKeyPolicy"],
-            "Resource": "*",
-        },
-    ],
-}
+FOREIGN_POLICY: dict[str, Any] = CLOUDTRAIL_KEY_POLICY
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from botocore.stub import ANY, Stubber
 from expel_onboarding import notification, verify
 from expel_onboarding.reports import Mode, Status
 from tests.support.aws_calls import AwsCalls
+from tests.support.landing_zone import EXPEL_PRINCIPAL as EXPEL
+from tests.support.landing_zone import EXPEL_TRUST, EXTERNAL_ID
 from tests.support.stubbed import stubbable_client
 
 ACCOUNT = "123456789012"
 BUCKET = f"aws-controltower-logs-{ACCOUNT}-us-east-1"
-EXPEL = "arn:aws:iam::012205512454:user/ExpelCloudService"
-EXTERNAL_ID = "3f2b6c1e-8d4a-4e5f-9a7b-1c2d3e4f5a6b"
 
 
 @pytest.fixture
@@ -31,18 +31,7 @@ def onboarded(calls: AwsCalls) -> dict[str, Any]:
     subscription = sns.subscribe(
         TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
     )["SubscriptionArn"]
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": EXPEL},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}},
-            }
-        ],
-    }
-    role = iam.create_role(RoleName="ExpelTrailAssumeRole", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    role = iam.create_role(RoleName="ExpelTrailAssumeRole", AssumeRolePolicyDocument=json.dumps(EXPEL_TRUST))["Role"]
     entry_target = notification.Target(BUCKET, ACCOUNT, "ExpelOnboardingA1B2C3D4E5F6", topic)
     notification.converge(s3, entry_target, Mode.APPLY)
     target = verify.Target(

@@ -20,6 +20,19 @@ from localaws.landing_zone import (  # noqa: F401 - re-exported for the tests
     seed,
 )
 
+# The Expel role's trust, as template.yaml (and org/member-role.yaml) write it.
+EXPEL_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": EXPEL_PRINCIPAL},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}},
+        }
+    ],
+}
+
 
 def deploy_stack_resources(
     landing_zone: LandingZone, prefix: str = "AWSLogs/", create_role: bool = True
@@ -35,19 +48,10 @@ def deploy_stack_resources(
     subscription = sns.subscribe(
         TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
     )["SubscriptionArn"]
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": EXPEL_PRINCIPAL},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}},
-            }
-        ],
-    }
     if create_role:
-        role = iam.create_role(RoleName="ExpelTrailAssumeRole", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+        role = iam.create_role(RoleName="ExpelTrailAssumeRole", AssumeRolePolicyDocument=json.dumps(EXPEL_TRUST))[
+            "Role"
+        ]
     else:
         role = iam.get_role(RoleName="ExpelTrailAssumeRole")["Role"]
     return {
