@@ -2,6 +2,7 @@
 
 start                  run the local AWS here until Ctrl-C; prints its endpoint
 seed    --endpoint-url seed the Control Tower landing zone into a running local AWS
+        [--landing-zone {3,4.0}]  its generation (default 3)
 deploy  --endpoint-url build template.yaml and deploy it there
 destroy --endpoint-url delete the stack
 demo                   all of it, with checks, in one run (make demo)
@@ -34,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("command", choices=["start", "seed", "deploy", "destroy", "demo"])
     parser.add_argument("--endpoint-url", default=os.environ.get("LOCALAWS_ENDPOINT", ""))
+    # landing_zone.GENERATIONS, spelled out: landing_zone is imported only once the endpoint is set.
+    parser.add_argument(
+        "--landing-zone", choices=["3", "4.0"], default="3", help="seed: the Control Tower landing zone generation"
+    )
     arguments = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     if arguments.command == "demo":
@@ -55,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from localaws import deploy, landing_zone
 
     if arguments.command == "seed":
-        zone = landing_zone.seed()
+        zone = landing_zone.seed(arguments.landing_zone)
         print(json.dumps(zone.__dict__, indent=2, default=str))
     elif arguments.command == "deploy":
         zone_role = f"arn:aws:iam::{landing_zone.MANAGEMENT}:role/ExpelKeyPolicyEditor"

@@ -6,7 +6,6 @@ Each step prints what it does and what it saw; a failure names the step and why,
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import json
 import sys
@@ -29,13 +28,13 @@ class DemoFailed(Exception):
 
 
 @contextlib.contextmanager
-def step(number: int, title: str) -> Iterator[None]:
-    print(f"\n[{number}/7] {title}", flush=True)
+def step(label: str, title: str) -> Iterator[None]:
+    print(f"\n[{label}] {title}", flush=True)
     started = time.perf_counter()
     try:
         yield
     except Exception as exc:
-        raise DemoFailed(f"step {number} ({title}) failed: {type(exc).__name__}: {exc}") from exc
+        raise DemoFailed(f"step {label} ({title}) failed: {type(exc).__name__}: {exc}") from exc
     print(f"      done in {time.perf_counter() - started:.1f} s", flush=True)
 
 
@@ -48,27 +47,20 @@ def parameters(zone: landing_zone.LandingZone) -> dict[str, str]:
     }
 
 
-def cloudtrail_object_key() -> str:
-    day = time.strftime("%Y/%m/%d", time.gmtime())
-    stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime())
-    account = landing_zone.MANAGEMENT
-    return f"AWSLogs/o-demo/{account}/CloudTrail/us-east-1/{day}/{account}_CloudTrail_us-east-1_{stamp}_demo+1.json.gz"
-
-
 def deliver_a_log_object(zone: landing_zone.LandingZone, queue_url: str) -> str:
-    key = cloudtrail_object_key()
-    record = {"Records": [{"eventSource": "iam.amazonaws.com", "eventName": "CreateUser", "awsRegion": "us-east-1"}]}
-    boto3.client("s3").put_object(Bucket=zone.bucket, Key=key, Body=gzip.compress(json.dumps(record).encode()))
+    """CloudTrail delivers a log file (the object, then its message on the trail's topic); the S3 event
+    Workbench reads must reach its queue, raw, whichever delivery mode the landing zone got."""
+    key = landing_zone.deliver_log_file(zone)
     sqs = boto3.client("sqs")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
             body = json.loads(message["Body"])
-            for record_ in body.get("Records", []):
-                delivered = unquote_plus(record_["s3"]["object"]["key"])
+            for record in body.get("Records", []):
+                delivered = unquote_plus(record["s3"]["object"]["key"])
                 if delivered == key:
                     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-                    return f"{record_['eventName']} s3://{zone.bucket}/{delivered}"
+                    return f"{record['eventSource']} {record['eventName']} s3://{zone.bucket}/{delivered}"
     raise DemoFailed(f"no S3 event for {key} reached {queue_url} within 20 s")
 
 
@@ -97,34 +89,47 @@ def wait_deleted(timeout: float = 60) -> None:
     raise DemoFailed(f"{deploy.STACK} was not deleted within {timeout:.0f} s")
 
 
+def relay_subscriptions(zone: landing_zone.LandingZone) -> list[str]:
+    """Our relay queue's subscriptions to the trail's topic."""
+    subscriptions = boto3.client("sns").list_subscriptions_by_topic(TopicArn=zone.trail_topic_arn)["Subscriptions"]
+    return [s["SubscriptionArn"] for s in subscriptions if s["Endpoint"].endswith(f":{deploy.STACK}-relay")]
+
+
 def show(label: str, value: Any) -> None:
     print(f"      {label:<34} {value}", flush=True)
 
 
-def demo(print_cli: Callable[[str], None] = print) -> None:
-    started = time.perf_counter()
+def show_outputs(outputs: dict[str, str], expected_mode: str) -> None:
+    for key in ("RoleArn", "SqsUrl", "ManagementAccountId", "Region", "DeliveryMode", "ActionRequired"):
+        show(key, outputs[key])
+    if outputs["ManagementAccountId"] != landing_zone.MANAGEMENT:
+        raise DemoFailed(f"ManagementAccountId is {outputs['ManagementAccountId']}")
+    if not outputs["DeliveryMode"].startswith(f"{expected_mode}:") or outputs["ActionRequired"] != "none":
+        raise DemoFailed(f"expected {expected_mode} with nothing to do, got {outputs}")
+
+
+def landing_zone_3(print_cli: Callable[[str], None]) -> None:
+    """Up to landing zone 3.x: our entry on the bucket, beside the other teams' (bucket-notification)."""
     with server.running() as endpoint:
-        with step(1, "Start the local AWS, seed a Control Tower landing zone, deploy template.yaml"):
+        with step("3.x 1/6", "Start the local AWS, seed a 3.x landing zone, deploy template.yaml"):
             show("local AWS", endpoint)
-            zone = landing_zone.seed()
+            zone = landing_zone.seed("3")
             before_notifications = landing_zone.notifications_of(zone.bucket)
             before_key_policy = landing_zone.key_policy_of(zone.cloudtrail_key_arn)
             show("log bucket", zone.bucket)
+            show("trail's topic (Audit account)", zone.trail_topic_arn)
             show("other teams' entries", [e["Id"] for _, e in _entries(before_notifications)])
             show("CloudTrail key (management)", zone.cloudtrail_key_arn)
             outputs = deploy.deploy(parameters(zone))
             show("stack", f"{deploy.STACK}: CREATE_COMPLETE")
 
-        with step(2, "The Workbench values (stack outputs)"):
-            for key in ("RoleArn", "SqsUrl", "ManagementAccountId", "Region", "ActionRequired"):
-                show(key, outputs[key])
-            if outputs["ManagementAccountId"] != landing_zone.MANAGEMENT:
-                raise DemoFailed(f"ManagementAccountId is {outputs['ManagementAccountId']}")
+        with step("3.x 2/6", "The Workbench values (stack outputs)"):
+            show_outputs(outputs, "bucket-notification")
 
-        with step(3, "A CloudTrail log object arrives in the queue (S3 -> SNS -> SQS)"):
+        with step("3.x 3/6", "A CloudTrail log file arrives in the queue (S3 -> SNS -> SQS)"):
             show("received", deliver_a_log_object(zone, outputs["SqsUrl"]))
 
-        with step(4, "The other teams' notifications are still there"):
+        with step("3.x 4/6", "The other teams' notifications are still there"):
             after = landing_zone.notifications_of(zone.bucket)
             for list_name, entry in _entries(before_notifications):
                 if entry not in after.get(list_name, []):
@@ -132,7 +137,7 @@ def demo(print_cli: Callable[[str], None] = print) -> None:
                 show(f"{list_name[:-14]} {entry['Id']}", "unchanged")
             show("ours", [e["Id"] for _, e in _entries(after) if e["Id"].startswith(OUR_ENTRY)])
 
-        with step(5, "Drift: someone deletes our entry; check reports it, repair fixes it"):
+        with step("3.x 5/6", "Drift: someone deletes our entry; check reports it, repair fixes it"):
             drop_our_entry(zone.bucket)
             code, printed = run_cli("check", endpoint=endpoint)
             print_cli(_indent(printed))
@@ -143,7 +148,7 @@ def demo(print_cli: Callable[[str], None] = print) -> None:
             if code != cli.EXIT_OK:
                 raise DemoFailed(f"repair exited {code}")
 
-        with step(6, "Delete the stack: the bucket and the key policy are exactly as before"):
+        with step("3.x 6/6", "Delete the stack: the bucket and the key policy are exactly as before"):
             deploy.destroy()
             wait_deleted()
             if landing_zone.notifications_of(zone.bucket) != before_notifications:
@@ -153,9 +158,55 @@ def demo(print_cli: Callable[[str], None] = print) -> None:
             show("notification configuration", "identical to before the deploy")
             show("CloudTrail key policy", "identical to before the deploy")
 
-        with step(7, "Stop the local AWS"):
-            pass
-    print(f"\nThe onboarding works end to end ({time.perf_counter() - started:.0f} s).")
+
+def landing_zone_4(print_cli: Callable[[str], None]) -> None:
+    """Landing zone 4.0: CT.S3.PV.8 guards the bucket, so the relay subscribes to the trail's topic."""
+    with server.running() as endpoint:
+        with step("4.0 1/5", "Start the local AWS, seed a 4.0 landing zone, deploy template.yaml"):
+            show("local AWS", endpoint)
+            zone = landing_zone.seed("4.0")
+            before_notifications = landing_zone.notifications_of(zone.bucket)
+            before_key_policy = landing_zone.key_policy_of(zone.cloudtrail_key_arn)
+            show("log bucket (new 4.0 name)", zone.bucket)
+            show("trail's topic (Log Archive)", zone.trail_topic_arn)
+            show("mandatory controls (SCPs)", "CT.S3.PV.8 on the bucket, CT.SNS.PV.1 on the topic")
+            outputs = deploy.deploy(parameters(zone))
+            show("stack", f"{deploy.STACK}: CREATE_COMPLETE")
+
+        with step("4.0 2/5", "The Workbench values (stack outputs): the same, through trail-topic"):
+            show_outputs(outputs, "trail-topic")
+
+        with step("4.0 3/5", "A CloudTrail log file arrives in the queue (trail topic -> relay -> SNS -> SQS)"):
+            show("relay subscribed", relay_subscriptions(zone))
+            show("received, raw S3 event", deliver_a_log_object(zone, outputs["SqsUrl"]))
+
+        with step("4.0 4/5", "The bucket is untouched; check finds nothing to do"):
+            if landing_zone.notifications_of(zone.bucket) != before_notifications:
+                raise DemoFailed("the bucket's notification configuration changed on a 4.0 landing zone")
+            show("notification configuration", "identical to before the deploy")
+            code, printed = run_cli("check", endpoint=endpoint)
+            print_cli(_indent(printed))
+            if code != cli.EXIT_OK:
+                raise DemoFailed(f"check exited {code}, expected {cli.EXIT_OK}")
+
+        with step("4.0 5/5", "Delete the stack: the relay is unsubscribed, the key policy is as before"):
+            deploy.destroy()
+            wait_deleted()
+            if relay_subscriptions(zone):
+                raise DemoFailed(f"the relay is still subscribed to {zone.trail_topic_arn}")
+            if landing_zone.key_policy_of(zone.cloudtrail_key_arn) != before_key_policy:
+                raise DemoFailed("the CloudTrail key policy differs from before the deploy")
+            show("relay subscriptions", "none left")
+            show("CloudTrail key policy", "identical to before the deploy")
+
+
+def demo(print_cli: Callable[[str], None] = print) -> None:
+    started = time.perf_counter()
+    print("Landing zone 3.x: bucket-notification", flush=True)
+    landing_zone_3(print_cli)
+    print("\nLanding zone 4.0: trail-topic", flush=True)
+    landing_zone_4(print_cli)
+    print(f"\nThe onboarding works end to end on both landing zones ({time.perf_counter() - started:.0f} s).")
 
 
 def _entries(config: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

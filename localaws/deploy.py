@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -68,6 +69,10 @@ def packaged_template(built: Path) -> dict[str, Any]:
             if key in properties:
                 s3.put_object(Bucket=ARTIFACTS, Key=f"{name}.zip", Body=zipped(built.parent / properties[key]))
                 properties[key] = f"s3://{ARTIFACTS}/{name}.zip"
+        if resource.get("Type") == "AWS::Lambda::Function" and isinstance(properties.get("Code"), str):
+            # A plain function (LocateFunction): sam package turns its folder into S3Bucket and S3Key.
+            s3.put_object(Bucket=ARTIFACTS, Key=f"{name}.zip", Body=zipped(built.parent / properties["Code"]))
+            properties["Code"] = {"S3Bucket": ARTIFACTS, "S3Key": f"{name}.zip"}
         if "DefinitionUri" in properties:
             body = (ROOT / "statemachine" / Path(properties["DefinitionUri"]).name).read_bytes()
             s3.put_object(Bucket=ARTIFACTS, Key=f"{name}.asl.json", Body=body)
@@ -77,6 +82,8 @@ def packaged_template(built: Path) -> dict[str, Any]:
 
 def deploy(parameters: dict[str, str], region: str = "us-east-1", timeout: float = 120) -> dict[str, str]:
     """Create (or update) the stack; its outputs."""
+    # samtranslator's translator warns, when collected, about usage metrics it never sends offline.
+    logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
     template = expand(packaged_template(build()), region)
     cloudformation = boto3.client("cloudformation")
     arguments: dict[str, Any] = {

@@ -26,14 +26,17 @@ from typing import Any, ClassVar
 from unittest import mock
 
 import boto3
+from botocore.exceptions import ClientError
 from crhelper import utils as crhelper_utils
 from moto import settings as moto_settings
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.custom_model import CustomModel
+from moto.cloudformation.models import Stack as CloudFormationStack
 from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.parsing import clean_json
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.cloudtrail.models import Trail
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.common_models import CloudFormationModel
@@ -46,8 +49,10 @@ from moto.scheduler.models import scheduler_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.models import StateMachine
+from moto.utilities.utils import get_partition
 
 from expel_onboarding import clients, custom_resource, settings
+from localaws import controls
 
 
 def create_member_account(organizations: Any, account_id: str, name: str) -> None:
@@ -58,17 +63,55 @@ def create_member_account(organizations: Any, account_id: str, name: str) -> Non
         organizations.create_account(Email=f"{name.lower().replace(' ', '-')}@example.com", AccountName=name)
 
 
-def create_organization_trail(bucket: str, key_arn: str) -> str:
+def create_organization_trail(bucket: str, key_arn: str, topic_arn: str = "") -> str:
     """Gap: moto keeps a trail in the account that created it, while AWS shows the management
     account's organization trail to every member. So the trail is created where the Log Archive
-    account (the caller) can describe it, with the management account's key."""
-    trail = boto3.client("cloudtrail").create_trail(
-        Name="aws-controltower-BaselineCloudTrail",
-        S3BucketName=bucket,
-        IsMultiRegionTrail=True,
-        KmsKeyId=key_arn,
-    )
+    account (the caller) can describe it, with the management account's key and, if given, the topic
+    it publishes to (named by ARN: it may be another account's, see trail_topics_by_arn)."""
+    try:
+        trail = boto3.client("cloudtrail").create_trail(
+            Name="aws-controltower-BaselineCloudTrail",
+            S3BucketName=bucket,
+            IsMultiRegionTrail=True,
+            IsOrganizationTrail=True,
+            KmsKeyId=key_arn,
+            **({"SnsTopicName": topic_arn} if topic_arn else {}),
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "InsufficientSnsTopicPolicyException":
+            raise
+        raise RuntimeError(
+            f"moto refused the trail topic {topic_arn}: run the local AWS with patches.control_tower_gaps() "
+            "(server.running() and the test fixtures do), which lets a trail name its topic by ARN."
+        ) from exc
     return str(trail["TrailARN"])
+
+
+def _trail_topic_arn(self: Trail) -> str | None:
+    name: str | None = self.sns_topic_name
+    if not name or name.startswith("arn:"):
+        return name or None
+    return f"arn:{get_partition(self.region_name)}:sns:{self.region_name}:{self.account_id}:{name}"
+
+
+@contextmanager
+def trail_topics_by_arn() -> Iterator[None]:
+    """Gap: CloudTrail takes SnsTopicName as a topic name or ARN, and the topic may be in another
+    account (a Control Tower 3.x trail publishes to the Audit account's AllConfigNotifications topic).
+    moto's Trail.topic_arn always builds "arn:...:<the trail's account>:<SnsTopicName>", so an ARN
+    becomes a topic that does not exist (InsufficientSnsTopicPolicyException) and DescribeTrails
+    shows a mangled SnsTopicARN. This keeps an ARN as it is (moto's SNS already finds a topic of any
+    account by its ARN)."""
+    with mock.patch.object(Trail, "topic_arn", property(_trail_topic_arn)):
+        yield
+
+
+@contextmanager
+def control_tower_gaps() -> Iterator[None]:
+    """The gaps a Control Tower landing zone meets beyond moto's own behaviour: its SCPs, which moto
+    stores but never evaluates (localaws.controls), and its trail's topic, named by ARN."""
+    with controls.service_control_policies(), trail_topics_by_arn():
+        yield
 
 
 class _Context:
@@ -181,6 +224,20 @@ class _ThreadStdout(io.TextIOBase):
             self.real.flush()
 
 
+_THREAD_STDOUT: list[_ThreadStdout] = []
+
+
+def _thread_stdout() -> _ThreadStdout:
+    """One wrapper for the process: a handler module imported under an earlier local AWS keeps its
+    logger's stream, and must still be captured under the next one."""
+    if not _THREAD_STDOUT:
+        _THREAD_STDOUT.append(_ThreadStdout(sys.stdout))
+    wrapper = _THREAD_STDOUT[0]
+    if sys.stdout is not wrapper:
+        wrapper.real = sys.stdout
+    return wrapper
+
+
 def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
     if isinstance(event, str):
         event = json.loads(event or "{}")
@@ -225,7 +282,7 @@ def in_process_lambda() -> Iterator[None]:
     try:
         with (
             mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_in_process),
-            mock.patch.object(sys, "stdout", _ThreadStdout(sys.stdout)),
+            mock.patch.object(sys, "stdout", _thread_stdout()),
         ):
             yield
     finally:
@@ -427,7 +484,14 @@ class _CustomResources:
         stack = cloudformation_backends[account_id][region_name].get_stack(kwargs["StackId"])
         stack.add_custom_resource(resource)
         event = cls.event("Create", kwargs["StackId"], kwargs["LogicalId"], kwargs["ResourceType"], properties)
-        threading.Thread(target=function.invoke, args=(json.dumps(event), {}, {}), daemon=True).start()
+        # Gap: moto goes on creating the resources that read this one's attributes (Fn::GetAtt) before
+        # the function answers, so they get None. CloudFormation waits for the answer: so do we.
+        invocation = threading.Thread(target=function.invoke, args=(json.dumps(event), {}, {}), daemon=True)
+        invocation.start()
+        invocation.join(timeout=float(properties.get("ServiceTimeout", 3600)))
+        if not resource.is_created():
+            reason = cls.reasons.get((kwargs["StackId"], kwargs["LogicalId"]), "no response")
+            raise _CustomResourceFailed(f"{kwargs['LogicalId']}: {reason}")
         return resource
 
     @staticmethod
@@ -445,9 +509,11 @@ class _CustomResources:
 
     @classmethod
     def delete_first(cls, resource_map: Any) -> None:
-        for logical_id, parsed in list(resource_map._parsed_resources.items()):
-            if not isinstance(parsed, CustomModel):
-                continue
+        """Delete in reverse creation order, so a custom resource that reads another's attributes goes
+        first. Each stays parsed (other resources' Fn::GetAtt still resolve while moto deletes them)
+        but leaves the template map, so moto does not delete it again."""
+        custom = [(i, p) for i, p in resource_map._parsed_resources.items() if isinstance(p, CustomModel)]
+        for logical_id, parsed in reversed(custom):
             resource_json = resource_map._resource_json_map[logical_id]
             properties = clean_json(resource_json["Properties"], resource_map)
             stack_id = resource_map.stack_id
@@ -457,19 +523,34 @@ class _CustomResources:
                 properties["ServiceToken"]
             )
             function.invoke(json.dumps(event), {}, {})
-            resource_map._parsed_resources.pop(logical_id)
             resource_map._resource_json_map.pop(logical_id)
 
     @classmethod
     def record_response(cls, response: Any) -> None:
+        """Records the answer; never moto's verify_readiness, which would create the stack's remaining
+        resources on this (the response's) thread while create() still waits on the other."""
         body = json.loads(response.body)
         key = (body["StackId"], body["LogicalResourceId"])
         cls.physical_ids[key] = body.get("PhysicalResourceId", "")
+        stack = response.cloudformation_backend.get_stack(body["StackId"])
+        if body.get("Status") == "SUCCESS":
+            stack.get_custom_resource(body["LogicalResourceId"]).set_data(body.get("Data") or {})
         if body.get("Status") == "FAILED":
             cls.reasons[key] = body.get("Reason", "")
-            stack = response.cloudformation_backend.get_stack(body["StackId"])
             stack.status = "CREATE_FAILED"
             stack._add_stack_event("CREATE_FAILED", resource_status_reason=body.get("Reason", ""))
+
+
+class _CustomResourceFailed(Exception):
+    """A custom resource answered FAILED (or not at all): CloudFormation stops creating the stack."""
+
+
+def _create_resources(stack: Any) -> None:
+    """Stops at a failed custom resource, as CloudFormation does, instead of creating what reads it."""
+    try:
+        _ORIGINAL_CREATE_RESOURCES(stack)
+    except _CustomResourceFailed:
+        stack.status = "CREATE_FAILED"
 
 
 def _plain_http_connection(host: str, context: Any = None, **kwargs: Any) -> http.client.HTTPConnection:
@@ -491,6 +572,7 @@ def _resource_class_from_type(resource_type: str) -> Any:
 
 
 _ORIGINAL_RESOURCE_CLASS = cfn_parsing.resource_class_from_type
+_ORIGINAL_CREATE_RESOURCES = CloudFormationStack.create_resources
 _ORIGINAL_CLEAN_JSON = cfn_parsing.clean_json
 
 
@@ -514,21 +596,27 @@ def _simulator_not_emulated(self: Any) -> Any:
 _ORIGINAL_ACCOUNT_ID = organizations_utils.make_random_account_id
 
 
-def _default_account_first() -> str:
+def _seeded_accounts_first(member_ids: tuple[str, ...]) -> Callable[[], str]:
     """create_member_account's gap, for a seed that runs in another process than the server: the
-    first member account gets moto's default account id, the Log Archive everything acts from."""
-    if DEFAULT_ACCOUNT_ID not in organizations_backends.master_accounts:
-        return DEFAULT_ACCOUNT_ID
-    return str(_ORIGINAL_ACCOUNT_ID())
+    member accounts get the seed's ids, in the order it creates them (the Log Archive, moto's
+    default account everything acts from, first), and random ids after that."""
+
+    def account_id() -> str:
+        for member in member_ids:
+            if member not in organizations_backends.master_accounts:
+                return member
+        return str(_ORIGINAL_ACCOUNT_ID())
+
+    return account_id
 
 
 @contextmanager
-def server_gaps() -> Iterator[None]:
+def server_gaps(member_ids: tuple[str, ...] = (DEFAULT_ACCOUNT_ID,)) -> Iterator[None]:
     """The gaps only moto's server has (in-process moto raises NotImplementedError, which the
-    product already treats as "no simulator"), and the seed's member account from another process."""
+    product already treats as "no simulator"), and the seed's member accounts from another process."""
     with (
         mock.patch.object(IamResponse, "simulate_principal_policy", _simulator_not_emulated, create=True),
-        mock.patch.object(organizations_utils, "make_random_account_id", _default_account_first),
+        mock.patch.object(organizations_utils, "make_random_account_id", _seeded_accounts_first(member_ids)),
     ):
         yield
 
@@ -537,7 +625,6 @@ def server_gaps() -> Iterator[None]:
 def cloudformation_gaps() -> Iterator[None]:
     """Every CloudFormation gap above, for as long as the context lasts."""
     original_delete = cfn_parsing.ResourceMap.delete
-    original_response = CloudFormationResponse.process_cfn_response
 
     def delete(resource_map: Any) -> None:
         _CustomResources.delete_first(resource_map)
@@ -545,7 +632,7 @@ def cloudformation_gaps() -> Iterator[None]:
 
     def process_cfn_response(response: Any) -> Any:
         _CustomResources.record_response(response)
-        return original_response(response)
+        return 200, {"status": 200}, json.dumps("{}")
 
     with (
         mock.patch.object(cfn_parsing, "resource_class_from_type", _resource_class_from_type),
@@ -555,6 +642,7 @@ def cloudformation_gaps() -> Iterator[None]:
         mock.patch.object(StateMachine, "create_from_cloudformation_json", _state_machine_from_cloudformation),
         mock.patch.object(cfn_parsing.ResourceMap, "delete", delete),
         mock.patch.object(CloudFormationResponse, "process_cfn_response", process_cfn_response),
+        mock.patch.object(CloudFormationStack, "create_resources", _create_resources),
     ):
         yield
 

@@ -1,4 +1,5 @@
-"""moto's server on 127.0.0.1, in this process, with every gap from patches.py filled."""
+"""moto's server on 127.0.0.1, in this process, with every gap from patches.py filled (and the
+landing zone's service control policies enforced, localaws.controls)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 from moto.core.config import default_user_config
+from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from localaws import patches
+from localaws import landing_zone, patches
 
 REGION = "us-east-1"
 
@@ -28,6 +30,8 @@ def running() -> Iterator[str]:
 
     Every boto3 client in this process is pointed at it (AWS_ENDPOINT_URL), with fake credentials,
     so nothing here can reach a real account."""
+    # moto's backends live in this process: a second local AWS here starts empty, as a new one would.
+    moto_api_backend.reset()
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     saved = {name: os.environ.get(name) for name in ENVIRONMENT}
@@ -51,7 +55,8 @@ def running() -> Iterator[str]:
     with ExitStack() as stack:
         stack.enter_context(patches.in_process_lambda())
         stack.enter_context(patches.cloudformation_gaps())
-        stack.enter_context(patches.server_gaps())
+        stack.enter_context(patches.server_gaps(member_ids=tuple(landing_zone.MEMBERS)))
+        stack.enter_context(patches.control_tower_gaps())
         server.start()
         stack.callback(server.stop)
         try:

@@ -1,4 +1,4 @@
-"""The benchmark behind `make bench`: AWS calls and writes per step and mode, and merge times.
+"""The benchmark behind `make bench`: AWS calls and writes per step and mode, merge times, and the relay.
 
 Calls are counted with botocore's before-call hook against moto, on the seeded landing zone from
 tests/support/landing_zone.py, by running each step's real Lambda handler in-process.
@@ -58,7 +58,7 @@ def aws_calls_per_step() -> None:
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
     )
-    with mock_aws():
+    with mock_aws(), patches.control_tower_gaps():
         zone = landing_zone.seed()
         os.environ.update(landing_zone.deploy_stack_resources(zone))
         settings.settings.cache_clear()
@@ -158,7 +158,11 @@ def whole_workflow() -> None:
     """The real ASL under moto's interpreter, the handlers in-process, as the workflow tests run it."""
     print("\nWhole workflow (real ASL, moto's Step Functions interpreter, handlers in-process)")
     print(f"{'run':<40}{'step calls':>11}{'writes':>8}{'seconds':>9}")
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), patches.in_process_lambda():
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        patches.in_process_lambda(),
+        patches.control_tower_gaps(),
+    ):
         zone = landing_zone.seed()
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
         environment = {**landing_zone.deploy_stack_resources(zone), **quiet}
@@ -237,14 +241,60 @@ def _import_seconds(module: str, paths: list[str], runs: int = 7) -> float:
     return statistics.median(samples)
 
 
-def import_times() -> None:
+def import_times() -> dict[str, float]:
+    """Seconds per handler folder, and for bare boto3 under "boto3"; the relay section reads them too."""
     print("\nCold import time of each handler module (median of 7 fresh interpreters)")
     baseline = _import_seconds("boto3", [])
+    measured = {"boto3": baseline}
     print(f"  {'import boto3 (baseline)':<28}{baseline * 1000:8.1f} ms")
     layer = str(ROOT / "layers" / "onboarding")
     for folder in sorted(path.name for path in (ROOT / "functions").iterdir() if (path / "app.py").is_file()):
-        seconds = _import_seconds("app", [str(ROOT / "functions" / folder), layer])
+        seconds = measured[folder] = _import_seconds("app", [str(ROOT / "functions" / folder), layer])
         print(f"  {'functions/' + folder + '/app.py':<28}{seconds * 1000:8.1f} ms   ratio {seconds / baseline:4.2f}")
+    return measured
+
+
+RELAY_SIZES = (1, 10, 50)
+
+
+def _relay_event(bucket: str, keys: list[str]) -> dict[str, Any]:
+    """The sample SQS event's first record, carrying one CloudTrail message that names keys."""
+    record = json.loads((ROOT / "events" / "relay-sqs-batch.json").read_text())["Records"][0]
+    return {"Records": [{**record, "body": json.dumps({"s3Bucket": bucket, "s3ObjectKey": keys})}]}
+
+
+def relay_costs(imports: dict[str, float]) -> None:
+    """The relay per CloudTrail message of N log files: AWS calls, time per key, and its cold import."""
+    print("\nRelay: one CloudTrail message of N log files (moto, handler in-process; times are moto's, not AWS's)")
+    print(f"  {'keys':>5}{'HeadObject':>12}{'PublishBatch':>14}{'calls':>7}{'ms per key':>12}")
+    with mock_aws(), patches.control_tower_gaps():
+        zone = landing_zone.seed()
+        quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+        os.environ.update({**landing_zone.deploy_stack_resources(zone), **quiet})
+        settings.settings.cache_clear()
+        handler = importlib.import_module("functions.relay.app").lambda_handler
+        first = json.loads((ROOT / "events" / "relay-sqs-batch.json").read_text())["Records"][0]
+        template = json.loads(first["body"])["s3ObjectKey"][0]
+        s3 = boto3.client("s3")
+        for count in RELAY_SIZES:
+            keys = [template.replace(".json.gz", f"{count:02d}{index:04d}.json.gz") for index in range(count)]
+            for key in keys:
+                s3.put_object(Bucket=zone.bucket, Key=key, Body=b'{"Records":[]}')
+            event = _relay_event(zone.bucket, keys)
+            calls = AwsCalls().start()
+            if handler(event, _Context())["batchItemFailures"]:
+                raise SystemExit(f"the relay failed a message of {count} keys")
+            made = calls.count()
+            per_key = _median_ms(lambda event=event: handler(event, _Context()), repeat=5) / count
+            print(
+                f"  {count:>5}{made['s3:HeadObject']:>12}{made['sns:PublishBatch']:>14}"
+                f"{sum(made.values()):>7}{per_key:>12.2f}"
+            )
+    relay_seconds, baseline = imports["relay"], imports["boto3"]
+    print(
+        f"  cold import of functions/relay/app.py: {relay_seconds * 1000:.1f} ms, "
+        f"{relay_seconds / baseline:.2f} x bare `import boto3` ({baseline * 1000:.1f} ms)"
+    )
 
 
 def artifact_sizes() -> None:
@@ -287,5 +337,5 @@ if __name__ == "__main__":
     merge_times()
     whole_workflow()
     local_aws_times()
-    import_times()
+    relay_costs(import_times())
     artifact_sizes()

@@ -85,6 +85,8 @@ def product_from_source(region: str = "us-east-1") -> dict[str, Any]:
         for key in ("CodeUri", "ContentUri", "DefinitionUri"):
             if key in resource.get("Properties", {}):
                 resource["Properties"][key] = f"s3://packaged-artifacts/{name}"
+        if isinstance(resource.get("Properties", {}).get("Code"), str):
+            resource["Properties"]["Code"] = {"S3Bucket": "packaged-artifacts", "S3Key": name}
     return expand(template, region)
 
 

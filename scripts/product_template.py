@@ -22,6 +22,8 @@ LOCAL_PROPERTIES = {
     "AWS::Serverless::Function": "CodeUri",
     "AWS::Serverless::LayerVersion": "ContentUri",
     "AWS::Serverless::StateMachine": "DefinitionUri",
+    # LocateFunction is plain CloudFormation; sam package turns its local Code folder into S3Bucket/S3Key.
+    "AWS::Lambda::Function": "Code",
 }
 
 

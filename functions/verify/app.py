@@ -7,7 +7,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from expel_onboarding import clients, key_policy, verify
+from expel_onboarding import clients, key_policy, notification, verify
+from expel_onboarding.delivery import DeliveryMode
+from expel_onboarding.reports import Status
 from expel_onboarding.settings import StepEvent
 
 logger = Logger()
@@ -28,6 +30,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         notification_target=config.notification_target(),
         key_target=key_target,
         mode=step.mode,
+        # Our bucket entry is there to re-read only in bucket-notification mode, and only if it was written.
+        bucket_entry_expected=config.delivery_mode is DeliveryMode.BUCKET_NOTIFICATION
+        and step.status_of(notification.STEP) != Status.ACTION_REQUIRED,
     )
     logger.info("step finished", extra={"step": report.name, "status": report.status, "mode": step.mode})
     return report.to_dict()

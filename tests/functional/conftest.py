@@ -18,7 +18,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     use_fake_credentials(monkeypatch)
     clients.reset()
     patches.forget_organizations()
-    with mock_aws():
+    with mock_aws(), patches.control_tower_gaps():
         boto3.setup_default_session()
         yield
     clients.reset()

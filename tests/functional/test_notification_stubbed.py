@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
 from botocore.stub import Stubber
 
 from expel_onboarding import notification
-from expel_onboarding.errors import AwsThrottled, DestinationValidationFailed, ExplicitDeny
+from expel_onboarding.errors import AwsThrottled, DestinationValidationFailed
 from expel_onboarding.notification import Target
 from expel_onboarding.reports import Mode, Status
 from tests.support.stubbed import explicit_deny, stubbable_client
@@ -117,21 +118,38 @@ def test_a_concurrent_writers_entry_is_merged_again_not_overwritten(s3: Any) -> 
     assert report.status is Status.CHANGED
 
 
-def test_an_explicit_deny_is_reported_with_alternatives_and_never_retried(s3: Any) -> None:
+def test_an_explicit_deny_is_action_required_naming_trail_topic_and_never_retried(s3: Any) -> None:
     with Stubber(s3) as stub:
         expect_read(stub, FOREIGN)
         stub.add_client_error(
             "put_bucket_notification_configuration",
             **explicit_deny("s3:PutBucketNotification", f"arn:aws:s3:::{TARGET.bucket}"),
         )
-        with pytest.raises(ExplicitDeny) as raised:
-            notification.converge(s3, TARGET, Mode.APPLY, sleep=lambda _: pytest.fail("must not retry"))
+        report = notification.converge(s3, TARGET, Mode.APPLY, sleep=lambda _: pytest.fail("must not retry"))
         stub.assert_no_pending_responses()
-    message = str(raised.value)
-    assert "s3:PutBucketNotification" in message
-    assert TARGET.bucket in message
-    assert "CTS3PV8" in message
-    assert "organization trail's own SNS topic" in message
+    assert report.status is Status.ACTION_REQUIRED
+    assert "s3:PutBucketNotification" in report.detail
+    assert TARGET.bucket in report.detail
+    assert "CT.S3.PV.8" in report.detail
+    assert "DeliveryMode=trail-topic" in report.detail
+    assert report.data["ExplicitDeny"] is True
+
+
+def test_a_denied_removal_leaves_our_entry_and_prints_the_exact_command_without_it(s3: Any) -> None:
+    with_ours = notification.merge(FOREIGN, notification.our_entry(TARGET))
+    with Stubber(s3) as stub:
+        expect_read(stub, with_ours)
+        stub.add_client_error(
+            "put_bucket_notification_configuration",
+            **explicit_deny("s3:PutBucketNotification", f"arn:aws:s3:::{TARGET.bucket}"),
+        )
+        report = notification.converge(s3, TARGET, Mode.REMOVE, sleep=lambda _: pytest.fail("must not retry"))
+        stub.assert_no_pending_responses()
+    assert report.status is Status.ACTION_REQUIRED
+    command = report.detail.split("with: ", 1)[1]
+    assert command.startswith(f"aws s3api put-bucket-notification-configuration --bucket {TARGET.bucket} ")
+    written = json.loads(command.split("--notification-configuration ", 1)[1].strip("'"))
+    assert written == FOREIGN
 
 
 def test_throttling_beyond_botocores_retries_is_a_transient_error(s3: Any) -> None:

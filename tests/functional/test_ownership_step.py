@@ -7,7 +7,6 @@ import pytest
 from botocore.stub import Stubber
 
 from expel_onboarding import ownership
-from expel_onboarding.errors import ExplicitDeny
 from expel_onboarding.ownership import Target
 from expel_onboarding.reports import Mode, Status, StepReport
 from tests.support.aws_calls import AwsCalls
@@ -92,5 +91,24 @@ def test_control_towers_cts3pv8_deny_is_reported_with_alternatives() -> None:
         stub.add_client_error(
             "put_bucket_ownership_controls", **explicit_deny("s3:PutBucketOwnershipControls", f"arn:aws:s3:::{BUCKET}")
         )
-        with pytest.raises(ExplicitDeny, match="CTS3PV8"):
-            ownership.converge(s3, Target(BUCKET, ACCOUNT, True), Mode.APPLY)
+        report = ownership.converge(s3, Target(BUCKET, ACCOUNT, True), Mode.APPLY)
+        stub.assert_no_pending_responses()
+    assert report.status is Status.ACTION_REQUIRED
+    assert "CTS3PV8" in report.detail
+    assert "explicit deny" in report.detail
+
+
+def test_in_trail_topic_mode_the_step_only_reads_even_when_asked_to_fix() -> None:
+    s3 = stubbable_client("s3")
+    read = {"Bucket": BUCKET, "ExpectedBucketOwner": ACCOUNT}
+    with Stubber(s3) as stub:
+        # No put_bucket_ownership_controls is expected: the Stubber fails on any call not queued.
+        stub.add_response(
+            "get_bucket_ownership_controls",
+            {"OwnershipControls": {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}},
+            read,
+        )
+        report = ownership.converge(s3, Target(BUCKET, ACCOUNT, fix=True, writable=False), Mode.REPAIR)
+        stub.assert_no_pending_responses()
+    assert report.status is Status.ACTION_REQUIRED
+    assert "only reads" in report.detail

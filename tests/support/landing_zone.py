@@ -6,6 +6,8 @@ import json
 
 import boto3
 
+from expel_onboarding import discovery
+from expel_onboarding.delivery import DeliveryMode
 from localaws.landing_zone import (  # noqa: F401 - re-exported for the tests
     EXPEL_PRINCIPAL,
     EXTERNAL_ID,
@@ -15,9 +17,11 @@ from localaws.landing_zone import (  # noqa: F401 - re-exported for the tests
     STACK_ID,
     LandingZone,
     as_account,
+    deliver_log_file,
     key_policy_of,
     notifications_of,
     seed,
+    upgrade,
 )
 
 # The Expel role's trust, as template.yaml (and org/member-role.yaml) write it.
@@ -35,12 +39,20 @@ EXPEL_TRUST = {
 
 
 def deploy_stack_resources(
-    landing_zone: LandingZone, prefix: str = "AWSLogs/", create_role: bool = True
+    landing_zone: LandingZone,
+    prefix: str = "AWSLogs/",
+    create_role: bool = True,
+    delivery_mode: DeliveryMode = DeliveryMode.AUTO,
 ) -> dict[str, str]:
     """What template.yaml creates, made directly; returns the environment the step functions get.
 
-    create_role=False is CreateExpelRole=false: the org StackSet already made the role here."""
+    create_role=False is CreateExpelRole=false: the org StackSet already made the role here. The
+    log target comes from the organization trail, as the LogTarget custom resource finds it."""
     kms, sns, sqs, iam = (boto3.client(name, region_name=REGION) for name in ("kms", "sns", "sqs", "iam"))
+    target = discovery.log_target(
+        boto3.client("cloudtrail", region_name=REGION), "", delivery_mode, LOG_ARCHIVE, REGION
+    )
+    attributes = target.attributes("aws", REGION, LOG_ARCHIVE)
     key_arn = kms.create_key(Description="notifications")["KeyMetadata"]["Arn"]
     topic = sns.create_topic(Name="expel-cloudtrail-objects", Attributes={"KmsMasterKeyId": key_arn})["TopicArn"]
     queue_url = sqs.create_queue(QueueName="expel-cloudtrail-objects")["QueueUrl"]
@@ -48,6 +60,12 @@ def deploy_stack_resources(
     subscription = sns.subscribe(
         TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
     )["SubscriptionArn"]
+    relay_queues = {}
+    for name in ("expel-cloudtrail-relay", "expel-cloudtrail-relay-dead-letters"):
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        relay_queues[name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
     if create_role:
         role = iam.create_role(RoleName="ExpelTrailAssumeRole", AssumeRolePolicyDocument=json.dumps(EXPEL_TRUST))[
             "Role"
@@ -59,7 +77,7 @@ def deploy_stack_resources(
         "STACK_ID": STACK_ID,
         "ACCOUNT_ID": LOG_ARCHIVE,
         "PARTITION": "aws",
-        "LOG_BUCKET_NAME": landing_zone.bucket,
+        "LOG_BUCKET_NAME": attributes["Bucket"],
         "CLOUDTRAIL_KEY_ARN": "",
         "KEY_POLICY_ROLE_ARN": landing_zone.key_policy_role_arn,
         "FIX_OBJECT_OWNERSHIP": "false",
@@ -74,4 +92,10 @@ def deploy_stack_resources(
         "EXPEL_ROLE_ARN": role["Arn"],
         "EXPEL_PRINCIPAL_ARN": EXPEL_PRINCIPAL,
         "WORKBENCH_EXTERNAL_ID": EXTERNAL_ID,
+        "DELIVERY_MODE": attributes["DeliveryMode"],
+        "DELIVERY_REASON": attributes["Reason"],
+        "REQUESTED_DELIVERY_MODE": delivery_mode.value,
+        "TRAIL_TOPIC_ARN": attributes["TopicArn"],
+        "RELAY_QUEUE_ARN": relay_queues["expel-cloudtrail-relay"],
+        "RELAY_DEAD_LETTER_ARN": relay_queues["expel-cloudtrail-relay-dead-letters"],
     }

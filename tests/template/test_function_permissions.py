@@ -20,7 +20,15 @@ EXPECTED_ACTIONS = {
     "DiscoverFunction": {"organizations:DescribeOrganization", "cloudtrail:DescribeTrails", "s3:GetBucketLocation"},
     "OwnershipFunction": {"s3:GetBucketOwnershipControls", "s3:PutBucketOwnershipControls"},
     "KeyPolicyFunction": {"sts:AssumeRole", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy"},
-    "NotificationFunction": {"s3:GetBucketNotification", "s3:PutBucketNotification"},
+    "NotificationFunction": {
+        "s3:GetBucketNotification",
+        "s3:PutBucketNotification",
+        "sns:Subscribe",
+        "sns:Unsubscribe",
+        "sns:ListSubscriptionsByTopic",
+        "sns:GetSubscriptionAttributes",
+    },
+    "RelayFunction": {"s3:GetObject", "sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"},
     "BridgeFunction": {"states:StartExecution", "states:DescribeExecution"},
     "VerifyFunction": {
         "s3:GetBucketNotification",

@@ -23,7 +23,14 @@ def test_every_service_principal_grant_is_checked(template: dict[str, Any]) -> N
         for _, _, statement in statements(template)
         if isinstance(statement.get("Principal"), dict) and "Service" in statement["Principal"]
     }
-    assert services == {"s3.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com", "scheduler.amazonaws.com"}
+    # lambda.amazonaws.com: the LocateFunction's execution role, the one function role outside SAM.
+    assert services == {
+        "s3.amazonaws.com",
+        "sns.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+        "scheduler.amazonaws.com",
+        "lambda.amazonaws.com",
+    }
 
 
 def test_no_action_star_and_resource_star_only_on_the_seed_read_only_list(template: dict[str, Any]) -> None:
@@ -64,6 +71,6 @@ def test_key_lets_the_expel_role_decrypt_only_through_sqs(template: dict[str, An
 
 def test_key_policy_names_the_topic_the_stack_creates(template: dict[str, Any]) -> None:
     key_policy = template["Resources"]["NotificationKey"]["Properties"]["KeyPolicy"]["Statement"]
-    (sns_grant,) = [s for s in key_policy if s.get("Principal") == {"Service": "sns.amazonaws.com"}]
+    (sns_grant,) = [s for s in key_policy if s.get("Sid") == "AllowSnsToEncryptForTheNotificationTopic"]
     topic_name = template["Resources"]["NotificationTopic"]["Properties"]["TopicName"]["Fn::Sub"]
     assert sns_grant["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(f":{topic_name}")

@@ -15,7 +15,8 @@ from tests.template.contract import (
 
 
 def queue_properties(template: dict[str, Any]) -> dict[str, Any]:
-    (queue,) = resources_of_type(template, "AWS::SQS::Queue").values()
+    """Workbench's queue; the relay's two queues are internal to trail-topic delivery."""
+    queue: dict[str, Any] = resources_of_type(template, "AWS::SQS::Queue")["NotificationQueue"]
     return queue["Properties"]
 
 

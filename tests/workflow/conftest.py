@@ -18,7 +18,11 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     use_fake_credentials(monkeypatch)
     clients.reset()
     patches.forget_organizations()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), patches.in_process_lambda():
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        patches.in_process_lambda(),
+        patches.control_tower_gaps(),
+    ):
         boto3.setup_default_session()
         yield
     clients.reset()

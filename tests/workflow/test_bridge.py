@@ -70,7 +70,7 @@ def event(name: str, zone: landing_zone.LandingZone, **changes: Any) -> dict[str
 
 
 def current_id(zone: landing_zone.LandingZone) -> str:
-    return custom_resource.physical_id(zone.bucket, "")
+    return custom_resource.physical_id(zone.bucket, "", "bucket-notification")
 
 
 def test_create_runs_apply_and_returns_the_workbench_values(
@@ -88,6 +88,7 @@ def test_create_runs_apply_and_returns_the_workbench_values(
         "SqsUrl": stack_environment["QUEUE_URL"],
         "ManagementAccountId": landing_zone.MANAGEMENT,
         "Region": "us-east-1",
+        "DeliveryMode": "bucket-notification",
         "ActionRequired": "none",
     }
 
@@ -166,7 +167,11 @@ def test_an_update_to_a_new_bucket_moves_our_entry_and_cleanup_removes_only_the_
     update["ResourceProperties"] = {**old_properties, "LogBucketName": new_bucket}
     bridge.lambda_handler(update, Context())
     assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]
-    assert responses[1]["PhysicalResourceId"] == custom_resource.physical_id(new_bucket, "") != old_id
+    assert (
+        responses[1]["PhysicalResourceId"]
+        == custom_resource.physical_id(new_bucket, "", "bucket-notification")
+        != old_id
+    )
 
     # Then CloudFormation's cleanup deletes the old physical id, with the old properties.
     bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=old_id), Context())

@@ -93,6 +93,8 @@ def print_summary(summary: dict[str, Any], out: TextIO) -> None:
     print(f"\n{'Step':<14}{'Status':<17}Detail", file=out)
     for step in summary["Steps"]:
         print(f"{step['Name']:<14}{step['Status']:<17}{step['Detail']}", file=out)
+    if summary.get("DeliveryMode"):
+        print(f"\nDelivery: {summary['DeliveryMode']} ({summary.get('DeliveryReason', '')})", file=out)
     print_values(summary, out)
 
 

@@ -18,6 +18,8 @@ from expel_onboarding.errors import InvalidInput
 from expel_onboarding.settings import OVERRIDABLE, Settings
 
 PREFIX = "ExpelOnboarding:"
+# What a property missing from a stack deployed before it existed meant.
+BEFORE_DELIVERY_MODES = {"DeliveryMode": "bucket-notification"}
 # Time kept back from the Lambda's own deadline to report to CloudFormation before it is killed.
 REPORT_MARGIN_SECONDS = 20
 
@@ -35,13 +37,16 @@ def bridge_settings() -> BridgeSettings:
     return BridgeSettings(os.environ["STATE_MACHINE_ARN"])
 
 
-def physical_id(bucket: str, key_arn: str) -> str:
-    digest = hashlib.sha256(f"{bucket}|{key_arn}".encode()).hexdigest()[:16]
+def physical_id(bucket: str, key_arn: str, delivery_mode: str) -> str:
+    # bucket-notification, the only mode before trail-topic existed, keeps the ids stacks already have:
+    # a changed id would make CloudFormation's cleanup remove what did not move.
+    mode = "" if delivery_mode == BEFORE_DELIVERY_MODES["DeliveryMode"] else f"|{delivery_mode}"
+    digest = hashlib.sha256(f"{bucket}|{key_arn}{mode}".encode()).hexdigest()[:16]
     return f"{PREFIX}{bucket}:{digest}"
 
 
 def current_physical_id(settings: Settings) -> str:
-    return physical_id(settings.log_bucket, settings.cloudtrail_key_arn)
+    return physical_id(settings.log_bucket, settings.cloudtrail_key_arn, settings.delivery_mode.value)
 
 
 def is_ours(physical_resource_id: str) -> bool:
@@ -51,10 +56,13 @@ def is_ours(physical_resource_id: str) -> bool:
 
 def moved(properties: Mapping[str, Any], settings: Settings) -> dict[str, str]:
     """The old values of what an update moved away from, named as the run's Override expects."""
-    current = {"LogBucketName": settings.log_bucket, "CloudTrailKeyArn": settings.cloudtrail_key_arn}
-    return {
-        name: str(properties.get(name, "")) for name in OVERRIDABLE if str(properties.get(name, "")) != current[name]
+    current = {
+        "LogBucketName": settings.log_bucket,
+        "CloudTrailKeyArn": settings.cloudtrail_key_arn,
+        "DeliveryMode": settings.delivery_mode.value,
     }
+    old = {name: str(properties.get(name, BEFORE_DELIVERY_MODES.get(name, ""))) for name in OVERRIDABLE}
+    return {name: value for name, value in old.items() if value != current[name]}
 
 
 def workbench_values(summary: Mapping[str, Any]) -> dict[str, str]:
@@ -65,5 +73,6 @@ def workbench_values(summary: Mapping[str, Any]) -> dict[str, str]:
         "SqsUrl": str(summary["SqsUrl"]),
         "ManagementAccountId": str(summary["ManagementAccountId"]),
         "Region": str(summary["Region"]),
+        "DeliveryMode": str(summary.get("DeliveryMode", "")),
         "ActionRequired": ", ".join(action) if action else "none",
     }

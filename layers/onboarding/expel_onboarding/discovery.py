@@ -3,6 +3,10 @@
 Workbench needs the management account id; the key step needs the trail's KMS key; and S3 can
 notify only a topic in its own region, so the bucket must be in the stack's region. Discovery only
 reads, in every mode.
+
+log_target() runs earlier, at deploy time (the LogTarget custom resource): the template needs the
+trail's bucket and topic before any step runs, for the Expel role, the function roles and the
+relay queue's policy. It names only what the organization trail names; it never guesses a bucket.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from expel_onboarding.delivery import DeliveryMode, account_of, choose
 from expel_onboarding.errors import (
     BucketInWrongRegion,
     BucketNotFound,
     OrganizationNotFound,
+    TrailNotFound,
     error_code,
     translate,
 )
@@ -30,12 +36,102 @@ STEP = "Discover"
 NO_ALTERNATIVES = "Grant the read to this stack's discover function role."
 
 
+# What the relay queue's policy names when the trail has no topic: an ARN that matches no topic, so
+# the queue accepts nothing (a policy condition needs some ARN, and naming a real topic would be a guess).
+NO_TRAIL_TOPIC = "expel-onboarding-no-trail-topic"
+
+
 @dataclass(frozen=True)
 class Target:
     bucket: str
     account_id: str
     region: str
     key_arn_parameter: str = ""
+    delivery_mode: DeliveryMode = DeliveryMode.BUCKET_NOTIFICATION
+    delivery_reason: str = ""
+    trail_topic_arn: str = ""
+    requested_delivery_mode: DeliveryMode = DeliveryMode.AUTO
+
+
+@dataclass(frozen=True)
+class LogTarget:
+    """What the template needs from the organization trail before any step runs."""
+
+    bucket: str
+    trail_arn: str
+    topic_arn: str
+    home_region: str
+    delivery_mode: DeliveryMode
+    reason: str
+
+    def attributes(self, partition: str, region: str, account_id: str) -> dict[str, str]:
+        """The custom resource's Data, which other resources read with Fn::GetAtt."""
+        relay_source = self.topic_arn if self.delivery_mode is DeliveryMode.TRAIL_TOPIC else ""
+        # The trail's topic may be another account's (trail-topic forced on such a zone): its owner
+        # is the aws:SourceAccount of what it delivers.
+        return {
+            "RelaySourceAccount": account_of(relay_source) or account_id,
+            "Bucket": self.bucket,
+            "TrailArn": self.trail_arn,
+            "TopicArn": relay_source,
+            "RelaySourceArn": relay_source or f"arn:{partition}:sns:{region}:{account_id}:{NO_TRAIL_TOPIC}",
+            "HomeRegion": self.home_region,
+            "DeliveryMode": self.delivery_mode.value,
+            "Reason": self.reason,
+        }
+
+
+def organization_trails(cloudtrail: CloudTrailClient) -> list[dict[str, Any]]:
+    """The organization trails visible here, once each: a member account sees the management
+    account's trail as a shadow trail (DescribeTrails with includeShadowTrails)."""
+    try:
+        trails = cloudtrail.describe_trails(includeShadowTrails=True)["trailList"]
+    except ClientError as exc:
+        raise translate(exc, "cloudtrail:DescribeTrails", "this account's trails", NO_ALTERNATIVES) from exc
+    unique = {str(t["TrailARN"]): dict(t) for t in trails if t.get("IsOrganizationTrail")}
+    return list(unique.values())
+
+
+def log_target(
+    cloudtrail: CloudTrailClient, bucket_parameter: str, requested: DeliveryMode, account_id: str, region: str
+) -> LogTarget:
+    """The bucket, topic and delivery mode, from the organization trail (LogBucketName may name the bucket)."""
+    trails = organization_trails(cloudtrail)
+    where = f"account {account_id} in {region}"
+    if bucket_parameter:
+        trail = next((t for t in trails if t.get("S3BucketName") == bucket_parameter), None)
+        if trail is None and trails:
+            names = ", ".join(f"{t['TrailARN']} writes to {t.get('S3BucketName')}" for t in trails)
+            raise TrailNotFound(
+                f"LogBucketName is {bucket_parameter}, but no organization trail visible from {where} writes "
+                f"to it: {names}.",
+                "set LogBucketName to the trail's bucket, or leave it empty to use it.",
+            )
+    else:
+        buckets = sorted({str(t.get("S3BucketName", "")) for t in trails})
+        if not trails:
+            raise TrailNotFound(
+                f"No organization trail is visible from {where} (DescribeTrails, shadow trails included).",
+                "deploy in the Control Tower Log Archive account and home region, or set LogBucketName to the "
+                "bucket your organization trail writes to.",
+            )
+        if len(buckets) > 1:
+            raise TrailNotFound(
+                f"Several organization trails are visible from {where}, writing to {', '.join(buckets)}.",
+                "set LogBucketName to the bucket Workbench should read.",
+            )
+        trail = trails[0]
+    trail_arn = str(trail["TrailARN"]) if trail else ""
+    topic_arn = str(trail.get("SnsTopicARN", "")) if trail else ""
+    choice = choose(requested, trail_arn, topic_arn, account_id)
+    return LogTarget(
+        bucket=bucket_parameter or str(trail["S3BucketName"] if trail else ""),
+        trail_arn=trail_arn,
+        topic_arn=topic_arn,
+        home_region=str(trail.get("HomeRegion", "")) if trail else "",
+        delivery_mode=choice.mode,
+        reason=choice.reason,
+    )
 
 
 def management_account(organizations: OrganizationsClient) -> tuple[str, str]:
@@ -123,6 +219,7 @@ def discover(
         notes.append(f"No trail visible from this account writes to {target.bucket}.")
     elif trail is not None:
         notes.append(f"Trail {trail['TrailARN']} writes to it.")
+    notes += delivery_notes(trail, target)
     if not key_arn:
         notes.append("The logs are not KMS-encrypted (SSE-S3), so there is no key to grant.")
     elif target.key_arn_parameter and trail_key and trail_key != target.key_arn_parameter:
@@ -137,5 +234,30 @@ def discover(
         "TrailArn": trail["TrailARN"] if trail else "",
         "CloudTrailKeyArn": key_arn,
         "KeySource": source,
+        "DeliveryMode": target.delivery_mode.value,
+        "DeliveryReason": target.delivery_reason,
     }
     return StepReport(STEP, Status.OK, " ".join(notes), data)
+
+
+def delivery_notes(trail: dict[str, Any] | None, target: Target) -> list[str]:
+    """The delivery mode in use, and what changed on the trail since the stack chose it."""
+    notes = [f"Delivery: {target.delivery_mode.value} ({target.delivery_reason})"]
+    if trail is None:
+        return notes
+    topic_now = str(trail.get("SnsTopicARN", ""))
+    if target.delivery_mode is DeliveryMode.TRAIL_TOPIC and topic_now != target.trail_topic_arn:
+        notes.append(
+            f"The trail now publishes to {topic_now or 'no topic'}, not {target.trail_topic_arn}: update the stack "
+            "(sam deploy) so it subscribes to the trail's current topic."
+        )
+    elif (
+        target.delivery_mode is DeliveryMode.BUCKET_NOTIFICATION and target.requested_delivery_mode is DeliveryMode.AUTO
+    ):
+        now = choose(DeliveryMode.AUTO, str(trail.get("TrailARN", "")), topic_now, target.account_id)
+        if now.mode is DeliveryMode.TRAIL_TOPIC:
+            notes.append(
+                f"This landing zone now offers trail-topic delivery ({topic_now}), as landing zone 4.0 does: "
+                "switch with sam deploy --parameter-overrides DeliveryMode=trail-topic."
+            )
+    return notes

@@ -11,7 +11,12 @@ from botocore.exceptions import ClientError
 THROTTLING_CODES = frozenset(
     {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded", "SlowDown", "TooManyRequests"}
 )
-ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+# SNS names a refusal AuthorizationError; the other services say AccessDenied.
+# What S3 answers for an object that is gone (HeadObject says only 404).
+OBJECT_GONE_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+ACCESS_DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+)
 
 
 class OnboardingError(Exception):
@@ -37,6 +42,14 @@ class BucketInWrongRegion(OnboardingError):
 
 class OrganizationNotFound(OnboardingError):
     """This account is not in an AWS Organization, so there is no management account for Workbench."""
+
+
+class TrailNotFound(OnboardingError):
+    """The organization trail that writes the logs is not visible, is ambiguous, or names another bucket."""
+
+
+class DeliveryModeUnavailable(OnboardingError):
+    """The DeliveryMode asked for cannot work on this landing zone (trail-topic needs the trail's topic)."""
 
 
 class KeyNotUsable(OnboardingError):
@@ -65,6 +78,10 @@ class ExplicitDeny(OnboardingError):
 
 class AccessNotGranted(OnboardingError):
     """No policy allows the call: the function's role, or the role it assumes, lacks a permission."""
+
+
+class PublishFailed(Exception):
+    """SNS refused some entries of a PublishBatch; the SQS record fails, so the queue redelivers it."""
 
 
 class AwsThrottled(Exception):

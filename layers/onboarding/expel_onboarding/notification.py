@@ -8,6 +8,7 @@ entry (its Id, position, filter and destination, and EventBridgeConfiguration) b
 from __future__ import annotations
 
 import copy
+import json
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from expel_onboarding.errors import (
     NotificationOverlap,
     error_code,
     error_message,
+    is_explicit_deny,
     translate,
 )
 from expel_onboarding.reports import Mode, Status, StepReport
@@ -40,10 +42,8 @@ DESTINATION_KEYS = {
 MAX_WRITES = 5
 BACKOFF_BASE_SECONDS = 0.5
 DENY_ALTERNATIVES = (
-    "Ask the owner of the service control policy to exempt this stack's notification function role "
-    "(Control Tower landing zone 4.0's CTS3PV8 denies PutBucketNotification on aws-controltower-logs-*), "
-    "or add our entry from an exempt role with the command in this step's detail, "
-    "or subscribe Workbench's queue to the organization trail's own SNS topic instead."
+    "Control Tower landing zone 4.0's CT.S3.PV.8 (CTS3PV8) denies bucket notification writes on its buckets "
+    "to every role but AWSControlTowerExecution, which we never use: redeploy with DeliveryMode=trail-topic."
 )
 
 Config = dict[str, Any]
@@ -196,6 +196,34 @@ def write(s3: S3Client, target: Target, config: Config) -> None:
     )
 
 
+def put_command(bucket: str, config: Config) -> str:
+    """The exact CLI command that writes config as the bucket's whole notification configuration."""
+    document = json.dumps(config, separators=(",", ":"))
+    return (
+        f"aws s3api put-bucket-notification-configuration --bucket {bucket} --notification-configuration '{document}'"
+    )
+
+
+def denied(exc: ClientError, target: Target, mode: Mode, desired: Config) -> StepReport:
+    """An explicit deny on our write: never retried, never a failed stack; what to do instead."""
+    data = {"Bucket": target.bucket, "NotificationId": target.entry_id, "ExplicitDeny": True}
+    found = f"s3:PutBucketNotification on {target.bucket} is blocked by an explicit deny ({error_message(exc)})."
+    if mode is Mode.REMOVE:
+        detail = (
+            f"{found} Our entry '{target.entry_id}' stays on the bucket and now points at a topic this removal "
+            "deletes. Control Tower landing zone 4.0's CT.S3.PV.8 lets only AWSControlTowerExecution change the "
+            "bucket's notifications; whoever may do so removes our entry, and only ours, with: "
+            f"{put_command(target.bucket, desired)}"
+        )
+    else:
+        detail = (
+            f"{found} This is Control Tower landing zone 4.0's CT.S3.PV.8, which lets no role of ours change the "
+            "log bucket's notifications. Switch to the trail's own topic, which carries the same events: "
+            "sam deploy --parameter-overrides DeliveryMode=trail-topic"
+        )
+    return StepReport(STEP, Status.ACTION_REQUIRED, detail, data)
+
+
 def _raise_for_write(exc: ClientError, target: Target) -> None:
     if error_code(exc) == "InvalidArgument" and "destination" in error_message(exc).lower():
         raise DestinationValidationFailed(
@@ -230,6 +258,8 @@ def converge(
         try:
             write(s3, target, desired)
         except ClientError as exc:
+            if is_explicit_deny(exc):
+                return denied(exc, target, mode, desired)
             if error_code(exc) != "OperationAborted":
                 _raise_for_write(exc, target)
             sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not crypto

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import ClientError
 
-from expel_onboarding.errors import error_code, translate
+from expel_onboarding.errors import error_code, error_message, is_explicit_deny, translate
 from expel_onboarding.reports import Mode, Status, StepReport
 
 if TYPE_CHECKING:
@@ -24,9 +24,9 @@ STEP = "Ownership"
 READABLE = frozenset({"BucketOwnerEnforced", "BucketOwnerPreferred"})
 FIXED: Final = "BucketOwnerPreferred"
 DENY_ALTERNATIVES = (
-    "Control Tower landing zone 4.0's CTS3PV8 denies PutBucketOwnershipControls on aws-controltower-logs-*: "
-    "set the ownership from a role the control exempts, or leave FixObjectOwnership=false and "
-    "confirm with Control Tower support that the trail's objects are bucket-owned."
+    "Control Tower landing zone 4.0's CT.S3.PV.8 (CTS3PV8) denies PutBucketOwnershipControls on its buckets to "
+    "every role but AWSControlTowerExecution, which we never use: set FixObjectOwnership=false and ask "
+    "Control Tower support to confirm the trail's objects are bucket-owned."
 )
 
 
@@ -35,6 +35,8 @@ class Target:
     bucket: str
     bucket_owner: str
     fix: bool
+    # False where a mandatory control owns the bucket (trail-topic mode, landing zone 4.0): read only.
+    writable: bool = True
 
 
 def read(s3: S3Client, target: Target) -> str | None:
@@ -72,6 +74,9 @@ def converge(s3: S3Client, target: Target, mode: Mode) -> StepReport:
             f"{found}, {why} Set FixObjectOwnership=true and re-run, or run: {fix_command(target.bucket)}",
             data,
         )
+    if not target.writable:
+        detail = f"{found}, {why} FixObjectOwnership=true, but this step only reads here. {DENY_ALTERNATIVES}"
+        return StepReport(STEP, Status.ACTION_REQUIRED, detail, data)
     if mode is Mode.CHECK:
         return StepReport(STEP, Status.DRIFTED, f"{found}; repair will set {FIXED}.", data)
     controls: OwnershipControlsTypeDef = {"Rules": [{"ObjectOwnership": FIXED}]}
@@ -80,5 +85,10 @@ def converge(s3: S3Client, target: Target, mode: Mode) -> StepReport:
             Bucket=target.bucket, ExpectedBucketOwner=target.bucket_owner, OwnershipControls=controls
         )
     except ClientError as exc:
+        if is_explicit_deny(exc):
+            detail = (
+                f"{found}. Setting {FIXED} is blocked by an explicit deny ({error_message(exc)}). {DENY_ALTERNATIVES}"
+            )
+            return StepReport(STEP, Status.ACTION_REQUIRED, detail, data)
         raise translate(exc, "s3:PutBucketOwnershipControls", target.bucket, DENY_ALTERNATIVES) from exc
     return StepReport(STEP, Status.CHANGED, f"{found}; set it to {FIXED}.", {**data, "ObjectOwnership": FIXED})

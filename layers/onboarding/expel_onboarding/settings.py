@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
-from expel_onboarding import discovery, key_policy, notification, ownership, verify
+from expel_onboarding import discovery, key_policy, notification, ownership, relay, subscription, verify
+from expel_onboarding.delivery import DeliveryMode
 from expel_onboarding.errors import InvalidInput
 from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode
@@ -40,6 +41,12 @@ class Settings:
     expel_role_arn: str
     expel_principal_arn: str
     workbench_external_id: str
+    delivery_mode: DeliveryMode
+    delivery_reason: str
+    requested_delivery_mode: DeliveryMode
+    trail_topic_arn: str
+    relay_queue_arn: str
+    relay_dead_letter_arn: str
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -71,6 +78,12 @@ class Settings:
             expel_role_arn=get("EXPEL_ROLE_ARN"),
             expel_principal_arn=get("EXPEL_PRINCIPAL_ARN"),
             workbench_external_id=get("WORKBENCH_EXTERNAL_ID"),
+            delivery_mode=delivery_mode(get("DELIVERY_MODE"), "DELIVERY_MODE"),
+            delivery_reason=get("DELIVERY_REASON"),
+            requested_delivery_mode=delivery_mode(get("REQUESTED_DELIVERY_MODE"), "REQUESTED_DELIVERY_MODE"),
+            trail_topic_arn=get("TRAIL_TOPIC_ARN"),
+            relay_queue_arn=get("RELAY_QUEUE_ARN"),
+            relay_dead_letter_arn=get("RELAY_DEAD_LETTER_ARN"),
         )
 
     def targeting(self, override: Mapping[str, str]) -> Settings:
@@ -81,6 +94,8 @@ class Settings:
                 f"The event's Override names {sorted(unknown)}.", f"override only {', '.join(OVERRIDABLE)}."
             )
         changes: dict[str, Any] = {OVERRIDABLE[name]: value for name, value in override.items()}
+        if "delivery_mode" in changes:
+            changes["delivery_mode"] = delivery_mode(changes["delivery_mode"], "Override.DeliveryMode")
         return replace(self, **changes)
 
     @property
@@ -88,10 +103,31 @@ class Settings:
         return owned_id(self.stack_id)
 
     def discovery_target(self) -> discovery.Target:
-        return discovery.Target(self.log_bucket, self.account_id, self.region, self.cloudtrail_key_arn)
+        return discovery.Target(
+            self.log_bucket,
+            self.account_id,
+            self.region,
+            self.cloudtrail_key_arn,
+            self.delivery_mode,
+            self.delivery_reason,
+            self.trail_topic_arn,
+            self.requested_delivery_mode,
+        )
 
     def ownership_target(self) -> ownership.Target:
-        return ownership.Target(self.log_bucket, self.account_id, self.fix_object_ownership)
+        # In trail-topic mode the bucket is Control Tower's under CT.S3.PV.8: the step only reads it.
+        writable = self.delivery_mode is DeliveryMode.BUCKET_NOTIFICATION
+        return ownership.Target(self.log_bucket, self.account_id, self.fix_object_ownership, writable)
+
+    def relay_target(self) -> relay.Target:
+        return relay.Target(
+            self.log_bucket, self.account_id, self.region, self.partition, self.topic_arn, self.owned_id
+        )
+
+    def subscription_target(self) -> subscription.Target:
+        return subscription.Target(
+            self.trail_topic_arn, self.relay_queue_arn, self.relay_dead_letter_arn, self.account_id
+        )
 
     def notification_target(self) -> notification.Target:
         return notification.Target(
@@ -120,7 +156,15 @@ class Settings:
 
 
 # What a stack update can move: the remove run for the old target names the old values.
-OVERRIDABLE = {"LogBucketName": "log_bucket", "CloudTrailKeyArn": "cloudtrail_key_arn"}
+OVERRIDABLE = {"LogBucketName": "log_bucket", "CloudTrailKeyArn": "cloudtrail_key_arn", "DeliveryMode": "delivery_mode"}
+
+
+def delivery_mode(value: str, name: str) -> DeliveryMode:
+    try:
+        return DeliveryMode(value)
+    except ValueError as exc:
+        modes = ", ".join(m.value for m in DeliveryMode)
+        raise InvalidInput(f"{name} is {value!r}.", f"set it to one of {modes} (template.yaml does).") from exc
 
 
 @cache
@@ -135,6 +179,7 @@ class StepEvent:
     mode: Mode
     override: Mapping[str, str]
     discovered: Mapping[str, Any]
+    reports: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, event: Mapping[str, Any]) -> StepEvent:
@@ -146,11 +191,16 @@ class StepEvent:
             raise InvalidInput(
                 f"The event's Mode is {raw_mode!r}.", f"start the run with Mode one of {modes}."
             ) from exc
-        return cls(mode, event.get("Override") or {}, (event.get("Discover") or {}).get("Data", {}))
+        reports = {name: value for name, value in event.items() if isinstance(value, dict) and "Status" in value}
+        return cls(mode, event.get("Override") or {}, (event.get("Discover") or {}).get("Data", {}), reports)
 
     @property
     def cloudtrail_key_arn(self) -> str:
         return str(self.discovered.get("CloudTrailKeyArn", ""))
+
+    def status_of(self, step: str) -> str:
+        """The status an earlier step of this run reported, or '' when it has not run."""
+        return str((self.reports.get(step) or {}).get("Status", ""))
 
     @property
     def settings(self) -> Settings:

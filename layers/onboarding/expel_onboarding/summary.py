@@ -54,6 +54,8 @@ def summarize(state: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
         "SqsUrl": settings.queue_url,
         "ManagementAccountId": str(discovered.get("ManagementAccountId", "")),
         "Region": settings.region,
+        "DeliveryMode": settings.delivery_mode.value,
+        "DeliveryReason": settings.delivery_reason,
         "Mode": raw_mode,
         "Steps": steps,
         "Changed": Status.CHANGED.value in statuses,

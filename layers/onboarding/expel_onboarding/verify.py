@@ -137,6 +137,7 @@ def verify(
     notification_target: notification.Target,
     key_target: key_policy.Target | None,
     mode: Mode,
+    bucket_entry_expected: bool = True,
 ) -> StepReport:
     if mode is Mode.REMOVE:
         return StepReport(STEP, Status.OK, "Nothing to verify after removal.", {})
@@ -147,7 +148,7 @@ def verify(
         problems += subscription_problems(sns, target)
     if mode.writes or not target.role_in_stack:
         problems += role_problems(iam, target)
-    if mode.writes:
+    if mode.writes and bucket_entry_expected:
         config = notification.read(s3, notification_target)
         ours = notification.find(config, notification_target.entry_id)
         if ours is None or not notification.equivalent(ours, notification.our_entry(notification_target)):
