@@ -48,7 +48,7 @@ def _run_mode(mode: str, discovered: dict[str, Any]) -> list[tuple[str, str, int
     return rows
 
 
-def aws_calls_per_step() -> None:
+def aws_calls_per_step(generation: str) -> None:
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "bench",
@@ -59,12 +59,13 @@ def aws_calls_per_step() -> None:
         }
     )
     with mock_aws(), patches.control_tower_gaps():
-        zone = landing_zone.seed()
+        zone = landing_zone.seed(generation)
         os.environ.update(landing_zone.deploy_stack_resources(zone))
         settings.settings.cache_clear()
         discover = importlib.import_module("functions.discover.app").lambda_handler
         discovered = discover({"Mode": "apply"}, _Context())
-        print("AWS calls per step and mode (moto, seeded landing zone, cross-account key)")
+        mode_in_use = discovered["Data"]["DeliveryMode"]
+        print(f"AWS calls per step and mode: landing zone {generation}, {mode_in_use} (moto, cross-account key)")
         print(f"{'run':<22}{'step':<14}{'status':<17}{'calls':>6}  writes")
         for label, mode in [
             ("apply (first)", "apply"),
@@ -333,7 +334,8 @@ def local_aws_times() -> None:
 
 
 if __name__ == "__main__":
-    aws_calls_per_step()
+    for generation in landing_zone.GENERATIONS:
+        aws_calls_per_step(generation)
     merge_times()
     whole_workflow()
     local_aws_times()

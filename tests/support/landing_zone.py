@@ -11,6 +11,7 @@ from expel_onboarding.delivery import DeliveryMode
 from localaws.landing_zone import (  # noqa: F401 - re-exported for the tests
     EXPEL_PRINCIPAL,
     EXTERNAL_ID,
+    GENERATIONS,
     LOG_ARCHIVE,
     MANAGEMENT,
     REGION,

@@ -242,7 +242,7 @@ def discover(
 
 def delivery_notes(trail: dict[str, Any] | None, target: Target) -> list[str]:
     """The delivery mode in use, and what changed on the trail since the stack chose it."""
-    notes = [f"Delivery: {target.delivery_mode.value} ({target.delivery_reason})"]
+    notes = [f"Delivery: {target.delivery_mode.value}."]
     if trail is None:
         return notes
     topic_now = str(trail.get("SnsTopicARN", ""))
