@@ -32,8 +32,7 @@ from moto import settings as moto_settings
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.custom_model import CustomModel
-from moto.cloudformation.models import Stack as CloudFormationStack
-from moto.cloudformation.models import cloudformation_backends
+from moto.cloudformation.models import CloudFormationBackend, cloudformation_backends
 from moto.cloudformation.parsing import clean_json
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.cloudtrail.models import Trail
@@ -545,12 +544,18 @@ class _CustomResourceFailed(Exception):
     """A custom resource answered FAILED (or not at all): CloudFormation stops creating the stack."""
 
 
-def _create_resources(stack: Any) -> None:
-    """Stops at a failed custom resource, as CloudFormation does, instead of creating what reads it."""
+def _create_stack(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Stops at a failed custom resource, as CloudFormation does, instead of creating what reads it.
+    (moto creates resources lazily, from its export check as well as from create_resources, so the
+    stop is caught around the whole create.)"""
     try:
-        _ORIGINAL_CREATE_RESOURCES(stack)
+        return _ORIGINAL_CREATE_STACK(backend, name, *args, **kwargs)
     except _CustomResourceFailed:
+        stack = backend.get_stack(name)
         stack.status = "CREATE_FAILED"
+        # A failed stack has no outputs; moto would evaluate them on DescribeStacks, creating the rest.
+        stack.output_map._output_json_map = {}
+        return stack
 
 
 def _plain_http_connection(host: str, context: Any = None, **kwargs: Any) -> http.client.HTTPConnection:
@@ -572,7 +577,7 @@ def _resource_class_from_type(resource_type: str) -> Any:
 
 
 _ORIGINAL_RESOURCE_CLASS = cfn_parsing.resource_class_from_type
-_ORIGINAL_CREATE_RESOURCES = CloudFormationStack.create_resources
+_ORIGINAL_CREATE_STACK = CloudFormationBackend.create_stack
 _ORIGINAL_CLEAN_JSON = cfn_parsing.clean_json
 
 
@@ -642,7 +647,7 @@ def cloudformation_gaps() -> Iterator[None]:
         mock.patch.object(StateMachine, "create_from_cloudformation_json", _state_machine_from_cloudformation),
         mock.patch.object(cfn_parsing.ResourceMap, "delete", delete),
         mock.patch.object(CloudFormationResponse, "process_cfn_response", process_cfn_response),
-        mock.patch.object(CloudFormationStack, "create_resources", _create_resources),
+        mock.patch.object(CloudFormationBackend, "create_stack", _create_stack),
     ):
         yield
 

@@ -77,3 +77,25 @@ def test_deleting_the_stack_unsubscribes_the_relay_and_restores_the_key_policy(d
     assert demo.relay_subscriptions(deployed.zone) == []
     assert landing_zone.key_policy_of(deployed.zone.cloudtrail_key_arn) == deployed.key_policy_before
     assert landing_zone.notifications_of(deployed.zone.bucket) == deployed.notifications_before
+
+
+def test_forcing_bucket_notification_deploys_with_action_required_naming_trail_topic(deployed: Deployed4) -> None:
+    calls = AwsCalls().start()
+    outputs = deploy.deploy({**demo.parameters(deployed.zone), "DeliveryMode": "bucket-notification"})
+    assert outputs["DeliveryMode"].startswith("bucket-notification: DeliveryMode=bucket-notification was set")
+    assert outputs["ActionRequired"] == "Notification"
+    # Forced, the write is attempted once, refused by the emulated CT.S3.PV.8, and never retried.
+    assert calls.made.count("s3:PutBucketNotificationConfiguration") == 1
+    assert landing_zone.notifications_of(deployed.zone.bucket) == deployed.notifications_before
+    deploy.destroy()
+    demo.wait_deleted()
+
+
+def test_a_log_bucket_name_the_trail_does_not_write_to_fails_the_deploy_naming_the_trails_bucket(
+    deployed: Deployed4,
+) -> None:
+    wrong = f"aws-controltower-logs-{landing_zone.LOG_ARCHIVE}-{landing_zone.REGION}"
+    with pytest.raises(deploy.DeployFailed) as failed:
+        deploy.deploy({**demo.parameters(deployed.zone), "LogBucketName": wrong})
+    assert deployed.zone.bucket in str(failed.value)
+    assert "set LogBucketName" in str(failed.value)

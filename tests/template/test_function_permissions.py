@@ -28,7 +28,7 @@ EXPECTED_ACTIONS = {
         "sns:ListSubscriptionsByTopic",
         "sns:GetSubscriptionAttributes",
     },
-    "RelayFunction": {"s3:GetObject", "sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"},
+    "RelayFunction": {"s3:GetObject", "s3:ListBucket", "sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"},
     "BridgeFunction": {"states:StartExecution", "states:DescribeExecution"},
     "VerifyFunction": {
         "s3:GetBucketNotification",

@@ -2,11 +2,16 @@
 
 Up to landing zone 3.x our entry goes on the log bucket's notification configuration
 (bucket-notification). Landing zone 4.0's mandatory control CT.S3.PV.8 denies that write to every
-role but AWSControlTowerExecution, and gives CloudTrail its own SNS topic in the Log Archive account
-instead; there we subscribe a relay to the trail's topic (trail-topic), which turns CloudTrail's
-per-file messages into the same S3 events. Sources: Control Tower control reference, "Mandatory
-controls" (CT.S3.PV.8, CT.SNS.PV.1), and the CloudTrail user guide, "Configuring Amazon SNS
-notifications for CloudTrail".
+role but AWSControlTowerExecution (Control Tower control reference, "Mandatory controls", "Changes in
+Landing Zone 4.0 controls"), and 4.0 gives CloudTrail a topic of its own,
+aws-controltower-CentralizedLoggingNotifications, whose CT.SNS.PV.1 leaves Subscribe allowed. There
+we subscribe a relay to the trail's topic (trail-topic), which turns CloudTrail's per-file messages
+("Configuring Amazon SNS notifications for CloudTrail") into the same S3 events.
+
+AWS does not say which account holds that topic, nor that DescribeTrails shows it to the Log
+Archive account: we read it from the trail's SnsTopicARN and never assume either. auto picks
+trail-topic only when the trail names a topic in this account and region; everything else keeps the
+bucket notification, whose denial then names DeliveryMode=trail-topic.
 """
 
 from __future__ import annotations
@@ -34,7 +39,12 @@ def account_of(arn: str) -> str:
     return parts[4] if len(parts) > 5 else ""
 
 
-def choose(requested: DeliveryMode, trail_arn: str, topic_arn: str, account_id: str) -> Choice:
+def region_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 else ""
+
+
+def choose(requested: DeliveryMode, trail_arn: str, topic_arn: str, account_id: str, region: str) -> Choice:
     """The delivery mode for what discovery saw: the trail's SNS topic, and whose it is.
 
     auto picks trail-topic only for a topic in this account: that is where landing zone 4.0 puts
@@ -42,6 +52,9 @@ def choose(requested: DeliveryMode, trail_arn: str, topic_arn: str, account_id: 
     account, whose messages are not only CloudTrail's, so the bucket notification stays.
     """
     trail = trail_arn or "(no trail visible)"
+    # SNS redrives a subscription only to a dead-letter queue in the topic's own region (SNS developer
+    # guide, "Amazon SNS dead-letter queues"), and our relay queues are in the stack's.
+    elsewhere = bool(topic_arn) and region_of(topic_arn) != region
     if requested is DeliveryMode.BUCKET_NOTIFICATION:
         return Choice(requested, "DeliveryMode=bucket-notification was set: our entry goes on the log bucket.")
     if requested is DeliveryMode.TRAIL_TOPIC:
@@ -51,12 +64,24 @@ def choose(requested: DeliveryMode, trail_arn: str, topic_arn: str, account_id: 
                 "set DeliveryMode=auto (or bucket-notification); trail-topic needs the trail's own topic, which "
                 "Control Tower landing zone 4.0 creates (aws-controltower-CentralizedLoggingNotifications).",
             )
+        if elsewhere:
+            raise DeliveryModeUnavailable(
+                f"DeliveryMode is trail-topic, but the trail's topic {topic_arn} is in {region_of(topic_arn)}, "
+                f"not {region}.",
+                f"deploy this stack in {region_of(topic_arn)}, the landing zone's home region.",
+            )
         return Choice(requested, f"DeliveryMode=trail-topic was set: the relay subscribes to {topic_arn}.")
-    if topic_arn and account_of(topic_arn) == account_id:
+    if topic_arn and account_of(topic_arn) == account_id and not elsewhere:
         return Choice(
             DeliveryMode.TRAIL_TOPIC,
             f"auto: the trail publishes to {topic_arn} in this account (Control Tower landing zone 4.0, whose "
             "CT.S3.PV.8 denies bucket notification writes), so the relay subscribes to it.",
+        )
+    if topic_arn and elsewhere:
+        return Choice(
+            DeliveryMode.BUCKET_NOTIFICATION,
+            f"auto: the trail's topic {topic_arn} is in {region_of(topic_arn)}, not this stack's region {region}, "
+            "so our entry goes on the log bucket.",
         )
     if topic_arn:
         return Choice(

@@ -123,7 +123,7 @@ def log_target(
         trail = trails[0]
     trail_arn = str(trail["TrailARN"]) if trail else ""
     topic_arn = str(trail.get("SnsTopicARN", "")) if trail else ""
-    choice = choose(requested, trail_arn, topic_arn, account_id)
+    choice = choose(requested, trail_arn, topic_arn, account_id, region)
     return LogTarget(
         bucket=bucket_parameter or str(trail["S3BucketName"] if trail else ""),
         trail_arn=trail_arn,
@@ -248,13 +248,13 @@ def delivery_notes(trail: dict[str, Any] | None, target: Target) -> list[str]:
     topic_now = str(trail.get("SnsTopicARN", ""))
     if target.delivery_mode is DeliveryMode.TRAIL_TOPIC and topic_now != target.trail_topic_arn:
         notes.append(
-            f"The trail now publishes to {topic_now or 'no topic'}, not {target.trail_topic_arn}: update the stack "
-            "(sam deploy) so it subscribes to the trail's current topic."
+            f"The trail now publishes to {topic_now or 'no topic'}, not {target.trail_topic_arn}: make the stack read "
+            "the trail again with sam deploy --parameter-overrides LogTargetRevision=<a new value>."
         )
     elif (
         target.delivery_mode is DeliveryMode.BUCKET_NOTIFICATION and target.requested_delivery_mode is DeliveryMode.AUTO
     ):
-        now = choose(DeliveryMode.AUTO, str(trail.get("TrailARN", "")), topic_now, target.account_id)
+        now = choose(DeliveryMode.AUTO, str(trail.get("TrailARN", "")), topic_now, target.account_id, target.region)
         if now.mode is DeliveryMode.TRAIL_TOPIC:
             notes.append(
                 f"This landing zone now offers trail-topic delivery ({topic_now}), as landing zone 4.0 does: "
