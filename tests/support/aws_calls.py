@@ -10,7 +10,10 @@ import boto3
 
 from expel_onboarding import clients
 
-WRITE_PREFIXES = ("Put", "Create", "Delete", "Update", "Set", "Enable", "Disable", "Attach", "Detach", "Remove", "Add")
+WRITE_PREFIXES = (
+    "Put", "Create", "Delete", "Update", "Set", "Enable", "Disable", "Attach", "Detach", "Remove", "Add",
+    "Subscribe", "Unsubscribe", "ConfirmSubscription", "Publish",
+)  # fmt: skip
 
 
 @dataclass
