@@ -198,3 +198,45 @@ def test_the_pre_signed_response_url_is_never_logged(
     assert "INFO" in logged
     assert create["ResponseURL"] not in logged
     assert "cloudformation-custom-resource-response" not in logged
+
+
+def test_switching_an_upgraded_zone_to_trail_topic_subscribes_and_cleanup_reports_the_entry_it_may_not_remove(
+    bridge: ModuleType,
+    responses: list[dict[str, Any]],
+    zone: landing_zone.LandingZone,
+    stack_environment: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Onboarded on 3.x (our entry on the bucket); then Control Tower upgrades the landing zone to 4.0.
+    bridge.lambda_handler(event("bridge-create", zone), Context())
+    old_id = responses[0]["PhysicalResourceId"]
+    upgraded = landing_zone.upgrade(zone)
+    onboarded = landing_zone.notifications_of(zone.bucket)
+
+    # sam deploy --parameter-overrides DeliveryMode=trail-topic: LogTarget re-reads the trail, the
+    # functions get its topic, and the custom resource gets an Update.
+    switched = {**stack_environment, "DELIVERY_MODE": "trail-topic", "TRAIL_TOPIC_ARN": upgraded.trail_topic_arn}
+    updated = deployment.deploy(switched, name="switched")
+    for name in ("DELIVERY_MODE", "TRAIL_TOPIC_ARN"):
+        monkeypatch.setenv(name, switched[name])
+    monkeypatch.setenv("STATE_MACHINE_ARN", updated.state_machine_arn)
+    settings.settings.cache_clear()
+    custom_resource.bridge_settings.cache_clear()
+    old_properties = event("bridge-create", zone)["ResourceProperties"]
+    update = event("bridge-update", zone, PhysicalResourceId=old_id, OldResourceProperties=old_properties)
+    update["ResourceProperties"] = {**old_properties, "DeliveryMode": "trail-topic"}
+    bridge.lambda_handler(update, Context())
+    assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]
+    assert responses[1]["Data"]["DeliveryMode"] == "trail-topic"
+    # Until the old entry is gone, Workbench may get each event twice: the step says so.
+    assert responses[1]["Data"]["ActionRequired"] == "Notification"
+    assert responses[1]["PhysicalResourceId"] != old_id
+    subscribed = boto3.client("sns").list_subscriptions_by_topic(TopicArn=upgraded.trail_topic_arn)["Subscriptions"]
+    assert [s["Endpoint"] for s in subscribed] == [stack_environment["RELAY_QUEUE_ARN"]]
+
+    # CloudFormation's cleanup deletes the old physical id: remove in bucket-notification mode, which
+    # CT.S3.PV.8 now refuses. The delete still succeeds; the key, which did not move, keeps our statement.
+    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=old_id), Context())
+    assert responses[2]["Status"] == "SUCCESS", responses[2]["Reason"]
+    assert landing_zone.notifications_of(zone.bucket) == onboarded
+    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) != zone.foreign_key_policy
