@@ -97,6 +97,10 @@ def deploy(parameters: dict[str, str], region: str = "us-east-1", timeout: float
         for s in cloudformation.list_stacks()["StackSummaries"]
         if s["StackName"] == STACK and s["StackStatus"] != "DELETE_COMPLETE"
     ]
+    if existing and existing[0]["StackStatus"] == "ROLLBACK_COMPLETE":
+        # As in CloudFormation, a stack whose create rolled back can only be deleted, then created anew.
+        cloudformation.delete_stack(StackName=STACK)
+        existing = []
     if existing:
         cloudformation.update_stack(**arguments)
     else:

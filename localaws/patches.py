@@ -489,6 +489,8 @@ class _CustomResources:
         invocation.start()
         invocation.join(timeout=float(properties.get("ServiceTimeout", 3600)))
         if not resource.is_created():
+            # Parsed, so the rollback sends it a Delete: a failed create may have written before failing.
+            stack.resource_map._parsed_resources[kwargs["LogicalId"]] = resource
             reason = cls.reasons.get((kwargs["StackId"], kwargs["LogicalId"]), "no response")
             raise _CustomResourceFailed(f"{kwargs['LogicalId']}: {reason}")
         return resource
@@ -511,7 +513,11 @@ class _CustomResources:
         """Delete in reverse creation order, so a custom resource that reads another's attributes goes
         first. Each stays parsed (other resources' Fn::GetAtt still resolve while moto deletes them)
         but leaves the template map, so moto does not delete it again."""
-        custom = [(i, p) for i, p in resource_map._parsed_resources.items() if isinstance(p, CustomModel)]
+        custom = [
+            (i, p)
+            for i, p in resource_map._parsed_resources.items()
+            if isinstance(p, CustomModel) and i in resource_map._resource_json_map
+        ]
         for logical_id, parsed in reversed(custom):
             resource_json = resource_map._resource_json_map[logical_id]
             properties = clean_json(resource_json["Properties"], resource_map)
@@ -552,9 +558,21 @@ def _create_stack(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         return _ORIGINAL_CREATE_STACK(backend, name, *args, **kwargs)
     except _CustomResourceFailed:
         stack = backend.get_stack(name)
-        stack.status = "CREATE_FAILED"
         # A failed stack has no outputs; moto would evaluate them on DescribeStacks, creating the rest.
         stack.output_map._output_json_map = {}
+        # Gap: moto does not roll a failed create back. CloudFormation deletes what it created, custom
+        # resources first (with the physical id their function answered, even for the failed one).
+        resources = stack.resource_map
+        resources._resource_json_map = {
+            logical_id: resource
+            for logical_id, resource in resources._resource_json_map.items()
+            if logical_id in resources._parsed_resources
+        }
+        stack.status = "ROLLBACK_IN_PROGRESS"
+        resources.delete()
+        resources._resource_json_map = {}  # all gone: the stack's own DeleteStack has nothing left to do
+        stack.status = "ROLLBACK_COMPLETE"
+        stack._add_stack_event("ROLLBACK_COMPLETE")
         return stack
 
 

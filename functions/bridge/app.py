@@ -47,9 +47,9 @@ def converge(event: dict[str, Any], context: LambdaContext) -> str:
 
 @helper.delete
 def remove(event: dict[str, Any], context: LambdaContext) -> None:
-    if not custom_resource.is_ours(event["PhysicalResourceId"]):
-        logger.info("not our physical id (a failed create's rollback): nothing to remove")
-        return
+    # A failed create's rollback Delete carries the physical id crhelper made up, but the create may have
+    # written before it failed (the key statement comes before the notification). Our entries are marked
+    # by the stack's own Sid and Id, so removal is safe whatever the id says.
     run(Mode.REMOVE, custom_resource.moved(event["ResourceProperties"], settings()), event, context)
 
 

@@ -112,7 +112,7 @@ def test_delete_removes_our_entries_and_restores_the_foreign_state(
     assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
 
 
-def test_the_rollback_delete_of_a_failed_create_is_a_no_op(
+def test_the_rollback_delete_of_a_failed_create_removes_what_the_create_wrote(
     bridge: ModuleType,
     responses: list[dict[str, Any]],
     zone: landing_zone.LandingZone,
@@ -130,12 +130,14 @@ def test_the_rollback_delete_of_a_failed_create_is_a_no_op(
     assert failed["Reason"].startswith("NotificationOverlap: ")
     assert len(failed["Reason"]) <= 256
     assert "(execution create-" in failed["Reason"]
-    key_policy_after_create = landing_zone.key_policy_of(zone.cloudtrail_key_arn)
+    # KeyPolicy wrote before Notification refused: our statement is in the key policy.
+    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) != zone.foreign_key_policy
 
     bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=failed["PhysicalResourceId"]), Context())
-    assert responses[1]["Status"] == "SUCCESS"
+    assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]
     assert not custom_resource.is_ours(failed["PhysicalResourceId"])
-    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == key_policy_after_create
+    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
+    assert landing_zone.notifications_of(zone.bucket) == zone.foreign_notifications
 
 
 def test_the_sample_rollback_delete_is_recognised_as_not_ours(zone: landing_zone.LandingZone) -> None:
