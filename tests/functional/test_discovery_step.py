@@ -6,12 +6,14 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
 from expel_onboarding import clients, discovery
 from expel_onboarding.discovery import Target
-from expel_onboarding.errors import BucketInWrongRegion, BucketNotFound, OrganizationNotFound
+from expel_onboarding.errors import AccessNotGranted, BucketInWrongRegion, BucketNotFound, OrganizationNotFound
 from expel_onboarding.reports import Mode, Status
 from tests.support.aws_calls import AwsCalls
+from tests.support.stubbed import stubbable_client
 
 MANAGEMENT = "111111111111"
 
@@ -132,3 +134,21 @@ def test_remove_tolerates_a_deleted_bucket(log_archive: str) -> None:
     target = Target(bucket_name(log_archive), log_archive, "us-east-1")
     report = discovery.discover(clients.organizations(), clients.cloudtrail(), clients.s3(), target, Mode.REMOVE)
     assert report.data["BucketMissing"] is True
+
+
+def test_removal_reads_a_refused_bucket_as_refused_not_as_gone() -> None:
+    # moto does not refuse GetBucketLocation; S3 answers 403 to a role scoped to another bucket.
+    s3 = stubbable_client("s3")
+    target = Target("old-log-bucket", "123456789012", "us-east-1")
+    with Stubber(s3) as stub:
+        stub.add_client_error("get_bucket_location", service_error_code="AccessDenied", http_status_code=403)
+        with pytest.raises(AccessNotGranted, match="s3:GetBucketLocation on old-log-bucket"):
+            discovery.bucket_region(s3, target, Mode.REMOVE)
+
+
+def test_apply_still_names_a_refused_bucket_as_someone_elses() -> None:
+    s3 = stubbable_client("s3")
+    with Stubber(s3) as stub:
+        stub.add_client_error("get_bucket_location", service_error_code="AccessDenied", http_status_code=403)
+        with pytest.raises(BucketNotFound, match="not owned by this account"):
+            discovery.bucket_region(s3, Target("their-bucket", "123456789012", "us-east-1"), Mode.APPLY)

@@ -74,3 +74,11 @@ def test_every_function_policy_has_a_statement_whatever_the_parameters(template:
     for conditions in condition_combinations(template):
         for function in EXPECTED_ACTIONS:
             assert function_statements(template, function, conditions), (function, conditions)
+
+
+def test_a_grant_on_every_bucket_is_held_to_this_accounts_buckets(template: dict[str, Any]) -> None:
+    # Removal after a LogBucketName change acts on a bucket the template no longer names.
+    for function in ("DiscoverFunction", "NotificationFunction"):
+        for statement in function_statements(template, function, ALL_KNOWN):
+            if statement["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::*"}:
+                assert statement["Condition"] == {"StringEquals": {"s3:ResourceAccount": {"Ref": "AWS::AccountId"}}}

@@ -154,3 +154,16 @@ def test_an_unknown_mode_fails_at_the_first_step(workflow: deployment.Workflow) 
     description = deployment.run(workflow, {"Mode": "fix"})
     assert description["status"] == "FAILED"
     assert description["cause"].startswith("InvalidInput: The event's Mode is 'fix'.")
+
+
+def test_remove_after_the_bucket_was_deleted_still_removes_our_key_statement(
+    workflow: deployment.Workflow, zone: landing_zone.LandingZone
+) -> None:
+    deployment.run(workflow, {"Mode": "apply"})
+    s3 = boto3.client("s3")
+    s3.put_bucket_notification_configuration(Bucket=zone.bucket, NotificationConfiguration={})
+    s3.delete_bucket(Bucket=zone.bucket)
+    result = output(deployment.run(workflow, {"Mode": "remove"}))
+    assert statuses(result)["KeyPolicy"] == "CHANGED"
+    assert "is gone" in next(step["Detail"] for step in result["Steps"] if step["Name"] == "Discover")
+    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy

@@ -148,7 +148,7 @@ def management_account(organizations: OrganizationsClient) -> tuple[str, str]:
     return organization["MasterAccountId"], organization["Id"]
 
 
-def bucket_region(s3: S3Client, target: Target) -> str:
+def bucket_region(s3: S3Client, target: Target, mode: Mode = Mode.APPLY) -> str:
     try:
         location = s3.get_bucket_location(Bucket=target.bucket, ExpectedBucketOwner=target.account_id)
     except ClientError as exc:
@@ -158,7 +158,8 @@ def bucket_region(s3: S3Client, target: Target) -> str:
                 "set LogBucketName to the bucket your organization trail writes to (CloudTrail console: "
                 "Trails, the Control Tower trail, 'Trail log location').",
             ) from exc
-        if error_code(exc) in {"AccessDenied", "403"}:
+        # Removal must not read a refusal as "gone, and our entry with it": only NoSuchBucket says that.
+        if error_code(exc) in {"AccessDenied", "403"} and mode is not Mode.REMOVE:
             raise BucketNotFound(
                 f"The log bucket {target.bucket} is not owned by this account ({target.account_id}), or this "
                 "account may not read it.",
@@ -192,16 +193,15 @@ def discover(
     region = target.region
     # The region matters before writing (S3 notifies only a topic in its own region); a bucket
     # cannot move region, so a read-only check skips the call.
+    bucket_missing = False
     if mode is not Mode.CHECK:
         try:
-            region = bucket_region(s3, target)
+            region = bucket_region(s3, target, mode)
         except BucketNotFound:
             if mode is not Mode.REMOVE:
                 raise
-            # A deleted bucket took our entry with it: removal has nothing to do there.
-            detail = f"{target.bucket} is gone, and our notification entry with it."
-            data = {"ManagementAccountId": management_account_id, "Bucket": target.bucket, "BucketMissing": True}
-            return StepReport(STEP, Status.OK, detail, data)
+            # A deleted bucket took our entry with it, but not our key statement: the key is still found below.
+            bucket_missing = True
     if region != target.region and mode is not Mode.REMOVE:
         raise BucketInWrongRegion(
             f"The log bucket {target.bucket} is in {region}, but this stack is in {target.region}; S3 can only "
@@ -211,10 +211,14 @@ def discover(
     # The trail only matters to a check when it names the key; a given key wins anyway.
     skip_trail = mode is Mode.CHECK and bool(target.key_arn_parameter)
     trail = None if skip_trail else trail_for_bucket(cloudtrail, target.bucket)
+    if trail is None and bucket_missing:
+        # The trail may have moved on with its bucket; the organization trail's key is still the one we granted.
+        trail = next(iter(organization_trails(cloudtrail)), None)
     trail_key = str(trail.get("KmsKeyId", "")) if trail else ""
     key_arn = target.key_arn_parameter or trail_key
     source = "parameter" if target.key_arn_parameter else ("trail" if trail_key else "none")
-    notes = [f"Management account {management_account_id} ({organization_id}); {target.bucket} is in {region}."]
+    where = "is gone, and our notification entry with it" if bucket_missing else f"is in {region}"
+    notes = [f"Management account {management_account_id} ({organization_id}); {target.bucket} {where}."]
     if trail is None and not skip_trail:
         notes.append(f"No trail visible from this account writes to {target.bucket}.")
     elif trail is not None:
@@ -237,6 +241,8 @@ def discover(
         "DeliveryMode": target.delivery_mode.value,
         "DeliveryReason": target.delivery_reason,
     }
+    if bucket_missing:
+        data["BucketMissing"] = True
     return StepReport(STEP, Status.OK, " ".join(notes), data)
 
 
