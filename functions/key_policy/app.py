@@ -8,10 +8,14 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from expel_onboarding import clients, key_policy
-from expel_onboarding.reports import kept
+from expel_onboarding.reports import Status, StepReport, kept
 from expel_onboarding.settings import StepEvent
 
 logger = Logger()
+UNKNOWN_KEY = (
+    "The trail's KMS key is unknown, so Workbench may not be able to decrypt the logs. Set CloudTrailKeyArn "
+    "to the trail's key (CloudTrail console: the trail, General details, AWS KMS key) and re-run repair."
+)
 
 
 @logger.inject_lambda_context
@@ -20,6 +24,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     target = step.settings.key_target(step.cloudtrail_key_arn)
     if step.leaves_alone("CloudTrailKeyArn"):
         report = kept(key_policy.STEP, "The key did not change in this update: our statement stays.")
+    elif target is None and step.discovered.get("KeySource") == "unknown":
+        # Never "not encrypted" on a guess: Discover found neither the trail's key nor a log file saying so.
+        report = StepReport(key_policy.STEP, Status.ACTION_REQUIRED, UNKNOWN_KEY, {})
     elif target is None:
         report = key_policy.not_encrypted()
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -83,12 +84,45 @@ def test_the_key_parameter_wins_over_the_trails_key(log_archive: str) -> None:
     assert "wins over the trail's key" in report.detail
 
 
-def test_sse_s3_logs_mean_no_key_step(log_archive: str) -> None:
+def log_file(bucket: str, **encryption: str) -> str:
+    """A log file of today's, where an organization trail writes the management account's logs."""
+    organization = boto3.client("organizations").describe_organization()["Organization"]["Id"]
+    day = datetime.now(UTC)
+    key = (
+        f"AWSLogs/{organization}/{MANAGEMENT}/CloudTrail/us-east-1/{day:%Y/%m/%d}/"
+        f"{MANAGEMENT}_CloudTrail_us-east-1_{day:%Y%m%dT%H%M}Z_abcdefghijklmnop.json.gz"
+    )
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"{}", **encryption)  # type: ignore[arg-type]
+    return key
+
+
+def test_a_log_file_saying_sse_s3_means_no_key_step(log_archive: str) -> None:
+    bucket = make_bucket(log_archive)
+    make_trail(bucket)
+    log_file(bucket, ServerSideEncryption="AES256")
+    report = discover(log_archive, bucket)
+    assert report.data["CloudTrailKeyArn"] == ""
+    assert report.data["KeySource"] == "none"
+    assert "not KMS-encrypted" in report.detail
+
+
+def test_a_trail_naming_no_key_is_read_from_its_newest_log_file(log_archive: str) -> None:
+    bucket = make_bucket(log_archive)
+    make_trail(bucket)
+    key = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    log_file(bucket, ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
+    report = discover(log_archive, bucket)
+    assert report.data["CloudTrailKeyArn"] == key
+    assert report.data["KeySource"] == "newest log object"
+
+
+def test_without_a_trail_key_or_a_log_file_the_key_is_unknown_never_assumed_absent(log_archive: str) -> None:
     bucket = make_bucket(log_archive)
     make_trail(bucket)
     report = discover(log_archive, bucket)
     assert report.data["CloudTrailKeyArn"] == ""
-    assert "not KMS-encrypted" in report.detail
+    assert report.data["KeySource"] == "unknown"
+    assert "set CloudTrailKeyArn" in report.detail
 
 
 def test_a_missing_bucket_names_the_parameter_to_set(log_archive: str) -> None:
@@ -152,3 +186,32 @@ def test_apply_still_names_a_refused_bucket_as_someone_elses() -> None:
         stub.add_client_error("get_bucket_location", service_error_code="AccessDenied", http_status_code=403)
         with pytest.raises(BucketNotFound, match="not owned by this account"):
             discovery.bucket_region(s3, Target("their-bucket", "123456789012", "us-east-1"), Mode.APPLY)
+
+
+def test_key_discovery_lists_only_todays_folder_of_the_management_account_then_heads_the_newest_file() -> None:
+    s3 = stubbable_client("s3")
+    target = Target("logs", "123456789012", "us-east-1")
+    trail = {"S3KeyPrefix": "o-abc1234567", "HomeRegion": "us-east-1"}
+    day = datetime.now(UTC)
+    folder = f"o-abc1234567/AWSLogs/o-abc1234567/{MANAGEMENT}/CloudTrail/us-east-1/{day:%Y/%m/%d}/"
+    older, newer = f"{folder}a.json.gz", f"{folder}b.json.gz"
+    key = f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    with Stubber(s3) as stub:
+        stub.add_response(
+            "list_objects_v2",
+            {
+                "Contents": [
+                    {"Key": newer, "LastModified": day},
+                    {"Key": older, "LastModified": day - timedelta(hours=1)},
+                ]
+            },
+            {"Bucket": "logs", "Prefix": folder, "ExpectedBucketOwner": "123456789012"},
+        )
+        stub.add_response(
+            "head_object",
+            {"SSEKMSKeyId": key, "ServerSideEncryption": "aws:kms"},
+            {"Bucket": "logs", "Key": newer, "ExpectedBucketOwner": "123456789012"},
+        )
+        found = discovery.key_of_newest_log_object(s3, target, trail, "o-abc1234567", MANAGEMENT)
+        stub.assert_no_pending_responses()
+    assert found == key

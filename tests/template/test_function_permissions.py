@@ -17,7 +17,13 @@ ALL_KNOWN = evaluate_conditions(
     },
 )
 EXPECTED_ACTIONS = {
-    "DiscoverFunction": {"organizations:DescribeOrganization", "cloudtrail:DescribeTrails", "s3:GetBucketLocation"},
+    "DiscoverFunction": {
+        "organizations:DescribeOrganization",
+        "cloudtrail:DescribeTrails",
+        "s3:GetBucketLocation",
+        "s3:ListBucket",
+        "s3:GetObject",
+    },
     "OwnershipFunction": {"s3:GetBucketOwnershipControls", "s3:PutBucketOwnershipControls"},
     "KeyPolicyFunction": {"sts:AssumeRole", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy"},
     "NotificationFunction": {

@@ -12,6 +12,7 @@ relay queue's policy. It names only what the organization trail names; it never 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -182,6 +183,30 @@ def trail_for_bucket(cloudtrail: CloudTrailClient, bucket: str) -> dict[str, Any
     return dict(trails[0]) if trails else None
 
 
+def key_of_newest_log_object(
+    s3: S3Client, target: Target, trail: dict[str, Any], organization_id: str, management_account_id: str
+) -> str | None:
+    """The key of the newest log file of today or yesterday: its ARN, "" for SSE-S3, None when none is found.
+
+    AWS does not document whether a member account's copy of the organization trail carries KmsKeyId.
+    HeadObject answers SSEKMSKeyId without needing kms:Decrypt (S3 API reference, "HeadObject"), and the
+    file names follow "Finding your CloudTrail log files" (CloudTrail user guide)."""
+    prefix = str(trail.get("S3KeyPrefix") or "")
+    home = str(trail.get("HomeRegion") or target.region)
+    today = datetime.now(UTC)
+    for day in (today, today - timedelta(days=1)):
+        folder = f"{prefix + '/' if prefix else ''}AWSLogs/{organization_id}/{management_account_id}/CloudTrail/{home}/"
+        listed = s3.list_objects_v2(
+            Bucket=target.bucket, Prefix=f"{folder}{day:%Y/%m/%d}/", ExpectedBucketOwner=target.account_id
+        )
+        objects = listed.get("Contents", [])
+        if objects:
+            newest = max(objects, key=lambda listed_object: listed_object["LastModified"])
+            head = s3.head_object(Bucket=target.bucket, Key=newest["Key"], ExpectedBucketOwner=target.account_id)
+            return str(head.get("SSEKMSKeyId", ""))
+    return None
+
+
 def discover(
     organizations: OrganizationsClient,
     cloudtrail: CloudTrailClient,
@@ -216,7 +241,11 @@ def discover(
         trail = next(iter(organization_trails(cloudtrail)), None)
     trail_key = str(trail.get("KmsKeyId", "")) if trail else ""
     key_arn = target.key_arn_parameter or trail_key
-    source = "parameter" if target.key_arn_parameter else ("trail" if trail_key else "none")
+    source = "parameter" if target.key_arn_parameter else ("trail" if trail_key else "unknown")
+    if source == "unknown" and trail is not None and not bucket_missing:
+        object_key = key_of_newest_log_object(s3, target, trail, organization_id, management_account_id)
+        if object_key is not None:
+            key_arn, source = object_key, "newest log object" if object_key else "none"
     where = "is gone, and our notification entry with it" if bucket_missing else f"is in {region}"
     notes = [f"Management account {management_account_id} ({organization_id}); {target.bucket} {where}."]
     if trail is None and not skip_trail:
@@ -224,8 +253,13 @@ def discover(
     elif trail is not None:
         notes.append(f"Trail {trail['TrailARN']} writes to it.")
     notes += delivery_notes(trail, target)
-    if not key_arn:
-        notes.append("The logs are not KMS-encrypted (SSE-S3), so there is no key to grant.")
+    if source == "unknown":
+        notes.append(
+            "The trail names no KMS key and no log file of today or yesterday was found to read one from: "
+            "set CloudTrailKeyArn to the trail's key (CloudTrail console: the trail, General details, AWS KMS key)."
+        )
+    elif not key_arn:
+        notes.append("A log file says the logs are not KMS-encrypted (SSE-S3), so there is no key to grant.")
     elif target.key_arn_parameter and trail_key and trail_key != target.key_arn_parameter:
         notes.append(f"CloudTrailKeyArn {key_arn} wins over the trail's key {trail_key}; check it is intended.")
     else:
