@@ -8,6 +8,7 @@ other function's environment is built from this resource's attributes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -31,6 +32,8 @@ def locate(event: dict[str, Any], context: LambdaContext) -> str:
     found = discovery.log_target(
         clients.cloudtrail(), str(properties.get("LogBucketName", "")), requested, account, region
     )
+    # The Expel role's decrypt grant, for a key discovered only at run time, names this account's keys.
+    found = replace(found, management_account_id=discovery.management_account(clients.organizations())[0])
     helper.Data.update(found.attributes(partition, region, account))
     logger.info("log target", extra={"bucket": found.bucket, "mode": found.delivery_mode, "trail": found.trail_arn})
     return f"{found.bucket}|{found.delivery_mode.value}"

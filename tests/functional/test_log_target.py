@@ -126,11 +126,14 @@ def request(kind: str, **properties: str) -> dict[str, Any]:
 
 def test_the_custom_resource_answers_the_attributes_the_template_reads(handler: ModuleType) -> None:
     trail("org", "aws-controltower-cloudtrail-logs-123456789012-a1b2c3", topic="ct-logging")
+    management = boto3.client("organizations").create_organization(FeatureSet="ALL")["Organization"]["MasterAccountId"]
     handler.lambda_handler(request("Create", LogBucketName="", DeliveryMode="auto"), Context())
     (response,) = handler.sent
     assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["Data"]["ManagementAccountId"] == management
     assert set(response["Data"]) == {
-        "Bucket", "TrailArn", "TopicArn", "RelaySourceArn", "RelaySourceAccount", "HomeRegion", "DeliveryMode", "Reason"
+        "Bucket", "TrailArn", "TopicArn", "RelaySourceArn", "RelaySourceAccount", "HomeRegion", "DeliveryMode",
+        "Reason", "ManagementAccountId",
     }  # fmt: skip
     assert response["Data"]["DeliveryMode"] == "trail-topic"
 

@@ -105,3 +105,13 @@ def test_policy_attaches_to_the_role_of_either_path(
     assert resolved["Resources"]["ExpelPolicy"]["Properties"]["Roles"] == [expected_role]
     assert resolved["Globals"]["Function"]["Environment"]["Variables"]["EXPEL_ROLE_ARN"] == expected_arn
     assert template["Resources"]["ExpelRole"]["Condition"] == "CreateRole"
+
+
+def test_a_key_discovered_at_run_time_may_be_only_the_management_accounts(template: dict[str, Any]) -> None:
+    unknown = evaluate_conditions(template, {"CloudTrailKeyArn": ""})
+    statements = resolve_conditions(template, unknown)["Resources"]["ExpelPolicy"]["Properties"]["PolicyDocument"]
+    (grant,) = [s for s in statements["Statement"] if s.get("Sid") == "DecryptCloudTrailLogObjects"]
+    assert grant["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:*:key/*"}
+    assert grant["Condition"]["StringEquals"]["aws:ResourceAccount"] == {
+        "Fn::GetAtt": ["LogTarget", "ManagementAccountId"]
+    }

@@ -64,6 +64,7 @@ class LogTarget:
     home_region: str
     delivery_mode: DeliveryMode
     reason: str
+    management_account_id: str = ""
 
     def attributes(self, partition: str, region: str, account_id: str) -> dict[str, str]:
         """The custom resource's Data, which other resources read with Fn::GetAtt."""
@@ -77,6 +78,7 @@ class LogTarget:
             "TopicArn": relay_source,
             "RelaySourceArn": relay_source or f"arn:{partition}:sns:{region}:{account_id}:{NO_TRAIL_TOPIC}",
             "HomeRegion": self.home_region,
+            "ManagementAccountId": self.management_account_id,
             "DeliveryMode": self.delivery_mode.value,
             "Reason": self.reason,
         }
