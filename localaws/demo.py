@@ -92,7 +92,8 @@ def wait_deleted(timeout: float = 60) -> None:
 def relay_subscriptions(zone: landing_zone.LandingZone) -> list[str]:
     """Our relay queue's subscriptions to the trail's topic."""
     subscriptions = boto3.client("sns").list_subscriptions_by_topic(TopicArn=zone.trail_topic_arn)["Subscriptions"]
-    return [s["SubscriptionArn"] for s in subscriptions if s["Endpoint"].endswith(f":{deploy.STACK}-relay")]
+    # CloudFormation names the queue <stack>-RelayQueue-<random>.
+    return [s["SubscriptionArn"] for s in subscriptions if f":{deploy.STACK}-RelayQueue-" in s["Endpoint"]]
 
 
 def show(label: str, value: Any) -> None:

@@ -15,7 +15,9 @@ from tests.support.aws_calls import AwsCalls
 def test_deploy_outputs_the_workbench_values(deployed: Deployed) -> None:
     outputs = deployed.outputs
     assert outputs["RoleArn"] == f"arn:aws:iam::{landing_zone.LOG_ARCHIVE}:role/ExpelTrailAssumeRole"
-    assert outputs["SqsUrl"].endswith(f"/{landing_zone.LOG_ARCHIVE}/expel-cloudtrail-onboarding-cloudtrail-objects")
+    assert outputs["SqsUrl"].startswith(
+        f"https://sqs.us-east-1.amazonaws.com/{landing_zone.LOG_ARCHIVE}/expel-cloudtrail-onboarding-NotificationQueue-"
+    )
     assert outputs["ManagementAccountId"] == landing_zone.MANAGEMENT
     assert outputs["Region"] == "us-east-1"
     assert outputs["ActionRequired"] == "none"
