@@ -12,12 +12,13 @@ BIN := $(VENV)/bin
 TOOLS := .venv-tools
 SAM := $(TOOLS)/sam/bin/sam
 CHECKOV := $(TOOLS)/checkov/bin/checkov
+PARLIAMENT := $(TOOLS)/parliament/bin/python
 TEMPLATES := template.yaml org/management.yaml org/member-role.yaml servicecatalog/portfolio.yaml
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install lint cfn-lint validate checkov pytest test build bench demo org servicecatalog package clean lock
+.PHONY: help install lint cfn-lint validate checkov iam-analysis pytest test build bench demo org servicecatalog package clean lock
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,7 +36,7 @@ $(TOOLS)/%/.installed: requirements/%.txt
 	$(TOOLS)/$*/bin/pip install -q -r requirements/$*.txt
 	@touch $@
 
-install: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## create .venv and the tool venvs
+install: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed $(TOOLS)/parliament/.installed ## create .venv and the tool venvs
 
 lint: $(BIN)/.installed ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
@@ -51,10 +52,13 @@ validate: $(TOOLS)/sam/.installed ## sam validate --lint
 checkov: $(TOOLS)/checkov/.installed ## checkov on every template: no failed checks allowed
 	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
+iam-analysis: $(TOOLS)/parliament/.installed ## parliament on every IAM policy of every template; findings fixed or justified
+	$(PARLIAMENT) scripts/iam_analysis.py
+
 pytest: $(BIN)/.installed $(TOOLS)/sam/.installed ## the test suite (the build test needs sam)
 	$(BIN)/pytest
 
-test: lint cfn-lint validate checkov pytest ## every check CI runs
+test: lint cfn-lint validate checkov iam-analysis pytest ## every check CI runs
 
 build: $(TOOLS)/sam/.installed ## sam build into .aws-sam/build
 	PATH="$(dir $(PY313)):$$PATH" $(SAM) build --template template.yaml

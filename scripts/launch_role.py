@@ -35,6 +35,16 @@ BASE_ACTIONS = {
     "s3:GetObject",
 }
 CUSTOM_RESOURCE_ACTIONS = {"lambda:InvokeFunction"}
+# AWS::IAM::Policy's handlers may attach to users and groups too; the product's policies name roles
+# only, and a launch role that may write user or group policies is a privilege-escalation path.
+NOT_NEEDED = {
+    "iam:DeleteGroupPolicy",
+    "iam:DeleteUserPolicy",
+    "iam:GetGroupPolicy",
+    "iam:GetUserPolicy",
+    "iam:PutGroupPolicy",
+    "iam:PutUserPolicy",
+}
 BEGIN = "                # BEGIN computed by scripts/launch_role.py (make servicecatalog)\n"
 END = "                # END computed\n"
 
@@ -75,6 +85,7 @@ def launch_actions(product: dict[str, Any]) -> list[str]:
     actions = set(BASE_ACTIONS)
     for resource_type in types:
         actions |= handler_permissions(resource_type)
+    actions -= NOT_NEEDED
     return sorted((action for action in actions if is_iam_action(action)), key=str.lower)
 
 
