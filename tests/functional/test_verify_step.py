@@ -1,4 +1,7 @@
-"""Verify against moto: the subscription, the role's trust, and our entries after a write."""
+"""Verify against moto: the subscription, the role's trust, our entry and key statement after a write.
+
+A problem after a write is ACTION_REQUIRED (Verify writes nothing: a person must act); in a check, DRIFTED.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,19 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
-from expel_onboarding import notification, verify
+from expel_onboarding import key_policy, notification, verify
 from expel_onboarding.reports import Mode, Status
 from tests.support.aws_calls import AwsCalls
 from tests.support.landing_zone import EXPEL_PRINCIPAL as EXPEL
 from tests.support.landing_zone import EXPEL_TRUST, EXTERNAL_ID
-from tests.support.stubbed import stubbable_client
+from tests.support.stubbed import explicit_deny, stubbable_client
 
 ACCOUNT = "123456789012"
-BUCKET = f"aws-controltower-logs-{ACCOUNT}-us-east-1"
+REGION = "us-east-1"
+BUCKET = f"aws-controltower-logs-{ACCOUNT}-{REGION}"
+OTHER_ID = "00000000-0000-0000-0000-000000000000"
 
 
 @pytest.fixture
@@ -43,22 +48,40 @@ def onboarded(calls: AwsCalls) -> dict[str, Any]:
         external_id=EXTERNAL_ID,
         notification_key_arn=kms.create_key()["KeyMetadata"]["Arn"],
     )
+    # The CloudTrail key in this account, with our statement in its policy, as the KeyPolicy step leaves it.
+    key = key_policy.Target(kms.create_key()["KeyMetadata"]["Arn"], entry_target.entry_id, ACCOUNT, role["Arn"], REGION)
+    key_policy.converge(kms, key, Mode.APPLY)
     calls.clear()
-    return {"s3": s3, "sns": sns, "iam": iam, "target": target, "entry": entry_target}
+    return {"s3": s3, "sns": sns, "iam": iam, "kms": kms, "target": target, "entry": entry_target, "key": key}
 
 
-def run(onboarded: dict[str, Any], mode: Mode, **changes: Any) -> Any:
+def run(
+    onboarded: dict[str, Any],
+    mode: Mode,
+    *,
+    kms: Any = None,
+    key_target: key_policy.Target | None = None,
+    bucket_entry_expected: bool = True,
+    **changes: Any,
+) -> Any:
     target = verify.Target(**{**onboarded["target"].__dict__, **changes})
     return verify.verify(
         sns=onboarded["sns"],
         iam=onboarded["iam"],
         s3=onboarded["s3"],
-        kms=None,
+        kms=(lambda: kms) if kms is not None else None,
         target=target,
         notification_target=onboarded["entry"],
-        key_target=None,
+        key_target=key_target,
         mode=mode,
+        bucket_entry_expected=bucket_entry_expected,
     )
+
+
+def trust_with_external_ids(iam: Any, external_ids: list[str]) -> None:
+    statement = {**EXPEL_TRUST["Statement"][0], "Condition": {"StringEquals": {"sts:ExternalId": external_ids}}}
+    document = {**EXPEL_TRUST, "Statement": [statement]}
+    iam.update_assume_role_policy(RoleName="ExpelTrailAssumeRole", PolicyDocument=json.dumps(document))
 
 
 def test_a_complete_onboarding_verifies(onboarded: dict[str, Any]) -> None:
@@ -66,6 +89,7 @@ def test_a_complete_onboarding_verifies(onboarded: dict[str, Any]) -> None:
     assert report.status is Status.OK, report.detail
     # moto has no policy simulator: verify says so rather than pretending it ran.
     assert report.data["PoliciesSimulated"] is False
+    assert "The role's access was not simulated" in report.detail
 
 
 def test_check_with_a_stack_made_role_leaves_stack_resources_to_cloudformation(
@@ -82,18 +106,18 @@ def test_check_with_the_stacksets_role_reads_only_the_role(onboarded: dict[str, 
     assert calls.made == ["iam:GetRole"]
 
 
-def test_raw_delivery_turned_off_fails_verification_after_a_write(onboarded: dict[str, Any]) -> None:
+def test_raw_delivery_turned_off_after_a_write_is_action_required(onboarded: dict[str, Any]) -> None:
     onboarded["sns"].set_subscription_attributes(
         SubscriptionArn=onboarded["target"].subscription_arn, AttributeName="RawMessageDelivery", AttributeValue="false"
     )
     report = run(onboarded, Mode.REPAIR)
-    assert report.status is Status.FAILED
+    assert report.status is Status.ACTION_REQUIRED
     assert "Raw message delivery is off" in report.detail
 
 
-def test_a_role_trusting_another_external_id_fails_verification(onboarded: dict[str, Any]) -> None:
-    report = run(onboarded, Mode.APPLY, external_id="00000000-0000-0000-0000-000000000000")
-    assert report.status is Status.FAILED
+def test_a_role_trusting_another_external_id_is_action_required(onboarded: dict[str, Any]) -> None:
+    report = run(onboarded, Mode.APPLY, external_id=OTHER_ID)
+    assert report.status is Status.ACTION_REQUIRED
     assert "does not trust" in report.detail
 
 
@@ -103,39 +127,76 @@ def test_a_missing_stackset_role_is_drift_that_names_both_ways_to_create_it(onbo
     assert "CreateExpelRole=true" in report.detail
 
 
-def test_after_a_write_a_missing_notification_entry_fails_verification(onboarded: dict[str, Any]) -> None:
+def test_after_a_write_a_missing_notification_entry_is_action_required(onboarded: dict[str, Any]) -> None:
     notification.converge(onboarded["s3"], onboarded["entry"], Mode.REMOVE)
     report = run(onboarded, Mode.REPAIR)
-    assert report.status is Status.FAILED
+    assert report.status is Status.ACTION_REQUIRED
     assert "notification entry is not on" in report.detail
 
 
-def test_the_policy_simulator_names_each_denied_action() -> None:
-    iam = stubbable_client("iam")
-    target = verify.Target(
-        subscription_arn="arn:aws:sns:us-east-1:1:t:s",
-        queue_arn="arn:aws:sqs:us-east-1:1:q",
-        role_name="ExpelTrailAssumeRole",
-        role_arn="arn:aws:iam::1:role/ExpelTrailAssumeRole",
-        expel_principal_arn=EXPEL,
-        external_id=EXTERNAL_ID,
-        notification_key_arn="arn:aws:kms:us-east-1:1:key/n",
-    )
-    ct_key = "arn:aws:kms:us-east-1:2:key/ct"
-    results = [
-        {"EvalActionName": "s3:GetObject", "EvalDecision": "allowed"},
-        {"EvalActionName": "sqs:ReceiveMessage", "EvalDecision": "allowed"},
-        {
-            "EvalActionName": "kms:Decrypt",
-            "EvalDecision": "implicitDeny",
-            "ResourceSpecificResults": [{"EvalResourceName": ct_key, "EvalResourceDecision": "implicitDeny"}],
-        },
-    ]
-    with Stubber(iam) as stub:
-        stub.add_response(
-            "simulate_principal_policy",
-            {"EvaluationResults": results},
-            {"PolicySourceArn": target.role_arn, "ActionNames": ANY, "ResourceArns": ANY},
+def test_a_trust_whose_external_id_list_holds_ours_verifies(onboarded: dict[str, Any]) -> None:
+    trust_with_external_ids(onboarded["iam"], [OTHER_ID, EXTERNAL_ID])
+    report = run(onboarded, Mode.APPLY)
+    assert report.status is Status.OK, report.detail
+
+
+def test_a_trust_whose_external_id_list_lacks_ours_is_action_required(onboarded: dict[str, Any]) -> None:
+    trust_with_external_ids(onboarded["iam"], [OTHER_ID])
+    report = run(onboarded, Mode.APPLY)
+    assert report.status is Status.ACTION_REQUIRED
+    assert f"with external id {EXTERNAL_ID}" in report.detail
+
+
+def test_after_a_write_our_statement_is_read_back_from_the_key_policy(onboarded: dict[str, Any]) -> None:
+    report = run(onboarded, Mode.APPLY, kms=onboarded["kms"], key_target=onboarded["key"])
+    assert report.status is Status.OK, report.detail
+    assert f"Our statement is in the policy of {onboarded['key'].key_arn}." in report.detail
+
+
+def test_in_trail_topic_mode_the_key_statement_is_still_read_back(onboarded: dict[str, Any]) -> None:
+    key: key_policy.Target = onboarded["key"]
+    removed = key_policy.remove(key_policy.read(onboarded["kms"], key), key.sid)
+    onboarded["kms"].put_key_policy(KeyId=key.key_arn, PolicyName="default", Policy=json.dumps(removed))
+    report = run(onboarded, Mode.REPAIR, kms=onboarded["kms"], key_target=key, bucket_entry_expected=False)
+    assert report.status is Status.ACTION_REQUIRED
+    assert f"Our statement is not in the policy of {key.key_arn}" in report.detail
+
+
+ACCESS_DENIED = {
+    "service_error_code": "AccessDeniedException",
+    "service_message": "not authorized",
+    "http_status_code": 400,
+}
+NOT_FOUND = {"service_error_code": "NotFoundException", "service_message": "no such key", "http_status_code": 400}
+
+
+@pytest.mark.parametrize(
+    ("error", "translated"),
+    [
+        (ACCESS_DENIED, "was refused"),
+        (explicit_deny("kms:GetKeyPolicy", "key"), "blocked by an explicit deny"),
+        (NOT_FOUND, "does not exist"),
+    ],
+    ids=["AccessNotGranted", "ExplicitDeny", "KeyNotUsable"],
+)
+def test_an_unreadable_key_policy_is_action_required_not_a_crash(
+    onboarded: dict[str, Any], error: dict[str, Any], translated: str
+) -> None:
+    key: key_policy.Target = onboarded["key"]
+    kms = stubbable_client("kms")
+    with Stubber(kms) as stub:
+        stub.add_client_error(
+            "get_key_policy", expected_params={"KeyId": key.key_arn, "PolicyName": "default"}, **error
         )
-        problems = verify.permission_problems(iam, target, BUCKET, ct_key)
-    assert problems == [f"The Expel role may not kms:Decrypt on {ct_key} (implicitDeny)."]
+        report = run(onboarded, Mode.APPLY, kms=kms, key_target=key)
+    assert report.status is Status.ACTION_REQUIRED
+    assert f"Our statement in the policy of {key.key_arn} cannot be checked:" in report.detail
+    assert translated in report.detail
+
+
+def test_without_a_key_policy_role_the_statement_is_unconfirmed_and_says_how_to_confirm_it(
+    onboarded: dict[str, Any],
+) -> None:
+    report = run(onboarded, Mode.APPLY, key_target=onboarded["key"])
+    assert report.status is Status.ACTION_REQUIRED
+    assert "Set KeyPolicyRoleArn" in report.detail

@@ -1,7 +1,8 @@
 """expel-onboarding: check, repair or show a deployed onboarding from a terminal.
 
 It runs the same state machine CloudFormation and the schedule run, shows each step as it
-finishes, and prints the Workbench values ready to paste.
+finishes, and prints the Workbench values ready to paste. Exit codes: 0 all is well, 1 a step failed,
+2 check found drift (repair can put it back), 3 a step needs a person's action (its detail says what).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_stepfunctions import SFNClient
 
-EXIT_OK, EXIT_FAILED, EXIT_DRIFTED, EXIT_USAGE = 0, 1, 2, 64
+EXIT_OK, EXIT_FAILED, EXIT_DRIFTED, EXIT_ACTION_REQUIRED, EXIT_USAGE = 0, 1, 2, 3, 64
 WORKBENCH_FIELDS = [
     ("RoleArn", "Role ARN"),
     ("SqsUrl", "SQS URL"),
@@ -42,8 +43,12 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print machine-readable JSON only")
     root = argparse.ArgumentParser(prog="expel-onboarding", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser("check", parents=[common], help="report drift; writes nothing (exit 2 on drift)")
-    commands.add_parser("repair", parents=[common], help="put back what drifted, and report what changed")
+    commands.add_parser(
+        "check", parents=[common], help="report drift; writes nothing (exit 2 on drift, 3 if action is required)"
+    )
+    commands.add_parser(
+        "repair", parents=[common], help="put back what drifted, and report what changed (exit 3 if action is required)"
+    )
     commands.add_parser("outputs", parents=[common], help="print the Workbench values from the stack")
     return root
 
@@ -105,11 +110,15 @@ def print_values(values: dict[str, Any], out: TextIO) -> None:
 
 
 def exit_code(summary: dict[str, Any]) -> int:
+    """The first that applies: a failure, then drift (a repair run can fix it), then a step that needs a
+    person (ACTION_REQUIRED: Verify's findings after a write, a key policy only its account can edit)."""
     statuses = {step["Status"] for step in summary["Steps"]}
     if summary.get("Failed") or Status.FAILED.value in statuses:
         return EXIT_FAILED
     if Status.DRIFTED.value in statuses:
         return EXIT_DRIFTED
+    if Status.ACTION_REQUIRED.value in statuses:
+        return EXIT_ACTION_REQUIRED
     return EXIT_OK
 
 
