@@ -9,10 +9,10 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
 from expel_onboarding import clients, key_policy
-from expel_onboarding.errors import KeyNotUsable
+from expel_onboarding.errors import ConcurrentModification, KeyNotUsable
 from expel_onboarding.key_policy import Target
 from expel_onboarding.reports import Mode, Status
 from localaws.landing_zone import CLOUDTRAIL_KEY_POLICY, MANAGEMENT
@@ -171,3 +171,115 @@ def test_a_failed_write_leaves_the_foreign_policy_intact(
             target(key_arn), Mode.APPLY, key_policy_role_arn=ROLE_ARN, local_kms=clients.kms, assumed_kms=failing_kms
         )
     assert policy_in_management(key_arn, monkeypatch) == before
+
+
+# Other teams' text as KMS keeps it: tabs, CRLF, Latin-1 literally, a \u escape above Latin-1.
+FOREIGN_TEXT = (
+    '{\r\n\t"Version": "2012-10-17",\r\n\t"Id": "Política de São Paulo",\r\n\t"Statement": [\r\n'
+    '\t\t{\r\n\t\t\t"Sid": "Enable IAM User Permissions",\r\n\t\t\t"Effect": "Allow",\r\n'
+    f'\t\t\t"Principal": {{"AWS": "arn:aws:iam::{MANAGEMENT}:root"}},\r\n'
+    '\t\t\t"Action": "kms:*",\r\n\t\t\t"Resource": "*"\r\n\t\t},\r\n'
+    '\t\t{\r\n\t\t\t"Sid": "Équipe d\u2019audit",\r\n\t\t\t"Effect": "Allow",\r\n'
+    f'\t\t\t"Principal": {{"AWS": "arn:aws:iam::{MANAGEMENT}:role/Audit"}},\r\n'
+    '\t\t\t"Action": "kms:DescribeKey",\r\n\t\t\t"Resource": "*"\r\n\t\t}\r\n\t]\r\n}\r\n'
+)
+
+
+def text_in_management(key_arn: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    with monkeypatch.context() as scoped:
+        scoped.setenv("MOTO_ACCOUNT_ID", MANAGEMENT)
+        text: str = boto3.client("kms").get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+    return text
+
+
+def put_in_management(key_arn: str, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as scoped:
+        scoped.setenv("MOTO_ACCOUNT_ID", MANAGEMENT)
+        boto3.client("kms").put_key_policy(KeyId=key_arn, PolicyName="default", Policy=text)
+
+
+def test_apply_then_remove_gives_back_the_policy_text_byte_for_byte(
+    key_arn: str, calls: AwsCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_in_management(key_arn, FOREIGN_TEXT, monkeypatch)
+    assert run(key_arn, Mode.APPLY, calls).status is Status.CHANGED
+    applied = text_in_management(key_arn, monkeypatch)
+    assert applied.startswith(FOREIGN_TEXT[: FOREIGN_TEXT.index("\r\n\t]")])
+    assert '\t\t{\r\n\t\t\t"Sid": "ExpelOnboardingA1B2C3D4E5F6",\r\n' in applied
+    assert run(key_arn, Mode.REMOVE, calls).status is Status.CHANGED
+    assert text_in_management(key_arn, monkeypatch) == FOREIGN_TEXT
+
+
+def losing_answers(landed: list[bool], error: Exception) -> Any:
+    """An assumed-role client whose PutKeyPolicy answers are lost; landed says which writes happened."""
+    outcomes = iter(landed)
+
+    def kms_as(role_arn: str, region: str) -> Any:
+        kms = clients.kms_as(role_arn, region)
+        put = kms.put_key_policy
+
+        def lost(**kwargs: Any) -> None:
+            if next(outcomes):
+                put(**kwargs)
+            raise error
+
+        kms.put_key_policy = lost
+        return kms
+
+    return kms_as
+
+
+LOST = [
+    ReadTimeoutError(endpoint_url="https://kms.us-east-1.amazonaws.com/"),
+    EndpointConnectionError(endpoint_url="https://kms.us-east-1.amazonaws.com/"),
+    ConnectionClosedError(endpoint_url="https://kms.us-east-1.amazonaws.com/"),
+]
+
+
+@pytest.mark.parametrize("error", LOST, ids=lambda error: type(error).__name__)
+def test_a_write_whose_answer_was_lost_but_landed_is_changed_after_a_re_read(
+    key_arn: str, calls: AwsCalls, error: Exception
+) -> None:
+    report = key_policy.run(
+        target(key_arn),
+        Mode.APPLY,
+        key_policy_role_arn=ROLE_ARN,
+        local_kms=clients.kms,
+        assumed_kms=losing_answers([True], error),
+    )
+    assert report.status is Status.CHANGED
+    assert "answer to our write was lost" in report.detail
+    assert calls.writes == ["kms:PutKeyPolicy"]
+
+
+def test_a_write_that_did_not_land_is_made_again(
+    key_arn: str, calls: AwsCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = key_policy.run(
+        target(key_arn),
+        Mode.APPLY,
+        key_policy_role_arn=ROLE_ARN,
+        local_kms=clients.kms,
+        assumed_kms=losing_answers([False, True], LOST[0]),
+    )
+    assert report.status is Status.CHANGED
+    assert calls.writes == ["kms:PutKeyPolicy"]  # the first never reached KMS
+    assert policy_in_management(key_arn, monkeypatch)["Statement"][-1] == key_policy.our_statement(target(key_arn))
+
+
+def test_writes_that_never_land_stop_after_a_bounded_number_of_attempts(
+    key_arn: str, calls: AwsCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = text_in_management(key_arn, monkeypatch)
+    calls.clear()
+    with pytest.raises(ConcurrentModification, match=f"{key_policy.MAX_WRITES} times in a row"):
+        key_policy.run(
+            target(key_arn),
+            Mode.APPLY,
+            key_policy_role_arn=ROLE_ARN,
+            local_kms=clients.kms,
+            assumed_kms=losing_answers([False] * key_policy.MAX_WRITES, LOST[1]),
+        )
+    assert calls.count()["kms:GetKeyPolicy"] == 1 + key_policy.MAX_WRITES  # the read, and a re-read per attempt
+    assert calls.writes == []
+    assert text_in_management(key_arn, monkeypatch) == before

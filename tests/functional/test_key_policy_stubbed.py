@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import Stubber
 
 from expel_onboarding import key_policy
-from expel_onboarding.errors import ExplicitDeny, KeyPolicyTooLarge
+from expel_onboarding.errors import ExplicitDeny, KeyNotUsable, KeyPolicyMalformed, KeyPolicyTooLarge
 from expel_onboarding.key_policy import Target
 from expel_onboarding.reports import Mode, Status
 from tests.support.stubbed import explicit_deny, stubbable_client
@@ -22,6 +22,8 @@ TARGET = Target(
     region="us-east-1",
 )
 ADMIN = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "kms:*"}
+ADMIN_TEXT = json.dumps({"Version": "2012-10-17", "Statement": [ADMIN]}, separators=(",", ":"))
+OURS = key_policy.our_statement(TARGET)
 GET = {"KeyId": TARGET.key_arn, "PolicyName": "default"}
 ENABLED = {"KeyMetadata": {"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "KeyState": "Enabled"}}
 
@@ -41,14 +43,14 @@ def policy_of_size(target_bytes: int) -> dict[str, Any]:
 
 
 def test_the_put_never_bypasses_the_lockout_safety_check(kms: Any) -> None:
-    before = {"Version": "2012-10-17", "Statement": [ADMIN]}
-    after = key_policy.merge(before, key_policy.our_statement(TARGET))
+    before = json.dumps({"Version": "2012-10-17", "Statement": [ADMIN]})
+    after = key_policy.apply_text(before, OURS)
     with Stubber(kms) as stub:
-        stub.add_response("get_key_policy", {"Policy": json.dumps(before)}, GET)
+        stub.add_response("get_key_policy", {"Policy": before}, GET)
         stub.add_response("describe_key", ENABLED, {"KeyId": TARGET.key_arn})
         # Stubber matches parameters exactly: a BypassPolicyLockoutSafetyCheck argument would fail here.
-        stub.add_response("put_key_policy", {}, {**GET, "Policy": key_policy.serialize(after)})
-        stub.add_response("get_key_policy", {"Policy": json.dumps(after)}, GET)
+        stub.add_response("put_key_policy", {}, {**GET, "Policy": after})
+        stub.add_response("get_key_policy", {"Policy": after}, GET)
         assert key_policy.converge(kms, TARGET, Mode.APPLY).status is Status.CHANGED
         stub.assert_no_pending_responses()
 
@@ -64,17 +66,68 @@ def test_a_policy_that_would_pass_32_kib_is_refused_before_writing(kms: Any) -> 
     assert "KMS grant" in str(raised.value)
 
 
-def test_a_policy_just_under_the_limit_is_written_compactly(kms: Any) -> None:
-    roomy = policy_of_size(key_policy.MAX_POLICY_BYTES - 1200)
-    after = key_policy.merge(roomy, key_policy.our_statement(TARGET))
-    body = key_policy.serialize(after)
-    assert key_policy.size(body) <= key_policy.MAX_POLICY_BYTES < key_policy.size(json.dumps(after, indent=2))
+def test_a_compact_policy_near_the_limit_gets_our_statement_and_stays_compact(kms: Any) -> None:
+    roomy = json.dumps(policy_of_size(key_policy.MAX_POLICY_BYTES - 1200), separators=(",", ":"))
+    body = key_policy.apply_text(roomy, OURS)
+    assert "\n" not in body
+    assert key_policy.size(body) <= key_policy.MAX_POLICY_BYTES
     with Stubber(kms) as stub:
-        stub.add_response("get_key_policy", {"Policy": json.dumps(roomy)}, GET)
+        stub.add_response("get_key_policy", {"Policy": roomy}, GET)
         stub.add_response("describe_key", ENABLED, {"KeyId": TARGET.key_arn})
         stub.add_response("put_key_policy", {}, {**GET, "Policy": body})
         stub.add_response("get_key_policy", {"Policy": body}, GET)
         assert key_policy.converge(kms, TARGET, Mode.APPLY).status is Status.CHANGED
+
+
+def test_an_indented_policy_that_would_fit_only_if_compacted_is_refused_not_rewritten(kms: Any) -> None:
+    statements = [dict(ADMIN)]
+    while len(json.dumps({"Statement": [*statements, ADMIN]}, indent=2)) < key_policy.MAX_POLICY_BYTES - 200:
+        statements.append({**ADMIN, "Sid": f"Team{len(statements):04d}"})
+    indented = json.dumps({"Statement": statements}, indent=2)
+    applied = key_policy.apply_text(indented, OURS)
+    assert key_policy.size(indented) < key_policy.MAX_POLICY_BYTES < key_policy.size(applied)
+    with Stubber(kms) as stub:
+        stub.add_response("get_key_policy", {"Policy": indented}, GET)
+        stub.add_response("describe_key", ENABLED, {"KeyId": TARGET.key_arn})
+        with pytest.raises(KeyPolicyTooLarge, match="remove the policy's indentation") as raised:
+            key_policy.converge(kms, TARGET, Mode.APPLY)
+        stub.assert_no_pending_responses()
+    assert "KMS counts whitespace" in raised.value.fix
+
+
+def padded_to(total_bytes: int, sid_filler: str = "x") -> str:
+    """A compact foreign policy whose text with our statement is exactly total_bytes long."""
+    base = key_policy.apply_text(
+        json.dumps({"Version": "2012-10-17", "Statement": [ADMIN]}, separators=(",", ":")), OURS
+    )
+    missing = total_bytes - key_policy.size(base)
+    width = len(sid_filler.encode())
+    filler = sid_filler * (missing // width) + "x" * (missing % width)
+    padded = {**ADMIN, "Sid": "Admin" + filler}
+    return json.dumps({"Version": "2012-10-17", "Statement": [padded]}, separators=(",", ":"), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("filler", ["x", "ã"], ids=["ascii", "latin-1"])
+def test_a_policy_exactly_at_the_limit_is_written_as_is(kms: Any, filler: str) -> None:
+    text = padded_to(key_policy.MAX_POLICY_BYTES, filler)
+    body = key_policy.apply_text(text, OURS)
+    assert key_policy.size(body) == key_policy.MAX_POLICY_BYTES
+    with Stubber(kms) as stub:
+        stub.add_response("get_key_policy", {"Policy": text}, GET)
+        stub.add_response("describe_key", ENABLED, {"KeyId": TARGET.key_arn})
+        stub.add_response("put_key_policy", {}, {**GET, "Policy": body})
+        stub.add_response("get_key_policy", {"Policy": body}, GET)
+        assert key_policy.converge(kms, TARGET, Mode.APPLY).status is Status.CHANGED
+
+
+def test_one_byte_over_the_limit_is_refused_before_writing(kms: Any) -> None:
+    text = padded_to(key_policy.MAX_POLICY_BYTES + 1)
+    with Stubber(kms) as stub:
+        stub.add_response("get_key_policy", {"Policy": text}, GET)
+        stub.add_response("describe_key", ENABLED, {"KeyId": TARGET.key_arn})
+        with pytest.raises(KeyPolicyTooLarge, match="would be 32769 bytes"):
+            key_policy.converge(kms, TARGET, Mode.APPLY)
+        stub.assert_no_pending_responses()
 
 
 def test_orphaned_principals_are_reported_not_deleted(kms: Any) -> None:
@@ -106,3 +159,96 @@ def test_check_on_a_converged_policy_reads_once(kms: Any) -> None:
         stub.add_response("get_key_policy", {"Policy": json.dumps(converged)}, GET)
         assert key_policy.converge(kms, TARGET, Mode.CHECK).status is Status.OK
         stub.assert_no_pending_responses()
+
+
+def test_orphaned_ids_under_not_principal_are_reported_before_writing(kms: Any) -> None:
+    deny = {"Sid": "Deny all but", "Effect": "Deny", "NotPrincipal": {"AWS": ["AROAJ2UCCR6DPCEXAMPLE"]}}
+    text = json.dumps({"Version": "2012-10-17", "Statement": [ADMIN, deny]})
+    with Stubber(kms) as stub:
+        stub.add_response("get_key_policy", {"Policy": text}, GET)
+        stub.add_response("describe_key", ENABLED, {"KeyId": TARGET.key_arn})
+        report = key_policy.converge(kms, TARGET, Mode.APPLY)
+        stub.assert_no_pending_responses()
+    assert report.status is Status.ACTION_REQUIRED
+    assert "AROAJ2UCCR6DPCEXAMPLE" in report.detail
+    assert "NotPrincipal" in report.detail
+
+
+def test_statements_sharing_a_sid_are_action_required_and_nothing_is_written(kms: Any) -> None:
+    text = json.dumps({"Version": "2012-10-17", "Statement": [ADMIN, {**ADMIN, "Action": "kms:Decrypt"}]})
+    with Stubber(kms) as stub:
+        stub.add_response("get_key_policy", {"Policy": text}, GET)
+        stub.add_response("describe_key", ENABLED, {"KeyId": TARGET.key_arn})
+        report = key_policy.converge(kms, TARGET, Mode.APPLY)
+        stub.assert_no_pending_responses()
+    assert report.status is Status.ACTION_REQUIRED
+    assert 'share the Sid "Admin"' in report.detail
+    assert "To fix it: its owners should keep one of each" in report.detail
+    assert "jq" not in report.detail  # jq would silently keep one copy: the very guess we refuse
+
+
+def test_a_repeated_key_in_another_teams_statement_is_action_required_naming_the_key(kms: Any) -> None:
+    text = ADMIN_TEXT.replace('"Effect":"Allow"', '"Effect":"Deny","Effect":"Allow"')
+    with Stubber(kms) as stub:
+        stub.add_response("get_key_policy", {"Policy": text}, GET)
+        stub.add_response("describe_key", ENABLED, {"KeyId": TARGET.key_arn})
+        report = key_policy.converge(kms, TARGET, Mode.APPLY)
+    assert report.status is Status.ACTION_REQUIRED
+    assert 'The statement with Sid "Admin" in the policy of' in report.detail
+    assert 'names the key "Effect" twice' in report.detail
+
+
+def test_two_statements_of_ours_are_action_required_even_for_a_check(kms: Any) -> None:
+    text = json.dumps({"Statement": [ADMIN, OURS, OURS]})
+    with Stubber(kms) as stub:
+        stub.add_response("get_key_policy", {"Policy": text}, GET)
+        report = key_policy.converge(kms, TARGET, Mode.CHECK)
+        stub.assert_no_pending_responses()
+    assert report.status is Status.ACTION_REQUIRED
+    assert f"carry our Sid {TARGET.sid}" in report.detail
+
+
+def test_a_foreign_repeat_does_not_stop_a_check_that_finds_us_in_place(kms: Any) -> None:
+    text = key_policy.apply_text(ADMIN_TEXT, OURS).replace('"Effect":"Allow"', '"Effect":"Deny","Effect":"Allow"', 1)
+    with Stubber(kms) as stub:
+        stub.add_response("get_key_policy", {"Policy": text}, GET)
+        assert key_policy.converge(kms, TARGET, Mode.CHECK).status is Status.OK
+
+
+@pytest.mark.parametrize(
+    ("code", "raised", "says"),
+    [
+        ("MalformedPolicyDocumentException", KeyPolicyMalformed, "not syntactically or semantically correct"),
+        ("LimitExceededException", KeyPolicyTooLarge, "KMS answered: Policy too long"),
+        ("KMSInvalidStateException", KeyNotUsable, "because of the key's state"),
+    ],
+)
+def test_kms_refusing_the_put_is_said_in_words(kms: Any, code: str, raised: type[Exception], says: str) -> None:
+    message = {"LimitExceededException": "Policy too long"}.get(code, f"{code} from KMS")
+    with Stubber(kms) as stub:
+        stub.add_response("get_key_policy", {"Policy": ADMIN_TEXT}, GET)
+        stub.add_response("describe_key", ENABLED, {"KeyId": TARGET.key_arn})
+        stub.add_client_error("put_key_policy", service_error_code=code, service_message=message, http_status_code=400)
+        with pytest.raises(raised, match=says) as error:
+            key_policy.converge(kms, TARGET, Mode.APPLY)
+    assert "To fix it:" in str(error.value)
+    assert message in str(error.value)
+
+
+def test_a_single_object_statement_becomes_a_list_and_the_report_says_so(kms: Any) -> None:
+    single = json.dumps({"Version": "2012-10-17", "Statement": ADMIN}, indent=4)
+    listed = key_policy.apply_text(single, OURS)
+    with Stubber(kms) as stub:
+        stub.add_response("get_key_policy", {"Policy": single}, GET)
+        stub.add_response("describe_key", ENABLED, {"KeyId": TARGET.key_arn})
+        stub.add_response("put_key_policy", {}, {**GET, "Policy": listed})
+        stub.add_response("get_key_policy", {"Policy": listed}, GET)
+        applied = key_policy.converge(kms, TARGET, Mode.APPLY)
+    with Stubber(kms) as stub:
+        stub.add_response("get_key_policy", {"Policy": listed}, GET)
+        stub.add_response("put_key_policy", {}, {**GET, "Policy": single})
+        stub.add_response("get_key_policy", {"Policy": single}, GET)
+        removed = key_policy.converge(kms, TARGET, Mode.REMOVE)
+    assert applied.status is removed.status is Status.CHANGED
+    assert "Statement was a single object" in applied.detail
+    assert "made Statement that single object again" in removed.detail

@@ -141,3 +141,23 @@ class RunFailed(Exception):
 
 class StackNotReady(Exception):
     """The CLI found no stack, or a stack without the onboarding state machine."""
+
+
+class KeyPolicyAmbiguous(OnboardingError):
+    """The key policy repeats a Sid, or a key inside one JSON object, so what it grants depends on the reader."""
+
+
+class KeyPolicyNotEditable(OnboardingError):
+    """The key policy text is not a shape we can edit in place: not a JSON object with a Statement, or only ours."""
+
+
+class OrphanedPrincipals(OnboardingError):
+    """The key policy names principals that were deleted (AROA…/AIDA… unique ids), so KMS refuses every update."""
+
+
+class KeyPolicyMalformed(OnboardingError):
+    """KMS refused the policy we sent as syntactically or semantically wrong (MalformedPolicyDocumentException)."""
+
+
+class KeyPolicyEditMismatch(OnboardingError):
+    """Our text edit of the key policy did not parse back to the intended document, so nothing was written."""
