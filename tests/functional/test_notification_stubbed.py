@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from expel_onboarding import notification
-from expel_onboarding.errors import AwsThrottled, DestinationValidationFailed
+from expel_onboarding.errors import AwsThrottled, DestinationValidationFailed, NotYetPropagated
 from expel_onboarding.notification import Target
 from expel_onboarding.reports import Mode, Status
 from tests.support.stubbed import explicit_deny, stubbable_client
@@ -182,3 +182,32 @@ def test_overlap_is_refused_without_any_write(s3: Any) -> None:
             notification.converge(s3, unfiltered, Mode.APPLY)
         stub.assert_no_pending_responses()
     assert type(raised.value).__name__ == "NotificationOverlap"
+
+
+def test_s3_failing_to_validate_only_our_new_topic_is_propagation_and_retried_by_the_workflow(s3: Any) -> None:
+    with Stubber(s3) as stub:
+        expect_read(stub, FOREIGN)
+        stub.add_client_error(
+            "put_bucket_notification_configuration",
+            service_error_code="InvalidArgument",
+            service_message="Unable to validate the following destination configurations",
+            http_status_code=400,
+            # S3 names each destination it could not validate beside the message.
+            service_error_meta={"ArgumentName1": TARGET.topic_arn},
+        )
+        with pytest.raises(NotYetPropagated, match="our own topic"):
+            notification.converge(s3, TARGET, Mode.APPLY)
+
+
+def test_s3_failing_to_validate_another_teams_destination_is_not_retried(s3: Any) -> None:
+    with Stubber(s3) as stub:
+        expect_read(stub, FOREIGN)
+        stub.add_client_error(
+            "put_bucket_notification_configuration",
+            service_error_code="InvalidArgument",
+            service_message="Unable to validate the following destination configurations",
+            http_status_code=400,
+            service_error_meta={"ArgumentName1": "arn:aws:sqs:us-east-1:111122223333:gone"},
+        )
+        with pytest.raises(DestinationValidationFailed):
+            notification.converge(s3, TARGET, Mode.APPLY)

@@ -33,6 +33,18 @@ def test_every_lambda_task_retries_transient_errors_and_catches_the_rest() -> No
             assert task["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "Outputs"}]
 
 
+def test_every_step_retries_propagation_within_a_bounded_window() -> None:
+    # Right after the stack is created, IAM and the topic policy take seconds to propagate; the first
+    # apply waits for them, at most 4 + 8 + 16 s per step, then fails with the cause.
+    states = json.loads((ROOT / "statemachine" / "onboarding.asl.json").read_text(encoding="utf-8"))["States"]
+    steps = {name: state for name, state in states.items() if state["Type"] == "Task" and name != "Outputs"}
+    for name, task in steps.items():
+        (retry,) = [r for r in task["Retry"] if "NotYetPropagated" in r["ErrorEquals"]]
+        assert retry["ErrorEquals"] == ["NotYetPropagated", "AccessNotGranted"], name
+        waits = [retry["IntervalSeconds"] * retry["BackoffRate"] ** n for n in range(retry["MaxAttempts"])]
+        assert sum(waits) <= 30, name
+
+
 def test_a_failed_run_ends_in_a_fail_state_with_the_cause() -> None:
     states = json.loads((ROOT / "statemachine" / "onboarding.asl.json").read_text(encoding="utf-8"))["States"]
     assert states["RunFailed"] == {"Type": "Fail", "Error": "StepFailed", "CausePath": "$.FailureCause"}

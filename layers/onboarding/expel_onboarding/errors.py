@@ -84,6 +84,12 @@ class PublishFailed(Exception):
     """SNS refused some entries of a PublishBatch; the SQS record fails, so the queue redelivers it."""
 
 
+class NotYetPropagated(OnboardingError):
+    """What this stack just created is not usable yet: IAM and resource policies take seconds to reach
+    every service (IAM user guide, "Changes that I make are not always immediately visible"). The state
+    machine retries it for a bounded time; then the run fails with this cause."""
+
+
 class AwsThrottled(Exception):
     """AWS throttled us beyond botocore's own retries. Transient: the state machine retries it."""
 

@@ -21,6 +21,7 @@ from expel_onboarding.errors import (
     ConcurrentModification,
     DestinationValidationFailed,
     NotificationOverlap,
+    NotYetPropagated,
     error_code,
     error_message,
     is_explicit_deny,
@@ -226,6 +227,15 @@ def denied(exc: ClientError, target: Target, mode: Mode, desired: Config) -> Ste
 
 def _raise_for_write(exc: ClientError, target: Target) -> None:
     if error_code(exc) == "InvalidArgument" and "destination" in error_message(exc).lower():
+        # S3 names each destination it could not validate beside the message (ArgumentName1, ...). When
+        # it is only our own topic, whose policy the stack has just written, it is propagation.
+        named = [str(v) for k, v in exc.response.get("Error", {}).items() if k.startswith("ArgumentName")]
+        if named and set(named) == {target.topic_arn}:
+            raise NotYetPropagated(
+                f"S3 could not validate our own topic {target.topic_arn} yet: {error_message(exc)}.",
+                "nothing if a retry passes; if it persists, check that NotificationTopicPolicy lets "
+                f"s3.amazonaws.com publish from {target.bucket}.",
+            ) from exc
         raise DestinationValidationFailed(
             f"S3 refused the notification configuration of {target.bucket}: {error_message(exc)}. "
             "S3 re-validates every destination on each write, so a broken entry of another team "
