@@ -76,3 +76,14 @@ def test_the_portfolio_wires_product_constraint_and_principal() -> None:
     assert resources["LaunchAccess"]["Properties"]["PrincipalARN"] == {"Ref": "LaunchPrincipalArn"}
     artifact = resources["Product"]["Properties"]["ProvisioningArtifactParameters"][0]
     assert artifact["Info"] == {"LoadTemplateFromURL": {"Ref": "ProductTemplateUrl"}}
+
+
+def test_a_launcher_cannot_point_the_expel_role_at_a_principal_of_their_own() -> None:
+    constraint = PORTFOLIO["Resources"]["ExpelPrincipalConstraint"]
+    assert constraint["Type"] == "AWS::ServiceCatalog::LaunchTemplateConstraint"
+    assert constraint["Properties"]["ProductId"] == {"Ref": "Product"}
+    rules = json.loads(constraint["Properties"]["Rules"])
+    (assertion,) = rules["ExpelPrincipalIsExpels"]["Assertions"]
+    expels = load_template(ROOT / "template.yaml")["Parameters"]["ExpelPrincipalArn"]["Default"]
+    assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "ExpelPrincipalArn"}, expels]}
+    assert "ExpelPrincipalArn" in PRODUCT["Parameters"]
