@@ -108,3 +108,43 @@ def test_a_missing_stack_is_a_clear_error(capsys: pytest.CaptureFixture[str]) ->
     code, _ = run_cli("check")
     assert code == cli.EXIT_FAILED
     assert f"No stack {STACK}" in capsys.readouterr().err
+
+
+def test_outputs_of_a_stack_without_workbench_values_is_an_error_not_blanks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    template = {"Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}}, "Outputs": {"RoleArn": {"Value": ""}}}
+    boto3.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    code, printed = run_cli("outputs")
+    assert code == cli.EXIT_FAILED
+    assert printed == ""
+    error = capsys.readouterr().err
+    assert "no Workbench values to paste" in error
+    assert "describe-stack-events" in error
+
+
+def test_outputs_show_what_needs_action_and_exit_three(stack: dict[str, str]) -> None:
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in {**stack, "ActionRequired": "KeyPolicy"}.items()},
+    }
+    boto3.client("cloudformation").update_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    code, printed = run_cli("outputs")
+    assert code == cli.EXIT_ACTION_REQUIRED
+    assert "Action required                   KeyPolicy" in printed
+
+
+def test_an_endpoint_without_a_scheme_is_refused_with_the_fix(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["check", "--endpoint-url", "127.0.0.1:5000"])
+    assert exited.value.code == 2
+    assert "write it as http://127.0.0.1:5000" in capsys.readouterr().err
+
+
+def test_no_region_says_how_to_give_one(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    code = cli.main(["check", "--stack-name", STACK], out=io.StringIO())
+    assert code == cli.EXIT_FAILED
+    assert "pass --region" in capsys.readouterr().err

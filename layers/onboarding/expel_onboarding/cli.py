@@ -14,10 +14,10 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from expel_onboarding import clients, workflow
-from expel_onboarding.errors import RunFailed, StackNotReady
+from expel_onboarding.errors import OnboardingError, RunFailed, StackNotReady
 from expel_onboarding.reports import Status
 
 if TYPE_CHECKING:
@@ -31,6 +31,9 @@ WORKBENCH_FIELDS = [
     ("ManagementAccountId", "Organization management account"),
     ("Region", "Region"),
 ]
+# Shown after the values: what to do, and how the events arrive.
+STATUS_FIELDS = [("ActionRequired", "Action required"), ("DeliveryMode", "Delivery")]
+USABLE_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 MARKS = {"OK": "ok", "CHANGED": "changed", "DRIFTED": "DRIFTED", "ACTION_REQUIRED": "ACTION", "FAILED": "FAILED"}
 
 
@@ -39,7 +42,9 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--stack-name", default="expel-cloudtrail-onboarding", help="the Log Archive stack")
     common.add_argument("--region", help="the stack's region (default: your AWS configuration's)")
     common.add_argument("--profile", help="the AWS profile to use")
-    common.add_argument("--endpoint-url", help="an AWS-compatible endpoint, such as the local AWS of make demo")
+    common.add_argument(
+        "--endpoint-url", type=endpoint_url, help="an AWS-compatible endpoint, such as the local AWS of make demo"
+    )
     common.add_argument("--json", action="store_true", help="print machine-readable JSON only")
     root = argparse.ArgumentParser(prog="expel-onboarding", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -53,12 +58,41 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def endpoint_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"{value!r} has no scheme: write it as http://{value} or https://{value}")
+    return value
+
+
 def stack_outputs(cloudformation: CloudFormationClient, stack_name: str) -> dict[str, str]:
+    return _outputs(_stack(cloudformation, stack_name))
+
+
+def _stack(cloudformation: CloudFormationClient, stack_name: str) -> dict[str, Any]:
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as exc:
         raise StackNotReady(f"No stack {stack_name}: {exc}. Pass --stack-name and --region of your deploy.") from exc
-    return {output["OutputKey"]: output.get("OutputValue", "") for output in stacks[0].get("Outputs", [])}
+    return dict(stacks[0])
+
+
+def _outputs(stack: dict[str, Any]) -> dict[str, str]:
+    return {output["OutputKey"]: output.get("OutputValue", "") for output in stack.get("Outputs", [])}
+
+
+def workbench_values(cloudformation: CloudFormationClient, stack_name: str) -> dict[str, str]:
+    """The values to paste into Workbench; StackNotReady rather than blanks when the stack has none."""
+    stack = _stack(cloudformation, stack_name)
+    values = _outputs(stack)
+    status = str(stack.get("StackStatus", ""))
+    missing = [key for key, _ in WORKBENCH_FIELDS if not values.get(key)]
+    if status not in USABLE_STATUSES or missing:
+        raise StackNotReady(
+            f"The stack {stack_name} is {status}{' without ' + ', '.join(missing) if missing else ''}: it has no "
+            "Workbench values to paste. Its events say why (aws cloudformation describe-stack-events "
+            f"--stack-name {stack_name}); fix the cause, then deploy again."
+        )
+    return values
 
 
 def state_machine_of(cloudformation: CloudFormationClient, stack_name: str) -> str:
@@ -107,6 +141,9 @@ def print_values(values: dict[str, Any], out: TextIO) -> None:
     print("\nWorkbench values", file=out)
     for key, label in WORKBENCH_FIELDS:
         print(f"  {label:<33} {values.get(key, '')}", file=out)
+    for key, label in STATUS_FIELDS:
+        if isinstance(values.get(key), str) and values[key]:
+            print(f"  {label:<33} {values[key]}", file=out)
 
 
 def exit_code(summary: dict[str, Any]) -> int:
@@ -125,12 +162,14 @@ def exit_code(summary: dict[str, Any]) -> int:
 def run(arguments: argparse.Namespace, out: TextIO) -> int:
     cloudformation, sfn = clients.for_cli(arguments.profile, arguments.region, arguments.endpoint_url)
     if arguments.command == "outputs":
-        values = stack_outputs(cloudformation, arguments.stack_name)
+        values = workbench_values(cloudformation, arguments.stack_name)
         if arguments.json:
-            print(json.dumps({key: values.get(key, "") for key, _ in WORKBENCH_FIELDS}, indent=2), file=out)
+            shown = [key for key, _ in WORKBENCH_FIELDS + STATUS_FIELDS if key in values]
+            print(json.dumps({key: values[key] for key in shown}, indent=2), file=out)
         else:
             print_values(values, out)
-        return EXIT_OK
+        action = values.get("ActionRequired", "none")
+        return EXIT_OK if action in ("", "none") else EXIT_ACTION_REQUIRED
     state_machine = state_machine_of(cloudformation, arguments.stack_name)
     name = workflow.run_name(arguments.command, "cli")
     execution = workflow.start(sfn, state_machine, {"Mode": arguments.command}, name)
@@ -148,6 +187,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     arguments = parser().parse_args(argv)
     try:
         return run(arguments, out)
-    except (StackNotReady, RunFailed, BotoCoreError, ClientError) as exc:
+    except NoRegionError:
+        print(
+            "expel-onboarding: no region: pass --region (the stack's region) or set AWS_DEFAULT_REGION.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    except (StackNotReady, RunFailed, OnboardingError, BotoCoreError, ClientError) as exc:
         print(f"expel-onboarding: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -12,6 +12,9 @@ THROTTLING_CODES = frozenset(
     {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded", "SlowDown", "TooManyRequests"}
 )
 # SNS names a refusal AuthorizationError; the other services say AccessDenied.
+# Every message is "<what was found> To fix it: <the fix>"; a Reason cut short keeps the fix.
+FIX_SEPARATOR = " To fix it: "
+MIN_FINDING = 60
 # What S3 answers for an object that is gone (HeadObject says only 404).
 OBJECT_GONE_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 ACCESS_DENIED_CODES = frozenset(
@@ -23,7 +26,7 @@ class OnboardingError(Exception):
     """A problem the customer must act on. The message says what was found and the exact fix."""
 
     def __init__(self, found: str, fix: str) -> None:
-        super().__init__(f"{found} To fix it: {fix}")
+        super().__init__(f"{found}{FIX_SEPARATOR}{fix}")
         self.found = found
         self.fix = fix
 
@@ -138,11 +141,20 @@ class RunFailed(Exception):
         self.execution_name = execution_name
 
     def reason(self) -> str:
-        """The cause, cut to fit CloudFormation's Reason with the execution to open for the rest."""
+        """The cause, cut to fit CloudFormation's Reason with the execution to open for the rest.
+
+        The fix matters more than the diagnosis in a console that shows 256 characters: when the cause
+        is too long, the finding is shortened first and the fix kept whole where it fits."""
         where = f" (execution {self.execution_name})" if self.execution_name else ""
         room = self.REASON_LIMIT - len(where)
-        cause = self.cause if len(self.cause) <= room else self.cause[: room - 1] + "…"
-        return cause + where
+        if len(self.cause) <= room:
+            return self.cause + where
+        found, separator, fix = self.cause.partition(FIX_SEPARATOR)
+        fix = f"{separator.strip()} {fix}" if separator else ""
+        keep_found = room - len(fix) - 2
+        if fix and keep_found >= MIN_FINDING:
+            return f"{found[: keep_found - 1].rstrip()}… {fix}{where}"
+        return self.cause[: room - 1] + "…" + where
 
 
 class StackNotReady(Exception):
