@@ -72,8 +72,9 @@ org: $(BIN)/.installed ## copy org/member-role.yaml into the StackSet of org/man
 servicecatalog: $(BIN)/.installed ## recompute the launch role's actions in servicecatalog/portfolio.yaml
 	$(BIN)/python -m scripts.launch_role
 
-package: build ## BUCKET=<s3 bucket>: upload the code and the expanded product template for Service Catalog
+package: ## BUCKET=<s3 bucket>: upload the code and the expanded product template for Service Catalog
 	@[ -n "$(BUCKET)" ] || { echo "usage: make package BUCKET=<an S3 bucket in the deploy region>" >&2; exit 1; }
+	$(MAKE) --no-print-directory build
 	$(SAM) package --s3-bucket $(BUCKET) --s3-prefix expel-onboarding --output-template-file .aws-sam/packaged.yaml
 	$(BIN)/python -m scripts.product_template .aws-sam/packaged.yaml .aws-sam/product.template.json $(AWS_DEFAULT_REGION)
 	$(BIN)/python -m scripts.upload .aws-sam/product.template.json $(BUCKET) expel-onboarding/product-$$(git rev-parse --short HEAD).template.json
