@@ -333,7 +333,17 @@ def local_aws_times() -> None:
             print(f"  {mode + ' run':<46}{time.perf_counter() - start:6.2f} s  {status}")
 
 
+LEGEND = """make bench: what the figures mean
+  calls    AWS API calls a step (or a run) makes, counted with botocore's before-call hook
+  writes   the calls among them that change something (Put, Create, Delete, Subscribe, Publish, ...);
+           a converged apply, check or repair must show 0
+  seconds  wall time against the local emulator (moto in this process), not AWS: compare runs, not clouds;
+           a repair run takes longer than a check because Verify also re-reads and simulates after it
+  ratio    a handler's cold import time divided by a bare `import boto3` in a fresh interpreter
+"""
+
 if __name__ == "__main__":
+    print(LEGEND)
     for generation in landing_zone.GENERATIONS:
         aws_calls_per_step(generation)
     merge_times()
