@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
 from expel_onboarding.errors import (
     ConcurrentModification,
@@ -41,6 +41,8 @@ DESTINATION_KEYS = {
     "LambdaFunctionConfigurations": "LambdaFunctionArn",
 }
 MAX_WRITES = 5
+# A write whose answer never came back: it may or may not have landed.
+LOST_RESPONSE = (ReadTimeoutError, ConnectionClosedError, EndpointConnectionError)
 BACKOFF_BASE_SECONDS = 0.5
 DENY_ALTERNATIVES = (
     "Control Tower landing zone 4.0's CT.S3.PV.8 (CTS3PV8) denies bucket notification writes on its buckets "
@@ -272,6 +274,9 @@ def converge(
                 return denied(exc, target, mode, desired)
             if error_code(exc) != "OperationAborted":
                 _raise_for_write(exc, target)
+            sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not crypto
+        except LOST_RESPONSE:
+            # The write may have landed before the answer was lost: the re-read below tells, as for a 409.
             sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not crypto
         current = read(s3, target)
         desired = desired_state(current, target, mode)
