@@ -158,6 +158,17 @@ class LandingZone:
 as_account = patches.as_account
 
 
+def cloudtrail_key_arn() -> str:
+    """The seeded CloudTrail key, found again from another process (localaws deploy)."""
+    with as_account(MANAGEMENT):
+        kms = boto3.client("kms", region_name=REGION)
+        for key in kms.list_keys()["Keys"]:
+            metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+            if metadata.get("Description") == "AWS Control Tower CloudTrail key":
+                return str(metadata["Arn"])
+    raise LookupError("no seeded CloudTrail key in the management account: run seed first")
+
+
 def key_policy_of(key_arn: str) -> dict[str, Any]:
     with as_account(MANAGEMENT):
         text = boto3.client("kms", region_name=REGION).get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
