@@ -48,6 +48,7 @@ cfn-lint: $(BIN)/.installed ## cfn-lint every template, warnings included
 
 validate: $(TOOLS)/sam/.installed ## sam validate --lint
 	$(SAM) validate --lint --template template.yaml
+	$(SAM) validate --lint --template org/management.yaml
 
 checkov: $(TOOLS)/checkov/.installed ## checkov on every template: no failed checks allowed
 	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))

@@ -3,7 +3,7 @@
 start                  run the local AWS here until Ctrl-C; prints its endpoint
 seed    --endpoint-url seed the Control Tower landing zone into a running local AWS
         [--landing-zone {3,4.0}]  its generation (default 3)
-deploy  --endpoint-url build template.yaml and deploy it there
+deploy  --endpoint-url build org/management.yaml and template.yaml and deploy them there (each in its account)
 destroy --endpoint-url delete the stack
 demo                   all of it, with checks, in one run (make demo)
 """
@@ -63,11 +63,13 @@ def main(argv: list[str] | None = None) -> int:
         zone = landing_zone.seed(arguments.landing_zone)
         print(json.dumps(zone.__dict__, indent=2, default=str))
     elif arguments.command == "deploy":
-        zone_role = f"arn:aws:iam::{landing_zone.MANAGEMENT}:role/ExpelKeyPolicyEditor"
+        from localaws import demo
+
+        org = deploy.org_outputs() or deploy.deploy_org(demo.org_parameters(landing_zone.cloudtrail_key_arn()))
         outputs = deploy.deploy(
             {
                 "WorkbenchExternalId": landing_zone.EXTERNAL_ID,
-                "KeyPolicyRoleArn": zone_role,
+                "KeyPolicyDelegateArn": org["KeyPolicyDelegateArn"],
                 "NotificationPrefix": "AWSLogs/",
             }
         )

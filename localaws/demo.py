@@ -38,10 +38,27 @@ def step(label: str, title: str) -> Iterator[None]:
     print(f"      done in {time.perf_counter() - started:.1f} s", flush=True)
 
 
-def parameters(zone: landing_zone.LandingZone) -> dict[str, str]:
+def org_parameters(cloudtrail_key_arn: str) -> dict[str, str]:
+    """org/management.yaml's parameters on this landing zone: the delegate may act on its trail's key."""
     return {
         "WorkbenchExternalId": landing_zone.EXTERNAL_ID,
-        "KeyPolicyRoleArn": zone.key_policy_role_arn,
+        "OrganizationRootId": "r-a1b2",
+        "LogArchiveAccountId": landing_zone.LOG_ARCHIVE,
+        "CloudTrailKeyArn": cloudtrail_key_arn,
+    }
+
+
+def deploy_org(zone: landing_zone.LandingZone) -> str:
+    """The management-account stack, deployed as the management account (once); its delegate's ARN."""
+    outputs = deploy.org_outputs() or deploy.deploy_org(org_parameters(zone.cloudtrail_key_arn))
+    return outputs["KeyPolicyDelegateArn"]
+
+
+def parameters(zone: landing_zone.LandingZone, delegate_arn: str | None = None) -> dict[str, str]:
+    """The Log Archive stack's parameters; its KeyPolicyDelegateArn is the org stack's output."""
+    return {
+        "WorkbenchExternalId": landing_zone.EXTERNAL_ID,
+        "KeyPolicyDelegateArn": delegate_arn or deploy_org(zone),
         # The security-lake team already takes ObjectCreated under reports/; CloudTrail writes under AWSLogs/.
         "NotificationPrefix": "AWSLogs/",
     }
@@ -121,7 +138,10 @@ def landing_zone_3(print_cli: Callable[[str], None]) -> None:
             show("trail's topic (Audit account)", zone.trail_topic_arn)
             show("other teams' entries", [e["Id"] for _, e in _entries(before_notifications)])
             show("CloudTrail key (management)", zone.cloudtrail_key_arn)
-            outputs = deploy.deploy(parameters(zone))
+            delegate_arn = deploy_org(zone)
+            show("org stack (management)", f"{deploy.ORG_STACK}: CREATE_COMPLETE")
+            show("key-policy delegate", delegate_arn)
+            outputs = deploy.deploy(parameters(zone, delegate_arn))
             show("stack", f"{deploy.STACK}: CREATE_COMPLETE")
 
         with step("3.x 2/6", "The Workbench values (stack outputs)"):
@@ -171,7 +191,7 @@ def landing_zone_4(print_cli: Callable[[str], None]) -> None:
             show("log bucket (new 4.0 name)", zone.bucket)
             show("trail's topic (Log Archive)", zone.trail_topic_arn)
             show("mandatory controls (SCPs)", "CT.S3.PV.8 on the bucket, CT.SNS.PV.1 on the topic")
-            outputs = deploy.deploy(parameters(zone))
+            outputs = deploy.deploy(parameters(zone, deploy_org(zone)))
             show("stack", f"{deploy.STACK}: CREATE_COMPLETE")
 
         with step("4.0 2/5", "The Workbench values (stack outputs): the same, through trail-topic"):

@@ -3,6 +3,8 @@
 sam build makes the artifacts; they are zipped into the emulator's S3; samtranslator expands the
 template offline (the same expansion the Service Catalog product uses); the emulator's
 CloudFormation creates the stack, and its custom resource runs the real state machine.
+deploy_org does the same for org/management.yaml, as the management account: its key-policy
+delegate is what the Log Archive stack's KeyPolicyDelegateArn names.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from typing import Any
 import boto3
 from samtranslator.yaml_helper import yaml_parse
 
+from localaws.landing_zone import MANAGEMENT, as_account
 from scripts.product_template import expand
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / ".aws-sam" / "localaws"
+ORG_BUILD = ROOT / ".aws-sam" / "localaws-org"
 ARTIFACTS = "localaws-artifacts"
+ORG_ARTIFACTS = "localaws-org-artifacts"
 STACK = "expel-cloudtrail-onboarding"
+ORG_STACK = "expel-org"
 LOCATIONS = {"CodeUri": "AWS::Serverless::Function", "ContentUri": "AWS::Serverless::LayerVersion"}
 
 
@@ -34,19 +40,19 @@ class DeployFailed(Exception):
     """The stack did not reach CREATE_COMPLETE; the message has CloudFormation's reason."""
 
 
-def build() -> Path:
-    """sam build into .aws-sam/localaws, with the Lambda runtime's python first on PATH."""
+def build(template: Path = ROOT / "template.yaml", build_dir: Path = BUILD) -> Path:
+    """sam build into build_dir (.aws-sam/localaws), with the Lambda runtime's python first on PATH."""
     sam = ROOT / ".venv-tools" / "sam" / "bin" / "sam"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "SAM_CLI_TELEMETRY": "0"}
     env.pop("AWS_ENDPOINT_URL", None)
     subprocess.run(  # noqa: S603 - a fixed command line
-        [str(sam), "build", "--template", str(ROOT / "template.yaml"), "--build-dir", str(BUILD), "--cached"],
+        [str(sam), "build", "--template", str(template), "--build-dir", str(build_dir), "--cached"],
         cwd=ROOT,
         env=env,
         check=True,
         capture_output=True,
     )
-    return BUILD / "template.yaml"
+    return build_dir / "template.yaml"
 
 
 def zipped(folder: Path) -> bytes:
@@ -58,17 +64,17 @@ def zipped(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-def packaged_template(built: Path) -> dict[str, Any]:
+def packaged_template(built: Path, artifacts: str = ARTIFACTS) -> dict[str, Any]:
     """The built template with every code location uploaded to the emulator's S3, as sam package does."""
     s3 = boto3.client("s3")
-    s3.create_bucket(Bucket=ARTIFACTS)
+    s3.create_bucket(Bucket=artifacts)
     template: dict[str, Any] = yaml_parse(built.read_text(encoding="utf-8"))
     for name, resource in template["Resources"].items():
         properties = resource.get("Properties", {})
         for key in ("CodeUri", "ContentUri"):
             if key in properties:
-                s3.put_object(Bucket=ARTIFACTS, Key=f"{name}.zip", Body=zipped(built.parent / properties[key]))
-                properties[key] = f"s3://{ARTIFACTS}/{name}.zip"
+                s3.put_object(Bucket=artifacts, Key=f"{name}.zip", Body=zipped(built.parent / properties[key]))
+                properties[key] = f"s3://{artifacts}/{name}.zip"
         if resource.get("Type") == "AWS::Lambda::Function" and isinstance(properties.get("Code"), str):
             # A plain function (LocateFunction): sam package turns its folder into S3Bucket and S3Key.
             s3.put_object(Bucket=ARTIFACTS, Key=f"{name}.zip", Body=zipped(built.parent / properties["Code"]))
@@ -85,9 +91,36 @@ def deploy(parameters: dict[str, str], region: str = "us-east-1", timeout: float
     # samtranslator's translator warns, when collected, about usage metrics it never sends offline.
     logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
     template = expand(packaged_template(build()), region)
+    return create_or_update(STACK, template, parameters, timeout)
+
+
+def deploy_org(parameters: dict[str, str], region: str = "us-east-1", timeout: float = 120) -> dict[str, str]:
+    """org/management.yaml, built, packaged and created as the management account; its outputs."""
+    logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
+    built = build(ROOT / "org" / "management.yaml", ORG_BUILD)
+    with as_account(MANAGEMENT):
+        template = expand(packaged_template(built, ORG_ARTIFACTS), region)
+        return create_or_update(ORG_STACK, template, parameters, timeout)
+
+
+def org_outputs() -> dict[str, str] | None:
+    """The management-account stack's outputs, or None when it is not deployed."""
+    with as_account(MANAGEMENT):
+        cloudformation = boto3.client("cloudformation")
+        for summary in cloudformation.list_stacks()["StackSummaries"]:
+            if summary["StackName"] == ORG_STACK and summary["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+                stack = cloudformation.describe_stacks(StackName=ORG_STACK)["Stacks"][0]
+                return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
+    return None
+
+
+def create_or_update(
+    stack: str, template: dict[str, Any], parameters: dict[str, str], timeout: float
+) -> dict[str, str]:
+    """Create (or update) a stack from its expanded template, in the account acting now; its outputs."""
     cloudformation = boto3.client("cloudformation")
     arguments: dict[str, Any] = {
-        "StackName": STACK,
+        "StackName": stack,
         "TemplateBody": json.dumps(template),
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
@@ -95,32 +128,32 @@ def deploy(parameters: dict[str, str], region: str = "us-east-1", timeout: float
     existing = [
         s
         for s in cloudformation.list_stacks()["StackSummaries"]
-        if s["StackName"] == STACK and s["StackStatus"] != "DELETE_COMPLETE"
+        if s["StackName"] == stack and s["StackStatus"] != "DELETE_COMPLETE"
     ]
     if existing and existing[0]["StackStatus"] == "ROLLBACK_COMPLETE":
         # As in CloudFormation, a stack whose create rolled back can only be deleted, then created anew.
-        cloudformation.delete_stack(StackName=STACK)
+        cloudformation.delete_stack(StackName=stack)
         existing = []
     if existing:
         cloudformation.update_stack(**arguments)
     else:
         cloudformation.create_stack(**arguments)
-    return wait(cloudformation, timeout)
+    return wait(cloudformation, timeout, stack)
 
 
-def wait(cloudformation: Any, timeout: float) -> dict[str, str]:
+def wait(cloudformation: Any, timeout: float, name: str = STACK) -> dict[str, str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+        stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
         status = stack["StackStatus"]
         if status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
             return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
         if status.endswith("FAILED") or "ROLLBACK" in status:
-            events = cloudformation.describe_stack_events(StackName=STACK)["StackEvents"]
+            events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]
             reasons = [e.get("ResourceStatusReason", "") for e in events if e.get("ResourceStatusReason")]
-            raise DeployFailed(f"{STACK} is {status}: {reasons[:1]}")
+            raise DeployFailed(f"{name} is {status}: {reasons[:1]}")
         time.sleep(0.25)
-    raise DeployFailed(f"{STACK} was not complete after {timeout:.0f} s")
+    raise DeployFailed(f"{name} was not complete after {timeout:.0f} s")
 
 
 def destroy() -> None:

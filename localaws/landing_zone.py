@@ -1,7 +1,8 @@
 """A Control Tower-like landing zone in moto, for tests that need the whole picture.
 
-The management account owns the organization, the CloudTrail key (whose policy other teams use)
-and the key-policy role. The Log Archive account, moto's default account, owns the log bucket,
+The management account owns the organization and the CloudTrail key (whose policy other teams
+use); the org/ stack, with the key-policy delegate, is deployed there afterwards (localaws.deploy
+deploy_org). The Log Archive account, moto's default account, owns the log bucket,
 whose notification configuration already serves two other teams. Acting as the Log Archive
 without MOTO_ACCOUNT_ID keeps moto's AssumeRole account switching working.
 
@@ -23,9 +24,6 @@ import hashlib
 import json
 import string
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -150,37 +148,25 @@ class LandingZone:
     bucket: str
     trail_arn: str
     cloudtrail_key_arn: str
-    key_policy_role_arn: str
     foreign_notifications: dict[str, Any]
     foreign_key_policy: dict[str, Any]
     generation: str  # "3" or "4.0"
     trail_topic_arn: str  # the SNS topic the organization trail publishes to
 
 
-_ACTING_AS: ContextVar[str | None] = ContextVar("acting_as", default=None)
+# Calls as another account of the organization (moto's account header): see patches.as_account.
+as_account = patches.as_account
 
 
-def _add_account_header(request: Any, **_: Any) -> None:
-    account = _ACTING_AS.get()
-    if account is not None:
-        request.headers["x-moto-account-id"] = account
-
-
-@contextmanager
-def as_account(account: str) -> Iterator[None]:
-    """Make calls as another account of the organization, then act as the Log Archive again.
-
-    moto reads the account from a request header, so this works against the in-process mock and
-    against a local AWS server in another process alike. Clients must be made inside the block."""
-    if boto3.DEFAULT_SESSION is None:
-        boto3.setup_default_session()
-    session = boto3.DEFAULT_SESSION
-    session.events.register("before-sign", _add_account_header, unique_id="localaws-account-header")
-    token = _ACTING_AS.set(account)
-    try:
-        yield
-    finally:
-        _ACTING_AS.reset(token)
+def cloudtrail_key_arn() -> str:
+    """The seeded CloudTrail key, found again from another process (localaws deploy)."""
+    with as_account(MANAGEMENT):
+        kms = boto3.client("kms", region_name=REGION)
+        for key in kms.list_keys()["Keys"]:
+            metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+            if metadata.get("Description") == "AWS Control Tower CloudTrail key":
+                return str(metadata["Arn"])
+    raise LookupError("no seeded CloudTrail key in the management account: run seed first")
 
 
 def key_policy_of(key_arn: str) -> dict[str, Any]:
@@ -228,19 +214,6 @@ def seed(generation: str = "3") -> LandingZone:
         kms = boto3.client("kms", region_name=REGION)
         key_arn = kms.create_key(Description="AWS Control Tower CloudTrail key")["KeyMetadata"]["Arn"]
         kms.put_key_policy(KeyId=key_arn, PolicyName="default", Policy=json.dumps(CLOUDTRAIL_KEY_POLICY))
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{LOG_ARCHIVE}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        role_arn = boto3.client("iam").create_role(
-            RoleName="ExpelKeyPolicyEditor", AssumeRolePolicyDocument=json.dumps(trust)
-        )["Role"]["Arn"]
 
     topic_arn = _create_trail_topic(trail_topic(generation))
     bucket = log_bucket(generation)
@@ -274,7 +247,6 @@ def seed(generation: str = "3") -> LandingZone:
         bucket=bucket,
         trail_arn=trail_arn,
         cloudtrail_key_arn=key_arn,
-        key_policy_role_arn=role_arn,
         foreign_notifications=notifications_of(bucket),
         foreign_key_policy=key_policy_of(key_arn),
         generation=generation,

@@ -20,7 +20,8 @@ import traceback
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, ClassVar
 from unittest import mock
@@ -29,7 +30,8 @@ import boto3
 from botocore.exceptions import ClientError
 from crhelper import utils as crhelper_utils
 from moto import settings as moto_settings
-from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.custom_model import CustomModel
 from moto.cloudformation.models import CloudFormationBackend, cloudformation_backends
@@ -50,8 +52,33 @@ from moto.sqs.models import sqs_backends
 from moto.stepfunctions.models import StateMachine
 from moto.utilities.utils import get_partition
 
-from expel_onboarding import clients, custom_resource, settings
+from expel_onboarding import clients, custom_resource, delegate, settings
 from localaws import controls
+
+_ACTING_AS: ContextVar[str | None] = ContextVar("acting_as", default=None)
+
+
+def _add_account_header(request: Any, **_: Any) -> None:
+    account = _ACTING_AS.get()
+    if account is not None:
+        request.headers["x-moto-account-id"] = account
+
+
+@contextmanager
+def as_account(account: str) -> Iterator[None]:
+    """Make calls as another account of the organization, then act as before.
+
+    moto reads the account from a request header, so this works against the in-process mock and
+    against a local AWS server in another process alike. Clients must be made inside the block."""
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    session = boto3.DEFAULT_SESSION
+    session.events.register("before-sign", _add_account_header, unique_id="localaws-account-header")
+    token = _ACTING_AS.set(account)
+    try:
+        yield
+    finally:
+        _ACTING_AS.reset(token)
 
 
 def create_member_account(organizations: Any, account_id: str, name: str) -> None:
@@ -155,6 +182,7 @@ def _fresh_container() -> None:
     clients.reset()
     settings.settings.cache_clear()
     custom_resource.bridge_settings.cache_clear()
+    delegate.config.cache_clear()
 
 
 class _ThreadEnviron(MutableMapping[str, str]):
@@ -255,6 +283,11 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
     log = io.StringIO()
     if isinstance(stdout, _ThreadStdout):
         stdout.capture = log
+    # A function in another account than moto's default (the management account's key-policy
+    # delegate) makes its calls as its own account, as its execution role would.
+    acting = ExitStack()
+    if self.account_id != DEFAULT_ACCOUNT_ID:
+        acting.enter_context(as_account(self.account_id))
     try:
         result = _handler_of(self)(event if event is not None else {}, _Context(self))
         return json.dumps(result), False, log.getvalue()
@@ -266,9 +299,53 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
         }
         return json.dumps(error), True, log.getvalue()
     finally:
+        acting.close()
         environ.overlay = previous
         if isinstance(stdout, _ThreadStdout):
             stdout.capture = None
+
+
+_ORIGINAL_INVOKE = LambdaBackend.invoke
+
+
+def _principals(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    values = principal.get("AWS", []) if isinstance(principal, dict) else principal
+    return [str(v) for v in (values if isinstance(values, list) else [values])]
+
+
+def _resource_policy_allows(function: Any, caller: str) -> bool:
+    """Whether the function's resource-based policy lets the caller's account invoke it (an explicit
+    Deny wins). Only the account is checked: moto knows no caller principal for a condition on it."""
+    allowed = {caller, f"arn:aws:iam::{caller}:root"}
+    effects = set()
+    for statement in function.policy.statements:
+        actions = statement.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        if {"lambda:InvokeFunction", "lambda:*"} & set(actions) and allowed & set(_principals(statement)):
+            effects.add(statement.get("Effect", "Allow"))
+    return effects == {"Allow"}
+
+
+def _invoke_across_accounts(
+    self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+) -> Any:
+    """Gap: moto looks an invoked function up in the caller's own account, even when the caller names
+    another account's function by ARN, and never reads the function's resource-based policy. Here a
+    cross-account ARN reaches its own account's function, if that policy lets the caller's account
+    invoke it; otherwise the caller gets Lambda's AccessDeniedException."""
+    parts = function_name.split(":")
+    if not function_name.startswith("arn:") or len(parts) < 7 or parts[4] == self.account_id:
+        return _ORIGINAL_INVOKE(self, function_name, qualifier, body, headers, response_headers)
+    owner = lambda_backends[parts[4]][parts[3]]
+    function = owner.get_function(function_name, qualifier)
+    if not _resource_policy_allows(function, self.account_id):
+        raise LambdaClientError(
+            "AccessDeniedException",
+            f"User: arn:aws:iam::{self.account_id}:root is not authorized to perform: lambda:InvokeFunction on "
+            f"resource: {function_name} because no resource-based policy allows the lambda:InvokeFunction action",
+        )
+    return _ORIGINAL_INVOKE(owner, function_name, qualifier, body, headers, response_headers)
 
 
 @contextmanager
@@ -281,6 +358,7 @@ def in_process_lambda() -> Iterator[None]:
     try:
         with (
             mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_in_process),
+            mock.patch.object(LambdaBackend, "invoke", _invoke_across_accounts),
             mock.patch.object(sys, "stdout", _thread_stdout()),
         ):
             yield

@@ -57,7 +57,8 @@ PSEUDO: dict[str, Any] = {
 # A parameter with no non-empty Default gets a realistic value by the end of its name; the first match wins.
 PLACEHOLDERS: tuple[tuple[str, str], ...] = (
     ("KeyArn", f"arn:{PARTITION}:kms:{REGION}:{OTHER_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
-    ("RoleArn", f"arn:{PARTITION}:iam::{OTHER_ACCOUNT}:role/ExpelKeyPolicyEditor"),
+    ("DelegateArn", f"arn:{PARTITION}:lambda:{REGION}:{OTHER_ACCOUNT}:function:expel-org-KeyPolicyDelegate"),
+    ("RoleArn", f"arn:{PARTITION}:iam::{OTHER_ACCOUNT}:role/ExampleRole"),
     ("PrincipalArn", f"arn:{PARTITION}:iam::{ACCOUNT}:role/SecurityAdmin"),
     ("AccountId", OTHER_ACCOUNT),
     ("ExternalId", "3f2b6c1e-8d4a-4e5f-9a7b-1c2d3e4f5a6b"),

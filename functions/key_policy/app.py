@@ -33,9 +33,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         report = key_policy.run(
             target,
             step.mode,
-            key_policy_role_arn=step.settings.key_policy_role_arn,
+            delegate_arn=step.settings.key_policy_delegate_arn,
             local_kms=clients.kms,
-            assumed_kms=clients.kms_as,
+            invoke=clients.invoke,
         )
     logger.info("step finished", extra={"step": report.name, "status": report.status, "mode": step.mode})
     return report.to_dict()

@@ -20,12 +20,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     step = StepEvent.parse(event)
     config = step.settings
     key_target = config.key_target(step.cloudtrail_key_arn)
-    kms = key_policy.access(key_target, config.key_policy_role_arn, clients.kms, clients.kms_as) if key_target else None
+    check_key = (
+        key_policy.checker(key_target, config.key_policy_delegate_arn, clients.kms, clients.invoke)
+        if key_target
+        else None
+    )
     report = verify.verify(
         sns=clients.sns(),
         iam=clients.iam(),
         s3=clients.s3(),
-        kms=kms,
+        check_key=check_key,
         target=config.verify_target(),
         notification_target=config.notification_target(),
         key_target=key_target,

@@ -35,8 +35,9 @@ def deployed() -> Iterator[Deployed4]:
         zone = landing_zone.seed("4.0")
         notifications = landing_zone.notifications_of(zone.bucket)
         key_policy = landing_zone.key_policy_of(zone.cloudtrail_key_arn)
+        delegate_arn = demo.deploy_org(zone)
         calls = AwsCalls().start()
-        outputs = deploy.deploy(demo.parameters(zone))
+        outputs = deploy.deploy(demo.parameters(zone, delegate_arn))
         yield Deployed4(endpoint, zone, outputs, calls, notifications, key_policy)
     clients.reset()
 

@@ -13,7 +13,15 @@ import pytest
 
 from tests.support.cfn_template import ROOT
 
-ENVIRONMENT = {**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+ENVIRONMENT = {
+    **os.environ,
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "AWS_ACCESS_KEY_ID": "x",
+    "AWS_SECRET_ACCESS_KEY": "x",
+    # This checkout's package and localaws, as pytest's pythonpath gives the tests (not an editable
+    # install's, which may point at another checkout).
+    "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "onboarding"), str(ROOT)]),
+}
 
 
 @pytest.fixture

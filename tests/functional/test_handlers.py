@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from expel_onboarding import settings
+from localaws import patches
 from tests.support import landing_zone
 from tests.support.aws_calls import AwsCalls
 from tests.support.cfn_template import ROOT
@@ -37,12 +38,14 @@ def handler(step: str) -> Any:
 
 @pytest.fixture
 def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[landing_zone.LandingZone]:
-    zone = landing_zone.seed()
-    for name, value in landing_zone.deploy_stack_resources(zone).items():
-        monkeypatch.setenv(name, value)
-    settings.settings.cache_clear()
-    yield zone
-    settings.settings.cache_clear()
+    # The key-policy and verify handlers invoke the management account's delegate, in this process.
+    with patches.in_process_lambda():
+        zone = landing_zone.seed()
+        for name, value in landing_zone.deploy_stack_resources(zone).items():
+            monkeypatch.setenv(name, value)
+        settings.settings.cache_clear()
+        yield zone
+        settings.settings.cache_clear()
 
 
 def run(step: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -1,25 +1,28 @@
-"""The key-policy step against moto's KMS and STS, across the management and Log Archive accounts."""
+"""The key-policy step against moto's KMS, across the management and Log Archive accounts: from the
+key's own account, or through the management account's key-policy delegate."""
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
-from expel_onboarding import clients, key_policy
-from expel_onboarding.errors import ConcurrentModification, KeyNotUsable
+from expel_onboarding import clients, delegate, key_policy
+from expel_onboarding.errors import ConcurrentModification, DelegateFailed, KeyNotUsable
 from expel_onboarding.key_policy import Target
 from expel_onboarding.reports import Mode, Status
 from localaws.landing_zone import CLOUDTRAIL_KEY_POLICY, MANAGEMENT
+from localaws.patches import as_account
 from tests.support.aws_calls import AwsCalls
 
-LOG_ARCHIVE = "123456789012"  # moto's default account: assumed-role keys then switch accounts
-ROLE_ARN = f"arn:aws:iam::{MANAGEMENT}:role/ExpelKeyPolicyEditor"
+LOG_ARCHIVE = "123456789012"  # moto's default account
+DELEGATE_ARN = f"arn:aws:lambda:us-east-1:{MANAGEMENT}:function:expel-org-KeyPolicyDelegate"
+EXPEL_ROLE_ARN = f"arn:aws:iam::{LOG_ARCHIVE}:role/ExpelTrailAssumeRole"
 FOREIGN_POLICY: dict[str, Any] = CLOUDTRAIL_KEY_POLICY
 
 
@@ -39,7 +42,7 @@ def target(key_arn: str) -> Target:
         key_arn=key_arn,
         sid="ExpelOnboardingA1B2C3D4E5F6",
         log_archive_account=LOG_ARCHIVE,
-        expel_role_arn=f"arn:aws:iam::{LOG_ARCHIVE}:role/ExpelTrailAssumeRole",
+        expel_role_arn=EXPEL_ROLE_ARN,
         region="us-east-1",
     )
 
@@ -52,14 +55,32 @@ def policy_in_management(key_arn: str, monkeypatch: pytest.MonkeyPatch) -> dict[
     return parsed
 
 
-def run(key_arn: str, mode: Mode, calls: AwsCalls, role: str = ROLE_ARN) -> Any:
-    """The step as its handler runs it; calls counts every client, the assumed-role one included."""
-    return key_policy.run(
-        target(key_arn), mode, key_policy_role_arn=role, local_kms=clients.kms, assumed_kms=clients.kms_as
-    )
+def in_process_delegate(
+    configured_key: str, kms_of: Callable[[Any], Any] = lambda kms: kms
+) -> Callable[[str, Mapping[str, Any]], tuple[Any, str]]:
+    """The delegate as Lambda runs it, here: its own stack's key and role, acting as the management
+    account, its request and answer through JSON, an exception as Lambda's function error."""
+    config = delegate.Config(configured_key, EXPEL_ROLE_ARN, LOG_ARCHIVE, "aws")
+
+    def invoke(function_arn: str, payload: Mapping[str, Any]) -> tuple[Any, str]:
+        assert function_arn == DELEGATE_ARN
+        with as_account(MANAGEMENT):
+            kms = kms_of(boto3.client("kms", region_name="us-east-1"))
+            try:
+                return json.loads(json.dumps(delegate.handle(json.loads(json.dumps(payload)), config, kms))), ""
+            except Exception as exc:  # noqa: BLE001 - what Lambda does with an unhandled error
+                return {"errorType": type(exc).__name__, "errorMessage": str(exc)}, "Unhandled"
+
+    return invoke
 
 
-def test_apply_adds_our_statement_through_the_key_policy_role(
+def run(key_arn: str, mode: Mode, calls: AwsCalls, delegate_arn: str = DELEGATE_ARN, **kwargs: Any) -> Any:
+    """The step as its handler runs it; calls counts every client, the delegate's included."""
+    invoke = kwargs.get("invoke") or in_process_delegate(key_arn)
+    return key_policy.run(target(key_arn), mode, delegate_arn=delegate_arn, local_kms=clients.kms, invoke=invoke)
+
+
+def test_apply_adds_our_statement_through_the_key_policy_delegate(
     key_arn: str, calls: AwsCalls, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     report = run(key_arn, Mode.APPLY, calls)
@@ -67,7 +88,6 @@ def test_apply_adds_our_statement_through_the_key_policy_role(
     policy = policy_in_management(key_arn, monkeypatch)
     assert policy["Statement"][:3] == FOREIGN_POLICY["Statement"]
     assert policy["Statement"][3] == key_policy.our_statement(target(key_arn))
-    assert "sts:AssumeRole" in calls.made
     assert calls.writes == ["kms:PutKeyPolicy"]
 
 
@@ -75,7 +95,7 @@ def test_apply_on_a_converged_key_writes_nothing(key_arn: str, calls: AwsCalls) 
     run(key_arn, Mode.APPLY, calls)
     calls.clear()
     assert run(key_arn, Mode.APPLY, calls).status is Status.OK
-    assert calls.made == ["sts:AssumeRole", "kms:GetKeyPolicy"]
+    assert calls.made == ["kms:GetKeyPolicy"]
 
 
 def test_check_reports_a_removed_statement_as_drift(key_arn: str, calls: AwsCalls) -> None:
@@ -92,38 +112,60 @@ def test_remove_restores_the_policy_exactly(key_arn: str, calls: AwsCalls, monke
     assert policy_in_management(key_arn, monkeypatch) == FOREIGN_POLICY
 
 
-def test_without_a_key_policy_role_the_customer_gets_the_statement_and_command(key_arn: str, calls: AwsCalls) -> None:
-    report = run(key_arn, Mode.APPLY, calls, role="")
+def test_without_a_key_policy_delegate_the_customer_gets_the_statement_and_command(
+    key_arn: str, calls: AwsCalls
+) -> None:
+    report = run(key_arn, Mode.APPLY, calls, delegate_arn="")
     assert report.status is Status.ACTION_REQUIRED
-    assert "KeyPolicyRoleArn" in report.detail
+    assert "KeyPolicyDelegateArn" in report.detail
     assert '"Sid": "ExpelOnboardingA1B2C3D4E5F6"' in report.detail
     assert "aws kms put-key-policy" in report.detail
     assert calls.made == []
 
 
-def test_an_unassumable_role_is_action_required_not_silent(key_arn: str) -> None:
-    def refuse(role_arn: str, region: str) -> Any:
-        error = {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: sts:AssumeRole"}}
-        raise ClientError(error, "AssumeRole")  # type: ignore[arg-type]
+def test_a_delegate_that_cannot_be_invoked_is_action_required_not_silent(key_arn: str, calls: AwsCalls) -> None:
+    def refuse(function_arn: str, payload: Mapping[str, Any]) -> Any:
+        error = {
+            "Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform: lambda:InvokeFunction"}
+        }
+        raise ClientError(error, "Invoke")  # type: ignore[arg-type]
 
-    report = key_policy.run(
-        target(key_arn), Mode.APPLY, key_policy_role_arn=ROLE_ARN, local_kms=clients.kms, assumed_kms=refuse
-    )
+    report = run(key_arn, Mode.APPLY, calls, invoke=refuse)
     assert report.status is Status.ACTION_REQUIRED
-    assert "could not be assumed" in report.detail
-    assert ROLE_ARN in report.detail
+    assert "could not be invoked" in report.detail
+    assert DELEGATE_ARN in report.detail
+    assert "aws kms put-key-policy" in report.detail
+
+
+def test_a_delegate_configured_for_another_key_refuses_and_the_step_says_why(key_arn: str, calls: AwsCalls) -> None:
+    other = f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    report = run(key_arn, Mode.APPLY, calls, invoke=in_process_delegate(other))
+    assert report.status is Status.ACTION_REQUIRED
+    assert "refused our request" in report.detail
+    assert f"this delegate may act on {other} only" in report.detail
+    assert calls.made == []
+
+
+def test_the_delegates_errors_arrive_as_the_same_errors(key_arn: str, calls: AwsCalls) -> None:
+    # A check reads through the delegate; a missing key is KeyNotUsable there and here.
+    missing = f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    with pytest.raises(KeyNotUsable, match="CloudTrailKeyArn"):
+        run(missing, Mode.CHECK, calls)
 
 
 def test_remove_without_access_explains_how_to_remove_by_hand(key_arn: str, calls: AwsCalls) -> None:
-    report = run(key_arn, Mode.REMOVE, calls, role="")
+    report = run(key_arn, Mode.REMOVE, calls, delegate_arn="")
     assert report.status is Status.ACTION_REQUIRED
     assert 'select(.Sid != "ExpelOnboardingA1B2C3D4E5F6")' in report.detail
 
 
-def test_a_key_in_the_log_archive_account_needs_no_role(calls: AwsCalls) -> None:
+def test_a_key_in_the_log_archive_account_needs_no_delegate(calls: AwsCalls) -> None:
     arn = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
-    assert run(arn, Mode.APPLY, calls, role="").status is Status.CHANGED
-    assert "sts:AssumeRole" not in calls.made
+
+    def never(function_arn: str, payload: Mapping[str, Any]) -> Any:
+        raise AssertionError("the delegate is for a key in another account")
+
+    assert run(arn, Mode.APPLY, calls, delegate_arn="", invoke=never).status is Status.CHANGED
 
 
 @pytest.mark.parametrize(
@@ -157,19 +199,15 @@ def test_a_failed_write_leaves_the_foreign_policy_intact(
 ) -> None:
     before = copy.deepcopy(policy_in_management(key_arn, monkeypatch))
 
-    def failing_kms(role_arn: str, region: str) -> Any:
-        kms = clients.kms_as(role_arn, region)
-
+    def failing(kms: Any) -> Any:
         def fail(**_: Any) -> None:
             raise ConnectionError("network dropped after the read")
 
         kms.put_key_policy = fail
         return kms
 
-    with pytest.raises(ConnectionError):
-        key_policy.run(
-            target(key_arn), Mode.APPLY, key_policy_role_arn=ROLE_ARN, local_kms=clients.kms, assumed_kms=failing_kms
-        )
+    with pytest.raises(DelegateFailed, match="ConnectionError: network dropped after the read"):
+        run(key_arn, Mode.APPLY, calls, invoke=in_process_delegate(key_arn, failing))
     assert policy_in_management(key_arn, monkeypatch) == before
 
 
@@ -210,12 +248,11 @@ def test_apply_then_remove_gives_back_the_policy_text_byte_for_byte(
     assert text_in_management(key_arn, monkeypatch) == FOREIGN_TEXT
 
 
-def losing_answers(landed: list[bool], error: Exception) -> Any:
-    """An assumed-role client whose PutKeyPolicy answers are lost; landed says which writes happened."""
+def losing_answers(key_arn: str, landed: list[bool], error: Exception) -> Any:
+    """The delegate, whose PutKeyPolicy answers are lost; landed says which writes happened."""
     outcomes = iter(landed)
 
-    def kms_as(role_arn: str, region: str) -> Any:
-        kms = clients.kms_as(role_arn, region)
+    def losing(kms: Any) -> Any:
         put = kms.put_key_policy
 
         def lost(**kwargs: Any) -> None:
@@ -226,7 +263,7 @@ def losing_answers(landed: list[bool], error: Exception) -> Any:
         kms.put_key_policy = lost
         return kms
 
-    return kms_as
+    return in_process_delegate(key_arn, losing)
 
 
 LOST = [
@@ -240,13 +277,7 @@ LOST = [
 def test_a_write_whose_answer_was_lost_but_landed_is_changed_after_a_re_read(
     key_arn: str, calls: AwsCalls, error: Exception
 ) -> None:
-    report = key_policy.run(
-        target(key_arn),
-        Mode.APPLY,
-        key_policy_role_arn=ROLE_ARN,
-        local_kms=clients.kms,
-        assumed_kms=losing_answers([True], error),
-    )
+    report = run(key_arn, Mode.APPLY, calls, invoke=losing_answers(key_arn, [True], error))
     assert report.status is Status.CHANGED
     assert "answer to our write was lost" in report.detail
     assert calls.writes == ["kms:PutKeyPolicy"]
@@ -255,13 +286,7 @@ def test_a_write_whose_answer_was_lost_but_landed_is_changed_after_a_re_read(
 def test_a_write_that_did_not_land_is_made_again(
     key_arn: str, calls: AwsCalls, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    report = key_policy.run(
-        target(key_arn),
-        Mode.APPLY,
-        key_policy_role_arn=ROLE_ARN,
-        local_kms=clients.kms,
-        assumed_kms=losing_answers([False, True], LOST[0]),
-    )
+    report = run(key_arn, Mode.APPLY, calls, invoke=losing_answers(key_arn, [False, True], LOST[0]))
     assert report.status is Status.CHANGED
     assert calls.writes == ["kms:PutKeyPolicy"]  # the first never reached KMS
     assert policy_in_management(key_arn, monkeypatch)["Statement"][-1] == key_policy.our_statement(target(key_arn))
@@ -273,13 +298,7 @@ def test_writes_that_never_land_stop_after_a_bounded_number_of_attempts(
     before = text_in_management(key_arn, monkeypatch)
     calls.clear()
     with pytest.raises(ConcurrentModification, match=f"{key_policy.MAX_WRITES} times in a row"):
-        key_policy.run(
-            target(key_arn),
-            Mode.APPLY,
-            key_policy_role_arn=ROLE_ARN,
-            local_kms=clients.kms,
-            assumed_kms=losing_answers([False] * key_policy.MAX_WRITES, LOST[1]),
-        )
+        run(key_arn, Mode.APPLY, calls, invoke=losing_answers(key_arn, [False] * key_policy.MAX_WRITES, LOST[1]))
     assert calls.count()["kms:GetKeyPolicy"] == 1 + key_policy.MAX_WRITES  # the read, and a re-read per attempt
     assert calls.writes == []
     assert text_in_management(key_arn, monkeypatch) == before

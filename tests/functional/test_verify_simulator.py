@@ -217,7 +217,7 @@ def run_apply(onboarded: dict[str, Any], iam: Any) -> Any:
         sns=onboarded["sns"],
         iam=iam,
         s3=onboarded["s3"],
-        kms=None,
+        check_key=None,
         target=onboarded["target"],
         notification_target=onboarded["entry"],
         key_target=None,

@@ -69,7 +69,10 @@ def run(
         sns=onboarded["sns"],
         iam=onboarded["iam"],
         s3=onboarded["s3"],
-        kms=(lambda: kms) if kms is not None else None,
+        # The key check as the handler builds it for a key it can reach: the step's read-only converge.
+        check_key=(lambda: key_policy.converge(kms, key_target, Mode.CHECK))
+        if kms is not None and key_target
+        else None,
         target=target,
         notification_target=onboarded["entry"],
         key_target=key_target,
@@ -194,9 +197,9 @@ def test_an_unreadable_key_policy_is_action_required_not_a_crash(
     assert translated in report.detail
 
 
-def test_without_a_key_policy_role_the_statement_is_unconfirmed_and_says_how_to_confirm_it(
+def test_without_a_key_policy_delegate_the_statement_is_unconfirmed_and_says_how_to_confirm_it(
     onboarded: dict[str, Any],
 ) -> None:
     report = run(onboarded, Mode.APPLY, key_target=onboarded["key"])
     assert report.status is Status.ACTION_REQUIRED
-    assert "Set KeyPolicyRoleArn" in report.detail
+    assert "Set KeyPolicyDelegateArn" in report.detail

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
@@ -66,33 +68,122 @@ def test_the_stackset_targets_the_root_or_the_given_ous(ou_ids: str, targets: An
     assert group["DeploymentTargets"]["OrganizationalUnitIds"] == targets
 
 
-def test_the_key_policy_role_is_trusted_only_by_the_log_archive_onboarding_functions() -> None:
-    (trust,) = MANAGEMENT["Resources"]["KeyPolicyRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${LogArchiveAccountId}:root"}}
-    pattern = trust["Condition"]["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"]
-    path = pattern.split(":role", 1)[1].removesuffix("*")
-    for function in ("KeyPolicyFunction", "VerifyFunction"):
-        assert LOG_ARCHIVE["Resources"][function]["Properties"]["RolePath"] == path
-    others = [
-        name
-        for name, resource in LOG_ARCHIVE["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function" and resource["Properties"].get("RolePath") == path
-    ]
-    assert sorted(others) == ["KeyPolicyFunction", "VerifyFunction"]
-
-
-def test_the_key_policy_role_may_touch_only_the_one_key() -> None:
-    (policy,) = MANAGEMENT["Resources"]["KeyPolicyRole"]["Properties"]["Policies"]
-    (statement,) = policy["PolicyDocument"]["Statement"]
+def test_the_delegate_may_touch_only_the_one_key() -> None:
+    (policy,) = MANAGEMENT["Resources"]["KeyPolicyDelegate"]["Properties"]["Policies"]
+    (statement,) = policy["Statement"]
     assert sorted(statement["Action"]) == ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy"]
     assert statement["Resource"] == {"Ref": "CloudTrailKeyArn"}
 
 
+def test_the_delegate_acts_for_the_expel_role_and_key_its_own_stack_names() -> None:
+    variables = MANAGEMENT["Resources"]["KeyPolicyDelegate"]["Properties"]["Environment"]["Variables"]
+    assert variables["CLOUDTRAIL_KEY_ARN"] == {"Ref": "CloudTrailKeyArn"}
+    assert variables["EXPEL_ROLE_ARN"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::${LogArchiveAccountId}:role/${ExpelRoleName}"
+    }
+    assert variables["LOG_ARCHIVE_ACCOUNT_ID"] == {"Ref": "LogArchiveAccountId"}
+    assert MANAGEMENT["Resources"]["KeyPolicyDelegate"]["Properties"]["CodeUri"] == "../functions/key_policy_delegate/"
+
+
+def test_only_the_log_archive_account_may_invoke_the_delegate() -> None:
+    permissions = {
+        name: resource["Properties"]
+        for name, resource in MANAGEMENT["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Permission"
+    }
+    assert permissions == {
+        "KeyPolicyDelegateInvokedByTheLogArchive": {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Fn::GetAtt": ["KeyPolicyDelegate", "Arn"]},
+            "Principal": {"Ref": "LogArchiveAccountId"},
+        }
+    }
+
+
 def test_the_outputs_are_what_the_log_archive_deploy_needs() -> None:
-    assert MANAGEMENT["Outputs"]["KeyPolicyRoleArn"]["Value"] == {"Fn::GetAtt": ["KeyPolicyRole", "Arn"]}
+    assert MANAGEMENT["Outputs"]["KeyPolicyDelegateArn"]["Value"] == {"Fn::GetAtt": ["KeyPolicyDelegate", "Arn"]}
     assert MANAGEMENT["Outputs"]["ExpelRoleName"]["Value"] == {"Ref": "ExpelRoleName"}
+
+
+def test_the_log_archive_functions_reach_the_key_only_by_invoking_the_delegate() -> None:
+    for function in ("KeyPolicyFunction", "VerifyFunction"):
+        statements = [s for p in LOG_ARCHIVE["Resources"][function]["Properties"]["Policies"] for s in p["Statement"]]
+        reaching = [s["Fn::If"][1] for s in statements if "Fn::If" in s and s["Fn::If"][0] == "KeyPolicyDelegateGiven"]
+        assert reaching == [
+            {
+                **reaching[0],
+                "Effect": "Allow",
+                "Action": "lambda:InvokeFunction",
+                "Resource": {"Ref": "KeyPolicyDelegateArn"},
+            }
+        ]
+        assert not any("sts:AssumeRole" in json.dumps(s) for s in statements)
 
 
 def test_both_stacks_default_to_the_same_role_name() -> None:
     names = {t["Parameters"]["ExpelRoleName"]["Default"] for t in (MANAGEMENT, MEMBER, LOG_ARCHIVE)}
     assert names == {"ExpelTrailAssumeRole"}
+
+
+# --- No principal of the Log Archive account can put the management account's key policy --------
+PORTFOLIO = load_template(ROOT / "servicecatalog" / "portfolio.yaml")
+STACKSET_BODY = yaml.safe_load(
+    MANAGEMENT["Resources"]["ExpelRoleStackSet"]["Properties"]["TemplateBody"]
+    .replace("!Ref", "")
+    .replace("!GetAtt", "")
+)
+
+
+def documents(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every policy document (a mapping with a Statement) under node, with where it is."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        if "Statement" in node:
+            found.append((path, node))
+        for key, value in node.items():
+            found += documents(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += documents(value, f"{path}[{index}]")
+    return found
+
+
+def allows_put_key_policy(statement: Any) -> bool:
+    if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+        return False
+    actions = statement.get("Action", [])
+    return any(
+        fnmatchcase("kms:putkeypolicy", str(a).lower()) for a in (actions if isinstance(actions, list) else [actions])
+    )
+
+
+def put_key_policy_grants(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    grants = []
+    for name, resource in template["Resources"].items():
+        for path, document in documents(resource.get("Properties", {})):
+            statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+            for statement in statements:
+                # An Fn::If in a statement list: either branch may be deployed.
+                branches = (
+                    statement["Fn::If"][1:] if isinstance(statement, dict) and "Fn::If" in statement else [statement]
+                )
+                grants += [(f"{name}{path}", branch) for branch in branches if allows_put_key_policy(branch)]
+    return grants
+
+
+def test_no_policy_in_any_template_grants_kms_put_key_policy_to_a_principal_of_the_log_archive_account() -> None:
+    # The management account: only the delegate's own execution role (SAM trusts lambda.amazonaws.com
+    # with it) holds PutKeyPolicy, and no role there trusts the Log Archive account at all.
+    assert [where for where, _ in put_key_policy_grants(MANAGEMENT)] == ["KeyPolicyDelegate/Policies[0]"]
+    assert put_key_policy_grants(MEMBER) == put_key_policy_grants(STACKSET_BODY) == []
+    for template in (MANAGEMENT, MEMBER, STACKSET_BODY):
+        for name, resource in template["Resources"].items():
+            trust = json.dumps(resource.get("Properties", {}).get("AssumeRolePolicyDocument", {}))
+            assert "LogArchiveAccountId" not in trust, name
+    # The Log Archive account: its grants reach keys of its own account only. KMS takes PutKeyPolicy only
+    # from the key's own account (AWS-FACTS.md), and the one grant that names a key parameter says so.
+    for where, statement in put_key_policy_grants(LOG_ARCHIVE) + put_key_policy_grants(PORTFOLIO):
+        if where.startswith("NotificationKey/KeyPolicy"):
+            assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+        elif statement["Resource"] != "*":
+            assert statement["Condition"] == {"StringEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}}, where

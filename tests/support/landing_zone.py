@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 import boto3
 
@@ -24,6 +26,7 @@ from localaws.landing_zone import (  # noqa: F401 - re-exported for the tests
     seed,
     upgrade,
 )
+from tests.support.cfn_template import ROOT
 
 # The Expel role's trust, as template.yaml (and org/member-role.yaml) write it.
 EXPEL_TRUST = {
@@ -39,16 +42,63 @@ EXPEL_TRUST = {
 }
 
 
+DELEGATE_NAME = "expel-org-KeyPolicyDelegate"
+
+
+def create_delegate(landing_zone: LandingZone, log_archive: str = LOG_ARCHIVE) -> str:
+    """What org/management.yaml creates for the key policy, made directly in the management account:
+    the delegate function (its own code; the layer package is importable here), its role, and the
+    resource-based policy that lets the Log Archive account invoke it. Returns its ARN."""
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.write(ROOT / "functions" / "key_policy_delegate" / "app.py", "app.py")
+    with as_account(MANAGEMENT):
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        role = boto3.client("iam").create_role(
+            RoleName="KeyPolicyDelegateRole", AssumeRolePolicyDocument=json.dumps(trust)
+        )
+        function = boto3.client("lambda", region_name=REGION).create_function(
+            FunctionName=DELEGATE_NAME,
+            Runtime="python3.13",
+            Role=role["Role"]["Arn"],
+            Handler="app.lambda_handler",
+            Code={"ZipFile": code.getvalue()},
+            Environment={
+                "Variables": {
+                    "CLOUDTRAIL_KEY_ARN": landing_zone.cloudtrail_key_arn,
+                    "EXPEL_ROLE_ARN": f"arn:aws:iam::{log_archive}:role/ExpelTrailAssumeRole",
+                    "LOG_ARCHIVE_ACCOUNT_ID": log_archive,
+                    "PARTITION": "aws",
+                    "POWERTOOLS_SERVICE_NAME": "expel-key-policy-delegate",
+                }
+            },
+        )
+        boto3.client("lambda", region_name=REGION).add_permission(
+            FunctionName=DELEGATE_NAME,
+            StatementId="OnlyTheLogArchiveAccount",
+            Action="lambda:InvokeFunction",
+            Principal=log_archive,
+        )
+    return str(function["FunctionArn"])
+
+
 def deploy_stack_resources(
     landing_zone: LandingZone,
     prefix: str = "AWSLogs/",
     create_role: bool = True,
     delivery_mode: DeliveryMode = DeliveryMode.AUTO,
+    delegate: bool = True,
 ) -> dict[str, str]:
     """What template.yaml creates, made directly; returns the environment the step functions get.
 
     create_role=False is CreateExpelRole=false: the org StackSet already made the role here. The
-    log target comes from the organization trail, as the LogTarget custom resource finds it."""
+    log target comes from the organization trail, as the LogTarget custom resource finds it.
+    delegate=True also deploys the org/ stack's key-policy delegate and names it, as KeyPolicyDelegateArn."""
     kms, sns, sqs, iam = (boto3.client(name, region_name=REGION) for name in ("kms", "sns", "sqs", "iam"))
     target = discovery.log_target(
         boto3.client("cloudtrail", region_name=REGION), "", delivery_mode, LOG_ARCHIVE, REGION
@@ -80,7 +130,7 @@ def deploy_stack_resources(
         "PARTITION": "aws",
         "LOG_BUCKET_NAME": attributes["Bucket"],
         "CLOUDTRAIL_KEY_ARN": "",
-        "KEY_POLICY_ROLE_ARN": landing_zone.key_policy_role_arn,
+        "KEY_POLICY_DELEGATE_ARN": create_delegate(landing_zone) if delegate else "",
         "FIX_OBJECT_OWNERSHIP": "false",
         "NOTIFICATION_PREFIX": prefix,
         "TOPIC_ARN": topic,

@@ -13,7 +13,7 @@ ALL_KNOWN = evaluate_conditions(
     load_template(ROOT / "template.yaml"),
     {
         "CloudTrailKeyArn": "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "KeyPolicyRoleArn": "arn:aws:iam::111111111111:role/ExpelKeyPolicyEditor",
+        "KeyPolicyDelegateArn": "arn:aws:lambda:us-east-1:111111111111:function:expel-org-KeyPolicyDelegate",
     },
 )
 EXPECTED_ACTIONS = {
@@ -25,7 +25,7 @@ EXPECTED_ACTIONS = {
         "s3:GetObject",
     },
     "OwnershipFunction": {"s3:GetBucketOwnershipControls", "s3:PutBucketOwnershipControls"},
-    "KeyPolicyFunction": {"sts:AssumeRole", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy"},
+    "KeyPolicyFunction": {"lambda:InvokeFunction", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy"},
     "NotificationFunction": {
         "s3:GetBucketNotification",
         "s3:PutBucketNotification",
@@ -41,7 +41,7 @@ EXPECTED_ACTIONS = {
         "sns:GetSubscriptionAttributes",
         "iam:GetRole",
         "iam:SimulatePrincipalPolicy",
-        "sts:AssumeRole",
+        "lambda:InvokeFunction",
         "kms:GetKeyPolicy",
     },
 }
@@ -70,7 +70,7 @@ def test_function_uses_resource_star_only_where_the_api_has_no_resources(
 
 
 def test_key_policy_function_cannot_touch_any_key_when_none_is_given(template: dict[str, Any]) -> None:
-    nothing_given = evaluate_conditions(template, {"CloudTrailKeyArn": "", "KeyPolicyRoleArn": ""})
+    nothing_given = evaluate_conditions(template, {"CloudTrailKeyArn": "", "KeyPolicyDelegateArn": ""})
     (only,) = function_statements(template, "KeyPolicyFunction", nothing_given)
     assert only["Effect"] == "Deny"
 

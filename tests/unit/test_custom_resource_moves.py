@@ -17,7 +17,7 @@ SETTINGS = Settings.from_environment(
         "PARTITION": "aws",
         "LOG_BUCKET_NAME": BUCKET,
         "CLOUDTRAIL_KEY_ARN": "",
-        "KEY_POLICY_ROLE_ARN": "",
+        "KEY_POLICY_DELEGATE_ARN": "",
         "FIX_OBJECT_OWNERSHIP": "false",
         "NOTIFICATION_PREFIX": "",
         "TOPIC_ARN": "t",

@@ -60,11 +60,14 @@ def bridge(
     sys.modules.pop("functions.bridge.app", None)
 
 
+DELEGATE_ARN = f"arn:aws:lambda:{landing_zone.REGION}:{landing_zone.MANAGEMENT}:function:{landing_zone.DELEGATE_NAME}"
+
+
 def event(name: str, zone: landing_zone.LandingZone, **changes: Any) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((ROOT / "events" / f"{name}.json").read_text(encoding="utf-8"))
     for key in ("ResourceProperties", "OldResourceProperties"):
         if key in loaded:
-            loaded[key] = {**loaded[key], "LogBucketName": zone.bucket, "KeyPolicyRoleArn": zone.key_policy_role_arn}
+            loaded[key] = {**loaded[key], "LogBucketName": zone.bucket, "KeyPolicyDelegateArn": DELEGATE_ARN}
     loaded.update(changes)
     return loaded
 

@@ -6,8 +6,10 @@ Nothing here runs at import time, so a handler imports fast and tests can patch 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_kms import KMSClient
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_organizations import OrganizationsClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
@@ -26,7 +29,6 @@ if TYPE_CHECKING:
 # Standard mode retries throttling and transient errors with backoff; what still fails reaches the
 # state machine, whose Retry handles it.
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
-SESSION_NAME = "expel-onboarding-key-policy"
 
 
 @cache
@@ -69,17 +71,19 @@ def organizations() -> OrganizationsClient:
     return boto3.client("organizations", config=RETRIES)
 
 
-def kms_as(role_arn: str, region: str) -> KMSClient:
-    """A KMS client acting as role_arn, for a key whose policy can only be edited from its own account."""
-    credentials = sts().assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
-    return boto3.client(
-        "kms",
-        region_name=region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        config=RETRIES,
+@cache
+def lambda_(region: str) -> LambdaClient:
+    return boto3.client("lambda", region_name=region, config=RETRIES)
+
+
+def invoke(function_arn: str, payload: Mapping[str, Any]) -> tuple[Any, str]:
+    """Invoke a function synchronously (in its own region): its JSON answer, and its FunctionError
+    ("" when it succeeded). The key-policy step reaches the management account's delegate this way."""
+    response = lambda_(function_arn.split(":")[3]).invoke(
+        FunctionName=function_arn, Payload=json.dumps(payload).encode("utf-8")
     )
+    body = response["Payload"].read()
+    return (json.loads(body) if body else None), str(response.get("FunctionError", ""))
 
 
 def for_cli(
@@ -96,3 +100,4 @@ def reset() -> None:
     """Forget every cached client, so the next call sees a changed environment (tests, emulator)."""
     for factory in (s3, kms, sns, iam, sts, cloudtrail, organizations, sfn):
         factory.cache_clear()
+    lambda_.cache_clear()

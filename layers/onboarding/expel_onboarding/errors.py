@@ -87,6 +87,15 @@ class PublishFailed(Exception):
     """SNS refused some entries of a PublishBatch; the SQS record fails, so the queue redelivers it."""
 
 
+class DelegateRefused(OnboardingError):
+    """The management account's key-policy delegate refused a request it was not made for: another
+    operation, key, role or statement than the one its own stack configures."""
+
+
+class DelegateFailed(OnboardingError):
+    """The key-policy delegate failed in a way that is not one of our errors (a crash or a timeout)."""
+
+
 class NotYetPropagated(OnboardingError):
     """What this stack just created is not usable yet: IAM and resource policies take seconds to reach
     every service (IAM user guide, "Changes that I make are not always immediately visible"). The state

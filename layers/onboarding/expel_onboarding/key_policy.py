@@ -14,21 +14,26 @@ import copy
 import json
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
+from expel_onboarding import errors
 from expel_onboarding.errors import (
+    THROTTLING_CODES,
     ConcurrentModification,
+    DelegateFailed,
+    DelegateRefused,
     KeyNotUsable,
     KeyPolicyAmbiguous,
     KeyPolicyEditMismatch,
     KeyPolicyMalformed,
     KeyPolicyNotEditable,
     KeyPolicyTooLarge,
+    OnboardingError,
     OrphanedPrincipals,
     error_code,
     error_message,
@@ -685,43 +690,100 @@ def not_encrypted() -> StepReport:
     return StepReport(STEP, Status.OK, "The logs are SSE-S3 encrypted: there is no key policy to change.", {})
 
 
-def access(
-    target: Target,
-    key_policy_role_arn: str,
-    local_kms: Callable[[], KMSClient],
-    assumed_kms: Callable[[str, str], KMSClient],
-) -> Callable[[], KMSClient] | None:
-    """How to reach the key from its own account: directly, through the key-policy role, or not at all."""
-    if key_account(target.key_arn) == target.log_archive_account:
-        return local_kms
-    if not key_policy_role_arn:
-        return None
-    return partial(assumed_kms, key_policy_role_arn, target.region)
+# How the Log Archive side calls a function: its JSON answer, and its FunctionError ("" when it succeeded).
+Invoke = Callable[[str, Mapping[str, Any]], tuple[Any, str]]
+
+
+@dataclass(frozen=True)
+class Delegate:
+    """The management account's key-policy delegate (org/management.yaml), reached through Lambda.
+
+    It answers with the same StepReport the local path makes, and fails with the same error classes
+    (by name, as Step Functions matches them); what it refuses is DelegateRefused."""
+
+    function_arn: str
+    invoke: Invoke
+
+    def call(self, operation: str, target: Target) -> dict[str, Any]:
+        request = {
+            "Operation": operation,
+            "KeyArn": target.key_arn,
+            "Sid": target.sid,
+            "ExpelRoleArn": target.expel_role_arn,
+            "Region": target.region,
+        }
+        answer, function_error = self.invoke(self.function_arn, request)
+        if function_error:
+            raise delegate_error(answer, self.function_arn)
+        if not isinstance(answer, dict) or not isinstance(answer.get("Report"), dict):
+            raise DelegateFailed(
+                f"The key-policy delegate {self.function_arn} answered {answer!r}, not a step report.",
+                "deploy the org/ stack from the same release as this stack, then re-run.",
+            )
+        return answer
+
+    def run(self, target: Target, mode: Mode) -> StepReport:
+        operation = {Mode.REMOVE: "remove", Mode.CHECK: "read"}.get(mode, "apply")
+        report = self.call(operation, target)["Report"]
+        return StepReport(str(report["Name"]), Status(report["Status"]), str(report["Detail"]), report.get("Data", {}))
+
+
+def delegate_error(answer: Any, function_arn: str) -> Exception:
+    """The delegate's function error as the error it was there: our classes keep their names."""
+    answer = answer if isinstance(answer, dict) else {}
+    name, message = str(answer.get("errorType", "")), str(answer.get("errorMessage", ""))
+    found = getattr(errors, name, None)
+    if isinstance(found, type) and issubclass(found, OnboardingError):
+        said, _, fix = message.partition(" To fix it: ")
+        return found(said, fix or "read the delegate's log in the management account, then re-run.")
+    return DelegateFailed(
+        f"The key-policy delegate {function_arn} failed: {name or 'no error type'}: {message}",
+        "read its log in the management account (CloudWatch Logs, the delegate's log group), fix the cause and re-run.",
+    )
 
 
 def run(
     target: Target,
     mode: Mode,
     *,
-    key_policy_role_arn: str,
+    delegate_arn: str,
     local_kms: Callable[[], KMSClient],
-    assumed_kms: Callable[[str, str], KMSClient],
+    invoke: Invoke,
 ) -> StepReport:
-    """Converge from the key's own account, or tell the customer exactly what to do there."""
+    """Converge from the key's own account: here, or through its delegate; or say exactly what to do there."""
     account = key_account(target.key_arn)
-    kms_client = access(target, key_policy_role_arn, local_kms, assumed_kms)
-    if kms_client is None:
+    if account == target.log_archive_account:
+        return converge(local_kms(), target, mode)
+    if not delegate_arn:
         why = (
             f"The key is in account {account}, where only that account can edit its policy, and no "
-            "KeyPolicyRoleArn was given (the org/ template creates that role)."
+            "KeyPolicyDelegateArn was given (the org/ template creates that delegate)."
         )
         return action_required(target, why, mode)
     try:
-        kms = kms_client()
-    except ClientError as exc:
-        why = f"The key is in account {account} and {key_policy_role_arn} could not be assumed ({exc})."
+        return Delegate(delegate_arn, invoke).run(target, mode)
+    except DelegateRefused as exc:
+        why = f"The key is in account {account} and its key-policy delegate {delegate_arn} refused our request: {exc}"
         return action_required(target, why, mode)
-    return converge(kms, target, mode)
+    except ClientError as exc:
+        if error_code(exc) in THROTTLING_CODES:
+            raise translate(exc, "lambda:InvokeFunction", delegate_arn, DENY_ALTERNATIVES) from exc
+        why = (
+            f"The key is in account {account} and its key-policy delegate {delegate_arn} could not be invoked ({exc})."
+        )
+        return action_required(target, why, mode)
+
+
+def checker(
+    target: Target, delegate_arn: str, local_kms: Callable[[], KMSClient], invoke: Invoke
+) -> Callable[[], StepReport] | None:
+    """The read-only check of our statement, from the key's account (here or through the delegate), or
+    None when neither can reach the key."""
+    if key_account(target.key_arn) == target.log_archive_account:
+        return lambda: converge(local_kms(), target, Mode.CHECK)
+    if not delegate_arn:
+        return None
+    return partial(Delegate(delegate_arn, invoke).run, target, Mode.CHECK)
 
 
 def read_text(kms: KMSClient, target: Target) -> str:

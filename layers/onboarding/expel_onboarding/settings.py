@@ -28,7 +28,7 @@ class Settings:
     partition: str
     log_bucket: str
     cloudtrail_key_arn: str
-    key_policy_role_arn: str
+    key_policy_delegate_arn: str
     fix_object_ownership: bool
     notification_prefix: str
     topic_arn: str
@@ -65,7 +65,7 @@ class Settings:
             partition=get("PARTITION"),
             log_bucket=get("LOG_BUCKET_NAME"),
             cloudtrail_key_arn=get("CLOUDTRAIL_KEY_ARN"),
-            key_policy_role_arn=get("KEY_POLICY_ROLE_ARN"),
+            key_policy_delegate_arn=get("KEY_POLICY_DELEGATE_ARN"),
             fix_object_ownership=get("FIX_OBJECT_OWNERSHIP") == "true",
             notification_prefix=get("NOTIFICATION_PREFIX"),
             topic_arn=get("TOPIC_ARN"),

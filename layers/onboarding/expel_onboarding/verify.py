@@ -35,7 +35,6 @@ from expel_onboarding.reports import Mode, Status, StepReport
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_iam.type_defs import EvaluationResultTypeDef
-    from mypy_boto3_kms import KMSClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
 
@@ -245,23 +244,26 @@ def permission_problems(iam: IAMClient, target: Target, bucket: str, key_arn: st
     return problems
 
 
-def key_problems(kms: Callable[[], KMSClient] | None, target: key_policy.Target) -> list[str]:
-    """Our statement in the CloudTrail key's policy, read from the key's account: the simulator cannot see it."""
+def key_problems(check: Callable[[], StepReport] | None, target: key_policy.Target) -> list[str]:
+    """Our statement in the CloudTrail key's policy, checked from the key's account (here, or through the
+    management account's key-policy delegate): the simulator cannot see it."""
     cannot = f"Our statement in the policy of {target.key_arn} cannot be checked:"
-    if kms is None:
+    if check is None:
         return [
-            f"{cannot} the key is in another account and no KeyPolicyRoleArn was given. Set KeyPolicyRoleArn "
-            "(the org/ template creates the role) so that Verify can confirm Workbench may decrypt the logs."
+            f"{cannot} the key is in another account and no KeyPolicyDelegateArn was given. Set KeyPolicyDelegateArn "
+            "(the org/ template creates the delegate) so that Verify can confirm Workbench may decrypt the logs."
         ]
     try:
-        policy = key_policy.read(kms(), target)
+        report = check()
     except (ClientError, OnboardingError) as exc:
-        # key_policy.read turns a refusal or a missing key into our errors (AccessNotGranted, ExplicitDeny,
-        # KeyNotUsable); each is a finding to report, not a crash of the step.
+        # A refusal, a missing key or a refused delegate call arrives as our errors (AccessNotGranted,
+        # ExplicitDeny, KeyNotUsable, DelegateRefused); each is a finding to report, not a crash of the step.
         return [f"{cannot} {exc}"]
-    if key_policy.merge(policy, key_policy.our_statement(target)) != policy:
+    if report.status is Status.OK:
+        return []
+    if report.status is Status.DRIFTED:
         return [f"Our statement is not in the policy of {target.key_arn}: rerun repair, or add it there by hand."]
-    return []
+    return [f"{cannot} {report.detail}"]
 
 
 def verify(
@@ -269,7 +271,7 @@ def verify(
     sns: SNSClient,
     iam: IAMClient,
     s3: S3Client,
-    kms: Callable[[], KMSClient] | None,
+    check_key: Callable[[], StepReport] | None,
     target: Target,
     notification_target: notification.Target,
     key_target: key_policy.Target | None,
@@ -292,7 +294,7 @@ def verify(
             problems.append(f"Our notification entry is not on {notification_target.bucket}: run repair to restore it.")
     # The key statement matters in every delivery mode: Workbench decrypts each log object it reads.
     if mode.writes and key_target is not None:
-        problems += key_problems(kms, key_target)
+        problems += key_problems(check_key, key_target)
     simulated = None
     if target.simulate and mode.writes:
         key_arn = key_target.key_arn if key_target else ""

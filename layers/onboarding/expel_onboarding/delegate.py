@@ -1,0 +1,140 @@
+"""The key-policy delegate: the one narrow operation the management account hands the Log Archive.
+
+A key policy can only be edited from the key's own account, and IAM cannot limit what a
+kms:PutKeyPolicy writes. So the management account does not lend out that permission: it runs this
+function, whose own role holds DescribeKey, GetKeyPolicy and PutKeyPolicy on the one CloudTrail key
+its stack (org/management.yaml) names, and which does one thing with them: add, remove or read our
+kms:Decrypt statement for the Expel role that same stack names. The edit is key_policy.converge,
+the same text splice, size, key-state and orphan rules as the Log Archive step.
+
+Every request is checked against the delegate's own configuration, never trusted: an unknown
+operation or field, another key, another role, a region other than the key's, or a Sid that is not
+one of ours is refused with DelegateRefused, and nothing is read or written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from expel_onboarding import key_policy
+from expel_onboarding.errors import DelegateRefused, InvalidInput
+from expel_onboarding.naming import OWNED_PREFIX
+from expel_onboarding.reports import Mode
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+
+# What a caller may ask, and the step mode each runs. "read" is the step's read-only check: it
+# writes nothing and says whether our statement is there.
+OPERATIONS = {"apply": Mode.APPLY, "remove": Mode.REMOVE, "read": Mode.CHECK}
+FIELDS = ("Operation", "KeyArn", "Sid", "ExpelRoleArn", "Region")
+# naming.owned_id: our prefix and 12 upper-case hex digits of the Log Archive stack's id.
+OUR_SID = re.compile(rf"^{OWNED_PREFIX}[0-9A-F]{{12}}$")
+FIX = "call the delegate only through the Log Archive onboarding stack, whose settings must match the org/ stack's."
+
+
+@dataclass(frozen=True)
+class Config:
+    """What the delegate's own stack configures: nothing a caller says can change these."""
+
+    key_arn: str
+    expel_role_arn: str
+    log_archive_account: str
+    partition: str
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> Config:
+        def get(name: str) -> str:
+            if not environ.get(name):
+                raise InvalidInput(
+                    f"The environment variable {name} is not set.",
+                    "deploy the delegate from org/management.yaml, which sets every variable it reads.",
+                )
+            return environ[name]
+
+        return cls(get("CLOUDTRAIL_KEY_ARN"), get("EXPEL_ROLE_ARN"), get("LOG_ARCHIVE_ACCOUNT_ID"), get("PARTITION"))
+
+    @property
+    def region(self) -> str:
+        """The key's region: kms:ViaService names S3 there, since SSE-KMS uses a key in the bucket's region."""
+        return self.key_arn.split(":")[3]
+
+
+@cache
+def config() -> Config:
+    return Config.from_environment(os.environ)
+
+
+@dataclass(frozen=True)
+class Request:
+    operation: str
+    mode: Mode
+    target: key_policy.Target
+
+
+def _refuse(found: str) -> DelegateRefused:
+    return DelegateRefused(
+        f"{found} This delegate only adds, removes or reads the one kms:Decrypt statement of the Expel "
+        "onboarding, for the role and key its own stack configures.",
+        FIX,
+    )
+
+
+def parse(event: Any, settings: Config) -> Request:
+    """The request, checked field by field against the delegate's own configuration."""
+    if not isinstance(event, Mapping):
+        raise _refuse(f"The request is {type(event).__name__}, not an object with {', '.join(FIELDS)}.")
+    unknown = sorted(set(event) - set(FIELDS))
+    if unknown:
+        raise _refuse(f"The request names fields this delegate does not take: {', '.join(unknown)}.")
+    operation = event.get("Operation")
+    if operation not in OPERATIONS:
+        raise _refuse(f"The operation {operation!r} is not one of {', '.join(OPERATIONS)}.")
+    if event.get("KeyArn") != settings.key_arn:
+        raise _refuse(
+            f"The request names the key {event.get('KeyArn')!r}; this delegate may act on {settings.key_arn} only."
+        )
+    if event.get("ExpelRoleArn") != settings.expel_role_arn:
+        raise _refuse(
+            f"The request names the principal {event.get('ExpelRoleArn')!r}; this delegate grants "
+            f"{settings.expel_role_arn} only."
+        )
+    if event.get("Region") != settings.region:
+        raise _refuse(
+            f"The request names the region {event.get('Region')!r}; the statement names S3 in the key's region, "
+            f"{settings.region}."
+        )
+    sid = event.get("Sid")
+    if not isinstance(sid, str) or not OUR_SID.match(sid):
+        raise _refuse(f"The Sid {sid!r} is not ours ({OWNED_PREFIX} and 12 hexadecimal digits).")
+    target = key_policy.Target(
+        key_arn=settings.key_arn,
+        sid=sid,
+        log_archive_account=settings.log_archive_account,
+        expel_role_arn=settings.expel_role_arn,
+        region=settings.region,
+        partition=settings.partition,
+    )
+    return Request(operation, OPERATIONS[operation], target)
+
+
+def our_statement_as_found(kms: KMSClient, target: key_policy.Target) -> Any:
+    """Our statement as the key policy holds it now, or None: only ours, never the rest of the policy."""
+    policy = key_policy.parse(key_policy.read_text(kms, target), target.key_arn)
+    mine = policy.ours(target.sid)
+    return policy.elements[mine[0]].value if len(mine) == 1 else None
+
+
+def handle(event: Any, settings: Config, kms: KMSClient) -> dict[str, Any]:
+    """Run one checked request: the step's report, and for read our statement as found."""
+    request = parse(event, settings)
+    report = key_policy.converge(kms, request.target, request.mode)
+    answer: dict[str, Any] = {"Operation": request.operation, "Report": report.to_dict()}
+    if request.operation == "read":
+        answer["Statement"] = our_statement_as_found(kms, request.target)
+    return answer
