@@ -58,7 +58,8 @@ def aws_calls_per_step(generation: str) -> None:
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
     )
-    with mock_aws(), patches.control_tower_gaps():
+    # In-process Lambda: the KeyPolicy step invokes the management account's delegate.
+    with mock_aws(), patches.control_tower_gaps(), patches.in_process_lambda():
         zone = landing_zone.seed(generation)
         os.environ.update(landing_zone.deploy_stack_resources(zone))
         settings.settings.cache_clear()
