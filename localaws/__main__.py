@@ -56,15 +56,39 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
     if not arguments.endpoint_url:
         parser.error(f"{arguments.command} needs --endpoint-url (or LOCALAWS_ENDPOINT) of a running 'start'")
+    if not arguments.endpoint_url.startswith(("http://", "https://")):
+        parser.error(f"--endpoint-url {arguments.endpoint_url!r} has no scheme: use http://{arguments.endpoint_url}")
     _use(arguments.endpoint_url)
+    try:
+        return run(arguments.command, arguments.landing_zone)
+    except Exception as exc:  # noqa: BLE001 - no traceback reaches a person: what was found, and the fix
+        print(f"python -m localaws {arguments.command}: {explain(exc, arguments.endpoint_url)}", file=sys.stderr)
+        return 1
+
+
+def explain(exc: Exception, endpoint: str) -> str:
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    if isinstance(exc, EndpointConnectionError):
+        return f"nothing answers at {endpoint}. Start it with `python -m localaws start` and pass the URL it prints."
+    code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+    if code == "AlreadyInOrganizationException":
+        return "this local AWS is already seeded. Start a new one (`python -m localaws start`) to seed again."
+    if code == "AWSOrganizationsNotInUseException":
+        return "this local AWS has no landing zone yet. Seed it first: `python -m localaws seed`."
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run(command: str, generation: str) -> int:
     from localaws import deploy, landing_zone
 
-    if arguments.command == "seed":
-        zone = landing_zone.seed(arguments.landing_zone)
+    if command == "seed":
+        zone = landing_zone.seed(generation)
         print(json.dumps(zone.__dict__, indent=2, default=str))
-    elif arguments.command == "deploy":
+    elif command == "deploy":
         from localaws import demo
 
+        print("building and deploying the management-account stack, then template.yaml (about 15 s)", file=sys.stderr)
         org = deploy.org_outputs() or deploy.deploy_org(demo.org_parameters(landing_zone.cloudtrail_key_arn()))
         outputs = deploy.deploy(
             {
@@ -74,9 +98,14 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
         print(json.dumps(outputs, indent=2))
+    elif not deploy.exists():
+        print(f"no stack {deploy.STACK}: nothing to delete")
     else:
+        from localaws import demo
+
         deploy.destroy()
-        print(f"deleting {deploy.STACK}")
+        demo.wait_deleted()
+        print(f"deleted {deploy.STACK}")
     return 0
 
 

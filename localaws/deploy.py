@@ -156,5 +156,11 @@ def wait(cloudformation: Any, timeout: float, name: str = STACK) -> dict[str, st
     raise DeployFailed(f"{name} was not complete after {timeout:.0f} s")
 
 
+def exists() -> bool:
+    """Whether the onboarding stack is there to delete."""
+    stacks = boto3.client("cloudformation").list_stacks()["StackSummaries"]
+    return any(s["StackName"] == STACK and s["StackStatus"] != "DELETE_COMPLETE" for s in stacks)
+
+
 def destroy() -> None:
     boto3.client("cloudformation").delete_stack(StackName=STACK)

@@ -62,4 +62,28 @@ def test_start_seed_deploy_check_destroy_from_separate_processes(endpoint: str) 
         "expel_onboarding", "check", "--region", "us-east-1", "--endpoint-url", endpoint, "--json", endpoint=endpoint
     )
     assert {step["Status"] for step in json.loads(checked)["Steps"]} == {"OK"}
-    assert "deleting" in command("localaws", "destroy", endpoint=endpoint)
+    assert "deleted expel-cloudtrail-onboarding" in command("localaws", "destroy", endpoint=endpoint)
+    assert "nothing to delete" in command("localaws", "destroy", endpoint=endpoint)
+
+
+def failing(*argv: str, endpoint: str) -> str:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and modules
+        [sys.executable, "-m", *argv],
+        cwd=ROOT,
+        env={**ENVIRONMENT, "LOCALAWS_ENDPOINT": endpoint},
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.stderr
+
+
+def test_mistakes_say_what_was_found_and_the_fix_without_a_traceback(endpoint: str) -> None:
+    assert "seed first" in failing("localaws", "deploy", endpoint=endpoint).lower()
+    command("localaws", "seed", endpoint=endpoint)
+    assert "already seeded" in failing("localaws", "seed", endpoint=endpoint)
+    assert "nothing answers at http://127.0.0.1:9" in failing("localaws", "seed", endpoint="http://127.0.0.1:9")
+    assert "has no scheme" in failing("localaws", "seed", endpoint="127.0.0.1:9")
