@@ -31,6 +31,7 @@ from typing import Any
 import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from expel_onboarding.delivery import account_of
 from localaws import patches
 
 MANAGEMENT = "111111111111"
@@ -197,10 +198,6 @@ def trail_topic(generation: str) -> str:
     if generation == "3":
         return f"arn:aws:sns:{REGION}:{AUDIT}:aws-controltower-AllConfigNotifications"
     return f"arn:aws:sns:{REGION}:{LOG_ARCHIVE}:aws-controltower-CentralizedLoggingNotifications"
-
-
-def account_of(arn: str) -> str:
-    return arn.split(":")[4]
 
 
 def seed(generation: str = "3") -> LandingZone:

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 
 import pytest
 
-from expel_onboarding import clients
-from localaws import demo, deploy, landing_zone, server
+from localaws import demo, deploy, landing_zone
+from tests.support.local_aws import local_aws
 
 
 @pytest.fixture(scope="module")
 def zone() -> Iterator[landing_zone.LandingZone]:
-    warnings.simplefilter("ignore")
-    clients.reset()
-    with server.running():
+    with local_aws():
         yield landing_zone.seed("3")
-    clients.reset()
 
 
 def test_an_overlapping_foreign_entry_fails_the_deploy_and_the_rollback_leaves_nothing_of_ours(

@@ -3,7 +3,6 @@ account on the local AWS, called from the Log Archive account as the onboarding'
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +13,8 @@ from botocore.exceptions import ClientError
 
 from expel_onboarding import clients, key_policy
 from expel_onboarding.reports import Mode, Status
-from localaws import demo, landing_zone, server
+from localaws import demo, landing_zone
+from tests.support.local_aws import local_aws
 
 SID = "ExpelOnboardingA1B2C3D4E5F6"
 
@@ -28,9 +28,7 @@ class Delegated:
 
 @pytest.fixture(scope="module")
 def delegated() -> Iterator[Delegated]:
-    warnings.simplefilter("ignore")
-    clients.reset()
-    with server.running():
+    with local_aws():
         zone = landing_zone.seed()
         delegate_arn = demo.deploy_org(zone)
         target = key_policy.Target(
@@ -41,7 +39,6 @@ def delegated() -> Iterator[Delegated]:
             landing_zone.REGION,
         )
         yield Delegated(zone, delegate_arn, target)
-    clients.reset()
 
 
 def step(delegated: Delegated, mode: Mode) -> Any:

@@ -3,16 +3,15 @@ emulated CT.S3.PV.8 and CT.SNS.PV.1 refuse what they refuse in AWS. Tests run in
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import boto3
 import pytest
 
-from expel_onboarding import clients
-from localaws import demo, deploy, landing_zone, server
+from localaws import demo, deploy, landing_zone
 from tests.support.aws_calls import AwsCalls
+from tests.support.local_aws import local_aws
 
 GUARDED = ("s3:PutBucketNotificationConfiguration", "s3:PutBucketOwnershipControls")
 
@@ -29,9 +28,7 @@ class Deployed4:
 
 @pytest.fixture(scope="module")
 def deployed() -> Iterator[Deployed4]:
-    warnings.simplefilter("ignore")
-    clients.reset()
-    with server.running() as endpoint:
+    with local_aws() as endpoint:
         zone = landing_zone.seed("4.0")
         notifications = landing_zone.notifications_of(zone.bucket)
         key_policy = landing_zone.key_policy_of(zone.cloudtrail_key_arn)
@@ -39,7 +36,6 @@ def deployed() -> Iterator[Deployed4]:
         calls = AwsCalls().start()
         outputs = deploy.deploy(demo.parameters(zone, delegate_arn))
         yield Deployed4(endpoint, zone, outputs, calls, notifications, key_policy)
-    clients.reset()
 
 
 def test_auto_deploys_in_trail_topic_mode_with_nothing_left_to_do(deployed: Deployed4) -> None:

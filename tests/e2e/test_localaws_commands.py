@@ -40,16 +40,21 @@ def endpoint() -> Iterator[str]:
         server.wait(timeout=10)
 
 
-def command(*argv: str, endpoint: str) -> str:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and modules
+def run(*argv: str, endpoint: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter and modules
         [sys.executable, "-m", *argv],
         cwd=ROOT,
         env={**ENVIRONMENT, "LOCALAWS_ENDPOINT": endpoint},
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
         timeout=240,
     )
+
+
+def command(*argv: str, endpoint: str) -> str:
+    result = run(*argv, endpoint=endpoint)
+    assert result.returncode == 0, result.stderr
     return result.stdout
 
 
@@ -67,15 +72,7 @@ def test_start_seed_deploy_check_destroy_from_separate_processes(endpoint: str) 
 
 
 def failing(*argv: str, endpoint: str) -> str:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and modules
-        [sys.executable, "-m", *argv],
-        cwd=ROOT,
-        env={**ENVIRONMENT, "LOCALAWS_ENDPOINT": endpoint},
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    result = run(*argv, endpoint=endpoint)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr, result.stderr
     return result.stderr

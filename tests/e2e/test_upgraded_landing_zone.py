@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
-from expel_onboarding import clients
-from localaws import demo, deploy, landing_zone, server
+from localaws import demo, deploy, landing_zone
+from tests.support.local_aws import local_aws
 
 
 @dataclass
@@ -23,9 +22,7 @@ class Upgraded:
 
 @pytest.fixture(scope="module")
 def upgraded() -> Iterator[Upgraded]:
-    warnings.simplefilter("ignore")
-    clients.reset()
-    with server.running() as endpoint:
+    with local_aws() as endpoint:
         zone = landing_zone.seed("3")
         notifications = landing_zone.notifications_of(zone.bucket)
         key_policy = landing_zone.key_policy_of(zone.cloudtrail_key_arn)
@@ -33,7 +30,6 @@ def upgraded() -> Iterator[Upgraded]:
         assert outputs["DeliveryMode"].startswith("bucket-notification")
         onboarded = landing_zone.notifications_of(zone.bucket)
         yield Upgraded(endpoint, landing_zone.upgrade(zone), notifications, onboarded, key_policy)
-    clients.reset()
 
 
 def test_after_the_upgrade_check_passes_and_offers_trail_topic(upgraded: Upgraded) -> None:

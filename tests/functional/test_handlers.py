@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,16 +14,9 @@ from localaws import patches
 from tests.support import landing_zone
 from tests.support.aws_calls import AwsCalls
 from tests.support.cfn_template import ROOT
+from tests.support.lambda_context import FakeContext
 
 STEPS = ["discover", "ownership", "key_policy", "notification", "verify"]
-
-
-@dataclass
-class FakeContext:
-    function_name: str = "onboarding-step"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:onboarding-step"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
 
 
 def sample(name: str) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3
 import pytest
-from crhelper import CfnResource
 
 from expel_onboarding import discovery
 from expel_onboarding.delivery import DeliveryMode
@@ -19,6 +18,7 @@ from expel_onboarding.errors import TrailNotFound
 from tests.support import landing_zone
 from tests.support.aws_calls import AwsCalls
 from tests.support.cfn_template import ROOT
+from tests.support.lambda_context import FakeContext, capture_responses
 
 ACCOUNT, REGION = landing_zone.LOG_ARCHIVE, landing_zone.REGION
 
@@ -89,24 +89,12 @@ def test_two_organization_trails_with_different_buckets_ask_which_one() -> None:
         locate()
 
 
-class Context:
-    function_name = "expel-LocateFunction"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:expel-LocateFunction"
-    aws_request_id = "locate-test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+CONTEXT = FakeContext(function_name="expel-LocateFunction")
 
 
 @pytest.fixture
 def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    sent: list[dict[str, Any]] = []
-
-    def capture(self: CfnResource, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
-        sent.append({"Status": status or self.Status, "Reason": reason if status else self.Reason, "Data": self.Data})
-
-    monkeypatch.setattr(CfnResource, "_send", capture)
+    sent = capture_responses(monkeypatch)
     sys.modules.pop("functions.locate.app", None)
     module = importlib.import_module("functions.locate.app")
     module.sent = sent  # type: ignore[attr-defined]
@@ -127,7 +115,7 @@ def request(kind: str, **properties: str) -> dict[str, Any]:
 def test_the_custom_resource_answers_the_attributes_the_template_reads(handler: ModuleType) -> None:
     trail("org", "aws-controltower-cloudtrail-logs-123456789012-a1b2c3", topic="ct-logging")
     management = boto3.client("organizations").create_organization(FeatureSet="ALL")["Organization"]["MasterAccountId"]
-    handler.lambda_handler(request("Create", LogBucketName="", DeliveryMode="auto"), Context())
+    handler.lambda_handler(request("Create", LogBucketName="", DeliveryMode="auto"), CONTEXT)
     (response,) = handler.sent
     assert response["Status"] == "SUCCESS", response["Reason"]
     assert response["Data"]["ManagementAccountId"] == management
@@ -139,13 +127,13 @@ def test_the_custom_resource_answers_the_attributes_the_template_reads(handler: 
 
 
 def test_the_custom_resource_fails_the_stack_with_the_fix_when_no_trail_is_visible(handler: ModuleType) -> None:
-    handler.lambda_handler(request("Create", LogBucketName="", DeliveryMode="auto"), Context())
+    handler.lambda_handler(request("Create", LogBucketName="", DeliveryMode="auto"), CONTEXT)
     (response,) = handler.sent
     assert response["Status"] == "FAILED"
     assert "set LogBucketName" in response["Reason"]
 
 
 def test_deleting_the_custom_resource_calls_no_aws_api(handler: ModuleType, calls: AwsCalls) -> None:
-    handler.lambda_handler(request("Delete"), Context())
+    handler.lambda_handler(request("Delete"), CONTEXT)
     assert handler.sent[0]["Status"] == "SUCCESS"
     assert calls.made == []

@@ -23,17 +23,10 @@ from expel_onboarding import clients, relay, settings
 from tests.support import landing_zone
 from tests.support.aws_calls import AwsCalls
 from tests.support.cfn_template import ROOT
+from tests.support.lambda_context import FakeContext
 from tests.support.stubbed import stubbable_client
 
 DIGEST = "CloudTrail-Digest"
-
-
-@dataclass
-class FakeContext:
-    function_name: str = "relay"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:relay"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass(frozen=True)
@@ -58,7 +51,7 @@ def log_keys_of(event: dict[str, Any]) -> list[str]:
 
 def run(event: dict[str, Any]) -> dict[str, Any]:
     handler = importlib.import_module("functions.relay.app").lambda_handler
-    result: dict[str, Any] = handler(event, FakeContext())
+    result: dict[str, Any] = handler(event, FakeContext(function_name="relay"))
     return result
 
 

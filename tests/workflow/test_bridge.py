@@ -11,40 +11,19 @@ from typing import Any
 
 import boto3
 import pytest
-from crhelper import CfnResource
 
 from expel_onboarding import custom_resource, settings
 from tests.support import deployment, landing_zone
 from tests.support.cfn_template import ROOT
+from tests.support.lambda_context import FakeContext, capture_responses
 
-
-class Context:
-    function_name = "expel-BridgeFunction"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:expel-BridgeFunction"
-    aws_request_id = "bridge-test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 120_000
+CONTEXT = FakeContext(function_name="expel-BridgeFunction")
 
 
 @pytest.fixture
 def responses(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """What crhelper would PUT to the pre-signed ResponseURL."""
-    sent: list[dict[str, Any]] = []
-
-    def capture(self: CfnResource, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
-        sent.append(
-            {
-                "Status": status or self.Status,
-                "Reason": reason if status else self.Reason,
-                "PhysicalResourceId": str(self.PhysicalResourceId),
-                "Data": dict(self.Data),
-            }
-        )
-
-    monkeypatch.setattr(CfnResource, "_send", capture)
-    return sent
+    return capture_responses(monkeypatch)
 
 
 @pytest.fixture
@@ -82,7 +61,7 @@ def test_create_runs_apply_and_returns_the_workbench_values(
     zone: landing_zone.LandingZone,
     stack_environment: dict[str, str],
 ) -> None:
-    bridge.lambda_handler(event("bridge-create", zone), Context())
+    bridge.lambda_handler(event("bridge-create", zone), CONTEXT)
     (response,) = responses
     assert response["Status"] == "SUCCESS", response["Reason"]
     assert response["PhysicalResourceId"] == current_id(zone)
@@ -99,8 +78,8 @@ def test_create_runs_apply_and_returns_the_workbench_values(
 def test_update_keeps_the_physical_id_when_the_target_stays(
     bridge: ModuleType, responses: list[dict[str, Any]], zone: landing_zone.LandingZone
 ) -> None:
-    bridge.lambda_handler(event("bridge-create", zone), Context())
-    bridge.lambda_handler(event("bridge-update", zone, PhysicalResourceId=current_id(zone)), Context())
+    bridge.lambda_handler(event("bridge-create", zone), CONTEXT)
+    bridge.lambda_handler(event("bridge-update", zone, PhysicalResourceId=current_id(zone)), CONTEXT)
     assert [r["Status"] for r in responses] == ["SUCCESS", "SUCCESS"]
     assert responses[1]["PhysicalResourceId"] == current_id(zone)
 
@@ -108,8 +87,8 @@ def test_update_keeps_the_physical_id_when_the_target_stays(
 def test_delete_removes_our_entries_and_restores_the_foreign_state(
     bridge: ModuleType, responses: list[dict[str, Any]], zone: landing_zone.LandingZone
 ) -> None:
-    bridge.lambda_handler(event("bridge-create", zone), Context())
-    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=current_id(zone)), Context())
+    bridge.lambda_handler(event("bridge-create", zone), CONTEXT)
+    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=current_id(zone)), CONTEXT)
     assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]
     assert landing_zone.notifications_of(zone.bucket) == zone.foreign_notifications
     assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
@@ -127,7 +106,7 @@ def test_the_rollback_delete_of_a_failed_create_removes_what_the_create_wrote(
     failed_workflow = deployment.deploy({**stack_environment, "NOTIFICATION_PREFIX": ""}, name="failing")
     monkeypatch.setenv("STATE_MACHINE_ARN", failed_workflow.state_machine_arn)
     custom_resource.bridge_settings.cache_clear()
-    bridge.lambda_handler(event("bridge-create", zone), Context())
+    bridge.lambda_handler(event("bridge-create", zone), CONTEXT)
     failed = responses[0]
     assert failed["Status"] == "FAILED"
     assert failed["Reason"].startswith("NotificationOverlap: ")
@@ -136,7 +115,7 @@ def test_the_rollback_delete_of_a_failed_create_removes_what_the_create_wrote(
     # KeyPolicy wrote before Notification refused: our statement is in the key policy.
     assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) != zone.foreign_key_policy
 
-    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=failed["PhysicalResourceId"]), Context())
+    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=failed["PhysicalResourceId"]), CONTEXT)
     assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]
     assert not custom_resource.is_ours(failed["PhysicalResourceId"])
     assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
@@ -154,7 +133,7 @@ def test_an_update_to_a_new_bucket_moves_our_entry_and_cleanup_removes_only_the_
     stack_environment: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    bridge.lambda_handler(event("bridge-create", zone), Context())
+    bridge.lambda_handler(event("bridge-create", zone), CONTEXT)
     old_id = responses[0]["PhysicalResourceId"]
     new_bucket = "org-trail-logs-123456789012-us-east-1"
     boto3.client("s3").create_bucket(Bucket=new_bucket)
@@ -170,7 +149,7 @@ def test_an_update_to_a_new_bucket_moves_our_entry_and_cleanup_removes_only_the_
     old_properties = event("bridge-create", zone)["ResourceProperties"]
     update = event("bridge-update", zone, PhysicalResourceId=old_id, OldResourceProperties=old_properties)
     update["ResourceProperties"] = {**old_properties, "LogBucketName": new_bucket}
-    bridge.lambda_handler(update, Context())
+    bridge.lambda_handler(update, CONTEXT)
     assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]
     assert (
         responses[1]["PhysicalResourceId"]
@@ -179,7 +158,7 @@ def test_an_update_to_a_new_bucket_moves_our_entry_and_cleanup_removes_only_the_
     )
 
     # Then CloudFormation's cleanup deletes the old physical id, with the old properties.
-    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=old_id), Context())
+    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=old_id), CONTEXT)
     assert responses[2]["Status"] == "SUCCESS", responses[2]["Reason"]
     assert landing_zone.notifications_of(zone.bucket) == zone.foreign_notifications
     new_entries = landing_zone.notifications_of(new_bucket)["TopicConfigurations"]
@@ -196,8 +175,8 @@ def test_the_pre_signed_response_url_is_never_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     create = event("bridge-create", zone)
-    bridge.lambda_handler(create, Context())
-    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=current_id(zone)), Context())
+    bridge.lambda_handler(create, CONTEXT)
+    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=current_id(zone)), CONTEXT)
     printed = capsys.readouterr()
     logged = printed.out + printed.err + caplog.text
     assert "INFO" in logged
@@ -213,7 +192,7 @@ def test_switching_an_upgraded_zone_to_trail_topic_subscribes_and_cleanup_report
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Onboarded on 3.x (our entry on the bucket); then Control Tower upgrades the landing zone to 4.0.
-    bridge.lambda_handler(event("bridge-create", zone), Context())
+    bridge.lambda_handler(event("bridge-create", zone), CONTEXT)
     old_id = responses[0]["PhysicalResourceId"]
     upgraded = landing_zone.upgrade(zone)
     onboarded = landing_zone.notifications_of(zone.bucket)
@@ -230,7 +209,7 @@ def test_switching_an_upgraded_zone_to_trail_topic_subscribes_and_cleanup_report
     old_properties = event("bridge-create", zone)["ResourceProperties"]
     update = event("bridge-update", zone, PhysicalResourceId=old_id, OldResourceProperties=old_properties)
     update["ResourceProperties"] = {**old_properties, "DeliveryMode": "trail-topic"}
-    bridge.lambda_handler(update, Context())
+    bridge.lambda_handler(update, CONTEXT)
     assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]
     assert responses[1]["Data"]["DeliveryMode"] == "trail-topic"
     # Until the old entry is gone, Workbench may get each event twice: the step says so.
@@ -241,7 +220,7 @@ def test_switching_an_upgraded_zone_to_trail_topic_subscribes_and_cleanup_report
 
     # CloudFormation's cleanup deletes the old physical id: remove in bucket-notification mode, which
     # CT.S3.PV.8 now refuses. The delete still succeeds; the key, which did not move, keeps our statement.
-    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=old_id), Context())
+    bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=old_id), CONTEXT)
     assert responses[2]["Status"] == "SUCCESS", responses[2]["Reason"]
     assert landing_zone.notifications_of(zone.bucket) == onboarded
     assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) != zone.foreign_key_policy

@@ -84,14 +84,18 @@ class LogTarget:
         }
 
 
-def organization_trails(cloudtrail: CloudTrailClient) -> list[dict[str, Any]]:
-    """The organization trails visible here, once each: a member account sees the management
-    account's trail as a shadow trail (DescribeTrails with includeShadowTrails)."""
+def visible_trails(cloudtrail: CloudTrailClient) -> list[dict[str, Any]]:
+    """Every trail visible here: a member account sees the management account's organization trail
+    as a shadow trail (DescribeTrails with includeShadowTrails). One call serves every question below."""
     try:
-        trails = cloudtrail.describe_trails(includeShadowTrails=True)["trailList"]
+        return [dict(t) for t in cloudtrail.describe_trails(includeShadowTrails=True)["trailList"]]
     except ClientError as exc:
         raise translate(exc, "cloudtrail:DescribeTrails", "this account's trails", NO_ALTERNATIVES) from exc
-    unique = {str(t["TrailARN"]): dict(t) for t in trails if t.get("IsOrganizationTrail")}
+
+
+def organization_trails(trails: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The organization trails among them, once each."""
+    unique = {str(t["TrailARN"]): t for t in trails if t.get("IsOrganizationTrail")}
     return list(unique.values())
 
 
@@ -99,7 +103,7 @@ def log_target(
     cloudtrail: CloudTrailClient, bucket_parameter: str, requested: DeliveryMode, account_id: str, region: str
 ) -> LogTarget:
     """The bucket, topic and delivery mode, from the organization trail (LogBucketName may name the bucket)."""
-    trails = organization_trails(cloudtrail)
+    trails = organization_trails(visible_trails(cloudtrail))
     where = f"account {account_id} in {region}"
     if bucket_parameter:
         trail = next((t for t in trails if t.get("S3BucketName") == bucket_parameter), None)
@@ -176,13 +180,12 @@ def bucket_region(s3: S3Client, target: Target, mode: Mode = Mode.APPLY) -> str:
     return "eu-west-1" if constraint == "EU" else constraint
 
 
-def trail_for_bucket(cloudtrail: CloudTrailClient, bucket: str) -> dict[str, Any] | None:
+def trail_for_bucket(trails: list[dict[str, Any]], bucket: str) -> dict[str, Any] | None:
     """The trail writing to the bucket, preferring the organization trail over account trails."""
-    trails = [
-        t for t in cloudtrail.describe_trails(includeShadowTrails=True)["trailList"] if t.get("S3BucketName") == bucket
-    ]
-    trails.sort(key=lambda trail: not trail.get("IsOrganizationTrail", False))
-    return dict(trails[0]) if trails else None
+    writing = sorted(
+        (t for t in trails if t.get("S3BucketName") == bucket), key=lambda t: not t.get("IsOrganizationTrail", False)
+    )
+    return writing[0] if writing else None
 
 
 def key_of_newest_log_object(
@@ -237,10 +240,11 @@ def discover(
         )
     # The trail only matters to a check when it names the key; a given key wins anyway.
     skip_trail = mode is Mode.CHECK and bool(target.key_arn_parameter)
-    trail = None if skip_trail else trail_for_bucket(cloudtrail, target.bucket)
+    trails = [] if skip_trail else visible_trails(cloudtrail)
+    trail = trail_for_bucket(trails, target.bucket)
     if trail is None and bucket_missing:
         # The trail may have moved on with its bucket; the organization trail's key is still the one we granted.
-        trail = next(iter(organization_trails(cloudtrail)), None)
+        trail = next(iter(organization_trails(trails)), None)
     trail_key = str(trail.get("KmsKeyId", "")) if trail else ""
     key_arn = target.key_arn_parameter or trail_key
     source = "parameter" if target.key_arn_parameter else ("trail" if trail_key else "unknown")
