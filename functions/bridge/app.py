@@ -31,7 +31,10 @@ def run(mode: Mode, override: dict[str, str], event: dict[str, Any], context: La
     logger.info("run started", extra={"execution": execution, "mode": mode, "override": override})
     budget = context.get_remaining_time_in_millis() / 1000 - custom_resource.REPORT_MARGIN_SECONDS
     try:
-        return workflow.result(workflow.wait(sfn, execution, timeout_seconds=budget))
+        description = workflow.wait(sfn, execution, timeout_seconds=budget)
+        # Never report while a step of the run may still be writing: CloudFormation would act on it.
+        workflow.let_running_steps_finish(description, custom_resource.STEP_TIMEOUT_SECONDS)
+        return workflow.result(description)
     except RunFailed as failed:
         # crhelper keeps only the last 240 characters of a long message; we keep the cause's start.
         raise RunFailed(failed.reason()) from failed

@@ -1,4 +1,4 @@
-"""KeyPolicy: our kms:Decrypt statement in the CloudTrail key's policy (seed step 2)."""
+"""KeyPolicy: our kms:Decrypt statement in the CloudTrail key's policy (step 2 of Expel's Control Tower guide)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from expel_onboarding import clients, key_policy
-from expel_onboarding.reports import Status, StepReport, kept
+from expel_onboarding.reports import Mode, Status, StepReport, kept, undone
 from expel_onboarding.settings import StepEvent
+from expel_onboarding.steps import Phase, preflight
 
 logger = Logger()
 UNKNOWN_KEY = (
@@ -29,13 +30,30 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         report = StepReport(key_policy.STEP, Status.ACTION_REQUIRED, UNKNOWN_KEY, {})
     elif target is None:
         report = key_policy.not_encrypted()
-    else:
-        report = key_policy.run(
-            target,
-            step.mode,
-            delegate_arn=step.settings.key_policy_delegate_arn,
-            local_kms=clients.kms,
-            invoke=clients.invoke,
+    elif step.phase is Phase.UNDO:
+        # Only a statement this run added is undone, by removing it: that gives back the text byte for byte.
+        record = step.undo_record(key_policy.STEP)
+        report = (
+            undone(run(step, target, Mode.REMOVE))
+            if record.get("Remove")
+            else kept(key_policy.STEP, "This run added no statement: nothing to undo.")
         )
-    logger.info("step finished", extra={"step": report.name, "status": report.status, "mode": step.mode})
+    elif step.phase is Phase.PREFLIGHT:
+        report = preflight(key_policy.STEP, lambda: run(step, target, step.mode, preflight=True))
+    else:
+        report = run(step, target, step.mode)
+    logger.info(
+        "step finished", extra={"step": report.name, "status": report.status, "mode": step.mode, "phase": step.phase}
+    )
     return report.to_dict()
+
+
+def run(step: StepEvent, target: key_policy.Target, mode: Mode, *, preflight: bool = False) -> StepReport:
+    return key_policy.run(
+        target,
+        mode,
+        delegate_arn=step.settings.key_policy_delegate_arn,
+        local_kms=clients.kms,
+        invoke=clients.invoke,
+        preflight=preflight,
+    )

@@ -1,4 +1,5 @@
-"""Notification: deliver log-object events to our topic, by the stack's delivery mode (seed step 8).
+"""Notification: deliver log-object events to our topic, by the stack's delivery mode (step 8 of
+Expel's Control Tower guide).
 
 bucket-notification: our s3:ObjectCreated:* entry on the log bucket, beside everyone else's.
 trail-topic: the relay's subscription to the organization trail's SNS topic (landing zone 4.0).
@@ -6,6 +7,7 @@ trail-topic: the relay's subscription to the organization trail's SNS topic (lan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -13,8 +15,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from expel_onboarding import clients, notification, subscription
 from expel_onboarding.delivery import DeliveryMode
-from expel_onboarding.reports import kept
+from expel_onboarding.reports import StepReport, kept
 from expel_onboarding.settings import StepEvent
+from expel_onboarding.steps import Phase, preflight
 
 logger = Logger()
 
@@ -22,16 +25,45 @@ logger = Logger()
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = StepEvent.parse(event)
-    config = step.settings
     if step.leaves_alone("LogBucketName", "DeliveryMode"):
         report = kept(notification.STEP, "The bucket and delivery mode did not change in this update: ours stays.")
-    elif config.delivery_mode is DeliveryMode.TRAIL_TOPIC:
-        report = subscription.converge_with_leftover(
-            clients.sns(), clients.s3(), config.subscription_target(), config.notification_target(), step.mode
-        )
+    elif step.settings.delivery_mode is DeliveryMode.TRAIL_TOPIC:
+        report = trail_topic(step)
     elif step.discovered.get("BucketMissing"):
         report = kept(notification.STEP, "The bucket is gone, and our entry with it.")
     else:
-        report = notification.converge(clients.s3(), config.notification_target(), step.mode)
-    logger.info("step finished", extra={"step": report.name, "status": report.status, "mode": step.mode})
+        report = bucket_notification(step)
+    logger.info(
+        "step finished", extra={"step": report.name, "status": report.status, "mode": step.mode, "phase": step.phase}
+    )
     return report.to_dict()
+
+
+def trail_topic(step: StepEvent) -> StepReport:
+    config = step.settings
+    if step.phase is Phase.UNDO:
+        return subscription.undo(clients.sns(), config.subscription_target(), step.undo_record(notification.STEP))
+    return run_phase(
+        step,
+        lambda plan: subscription.converge_with_leftover(
+            clients.sns(),
+            clients.s3(),
+            config.subscription_target(),
+            config.notification_target(),
+            step.mode,
+            preflight=plan,
+        ),
+    )
+
+
+def bucket_notification(step: StepEvent) -> StepReport:
+    target = step.settings.notification_target()
+    if step.phase is Phase.UNDO:
+        return notification.undo(clients.s3(), target, step.undo_record(notification.STEP))
+    return run_phase(step, lambda plan: notification.converge(clients.s3(), target, step.mode, preflight=plan))
+
+
+def run_phase(step: StepEvent, converge: Callable[[bool], StepReport]) -> StepReport:
+    if step.phase is Phase.PREFLIGHT:
+        return preflight(notification.STEP, lambda: converge(True))
+    return converge(False)

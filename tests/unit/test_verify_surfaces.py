@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from expel_onboarding import cli, custom_resource, summary
+from expel_onboarding import cli, custom_resource, steps, summary
 from expel_onboarding.reports import Mode, Status, StepReport
 from tests.unit.test_custom_resource_moves import SETTINGS
 
@@ -16,7 +16,7 @@ PROBLEM = "The Expel role may not kms:Decrypt on arn:aws:kms:us-east-1:111111111
 def run_state(mode: str, **statuses: Status) -> dict[str, Any]:
     """The state machine's state at Outputs: every step OK unless statuses says otherwise."""
     state: dict[str, Any] = {"Mode": mode}
-    for name in summary.ORDER[Mode(mode)]:
+    for name in steps.order(Mode(mode)):
         status = statuses.get(name, Status.OK)
         state[name] = StepReport(name, status, PROBLEM if status is not Status.OK else "fine").to_dict()
     return state

@@ -94,7 +94,7 @@ def test_delete_removes_our_entries_and_restores_the_foreign_state(
     assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
 
 
-def test_the_rollback_delete_of_a_failed_create_removes_what_the_create_wrote(
+def test_a_failed_create_writes_nothing_and_its_rollback_delete_leaves_everything_as_it_was(
     bridge: ModuleType,
     responses: list[dict[str, Any]],
     zone: landing_zone.LandingZone,
@@ -112,8 +112,9 @@ def test_the_rollback_delete_of_a_failed_create_removes_what_the_create_wrote(
     assert failed["Reason"].startswith("NotificationOverlap: ")
     assert len(failed["Reason"]) <= 256
     assert "(execution create-" in failed["Reason"]
-    # KeyPolicy wrote before Notification refused: our statement is in the key policy.
-    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) != zone.foreign_key_policy
+    # The run's preflight found the overlap before KeyPolicy wrote: the create left nothing behind.
+    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
+    assert landing_zone.notifications_of(zone.bucket) == zone.foreign_notifications
 
     bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=failed["PhysicalResourceId"]), CONTEXT)
     assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]

@@ -119,7 +119,7 @@ def test_remove_runs_in_reverse_and_restores_every_foreign_document(
     assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
 
 
-def test_a_failing_step_fails_the_run_with_its_cause_in_words(
+def test_a_refusal_found_in_preflight_fails_the_run_with_its_cause_before_any_write(
     stack_environment: dict[str, str], zone: landing_zone.LandingZone
 ) -> None:
     # Without a prefix our entry overlaps the security-lake team's ObjectCreated entry.
@@ -130,8 +130,11 @@ def test_a_failing_step_fails_the_run_with_its_cause_in_words(
     assert description["cause"].startswith("NotificationOverlap: ")
     assert "security-lake" in description["cause"]
     summary = deployment.summary(description)
-    assert statuses(summary) == {"Discover": "OK", "Ownership": "OK", "KeyPolicy": "CHANGED", "Notification": "FAILED"}
+    # The preflight met the overlap before KeyPolicy wrote: neither document changed.
+    assert statuses(summary) == {"Discover": "OK", "Ownership": "OK", "Notification": "FAILED"}
+    assert "Nothing was written" in description["cause"]
     assert landing_zone.notifications_of(zone.bucket) == zone.foreign_notifications
+    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
 
 
 def test_a_throttled_step_is_retried(workflow: deployment.Workflow, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,9 @@ PREFIX = "ExpelOnboarding:"
 BEFORE_DELIVERY_MODES = {"DeliveryMode": "bucket-notification"}
 # Time kept back from the Lambda's own deadline to report to CloudFormation before it is killed.
 REPORT_MARGIN_SECONDS = 20
+# Every step function's Timeout (template.yaml's Globals): how long a step may go on after its run stopped.
+# The bridge's Timeout covers the run's TimeoutSeconds, this and the margin (tests/template hold them).
+STEP_TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)

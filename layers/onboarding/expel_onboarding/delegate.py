@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 # What a caller may ask, and the step mode each runs. "read" is the step's read-only check: it
 # writes nothing and says whether our statement is there.
 OPERATIONS = {"apply": Mode.APPLY, "remove": Mode.REMOVE, "read": Mode.CHECK}
+# A run's preflight: every read and check of apply or remove, and no write.
+PREFLIGHTS = {"plan-apply": Mode.APPLY, "plan-remove": Mode.REMOVE}
 FIELDS = ("Operation", "KeyArn", "Sid", "ExpelRoleArn", "Region")
 # naming.owned_id: our prefix and 12 upper-case hex digits of the Log Archive stack's id.
 OUR_SID = re.compile(rf"^{OWNED_PREFIX}[0-9A-F]{{12}}$")
@@ -93,8 +95,9 @@ def parse(event: Any, settings: Config) -> Request:
     if unknown:
         raise _refuse(f"The request names fields this delegate does not take: {', '.join(unknown)}.")
     operation = event.get("Operation")
-    if operation not in OPERATIONS:
-        raise _refuse(f"The operation {operation!r} is not one of {', '.join(OPERATIONS)}.")
+    modes = {**OPERATIONS, **PREFLIGHTS}
+    if operation not in modes:
+        raise _refuse(f"The operation {operation!r} is not one of {', '.join(modes)}.")
     if event.get("KeyArn") != settings.key_arn:
         raise _refuse(
             f"The request names the key {event.get('KeyArn')!r}; this delegate may act on {settings.key_arn} only."
@@ -120,7 +123,7 @@ def parse(event: Any, settings: Config) -> Request:
         region=settings.region,
         partition=settings.partition,
     )
-    return Request(operation, OPERATIONS[operation], target)
+    return Request(operation, modes[operation], target)
 
 
 def our_statement_as_found(kms: KMSClient, target: key_policy.Target) -> Any:
@@ -133,7 +136,7 @@ def our_statement_as_found(kms: KMSClient, target: key_policy.Target) -> Any:
 def handle(event: Any, settings: Config, kms: KMSClient) -> dict[str, Any]:
     """Run one checked request: the step's report, and for read our statement as found."""
     request = parse(event, settings)
-    report = key_policy.converge(kms, request.target, request.mode)
+    report = key_policy.converge(kms, request.target, request.mode, preflight=request.operation in PREFLIGHTS)
     answer: dict[str, Any] = {"Operation": request.operation, "Report": report.to_dict()}
     if request.operation == "read":
         answer["Statement"] = our_statement_as_found(kms, request.target)

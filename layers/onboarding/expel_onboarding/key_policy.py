@@ -722,10 +722,18 @@ class Delegate:
             )
         return answer
 
-    def run(self, target: Target, mode: Mode) -> StepReport:
+    def run(self, target: Target, mode: Mode, *, preflight: bool = False) -> StepReport:
         operation = {Mode.REMOVE: "remove", Mode.CHECK: "read"}.get(mode, "apply")
+        if preflight and mode is not Mode.CHECK:
+            operation = f"plan-{operation}"
         report = self.call(operation, target)["Report"]
-        return StepReport(str(report["Name"]), Status(report["Status"]), str(report["Detail"]), report.get("Data", {}))
+        return StepReport(
+            str(report["Name"]),
+            Status(report["Status"]),
+            str(report["Detail"]),
+            report.get("Data", {}),
+            report.get("Undo"),
+        )
 
 
 def delegate_error(answer: Any, function_arn: str) -> Exception:
@@ -749,11 +757,13 @@ def run(
     delegate_arn: str,
     local_kms: Callable[[], KMSClient],
     invoke: Invoke,
+    preflight: bool = False,
 ) -> StepReport:
-    """Converge from the key's own account: here, or through its delegate; or say exactly what to do there."""
+    """Converge from the key's own account: here, or through its delegate; or say exactly what to do there.
+    A preflight makes every read and check of the write, and no write."""
     account = key_account(target.key_arn)
     if account == target.log_archive_account:
-        return converge(local_kms(), target, mode)
+        return converge(local_kms(), target, mode, preflight=preflight)
     if not delegate_arn:
         why = (
             f"The key is in account {account}, where only that account can edit its policy, and no "
@@ -761,7 +771,7 @@ def run(
         )
         return action_required(target, why, mode)
     try:
-        return Delegate(delegate_arn, invoke).run(target, mode)
+        return Delegate(delegate_arn, invoke).run(target, mode, preflight=preflight)
     except DelegateRefused as exc:
         why = f"The key is in account {account} and its key-policy delegate {delegate_arn} refused our request: {exc}"
         return action_required(target, why, mode)
@@ -887,20 +897,25 @@ def edit_for(policy: PolicyText, target: Target, mode: Mode) -> Edit:
     return with_statement(policy, our_statement(target))
 
 
-def converge(kms: KMSClient, target: Target, mode: Mode) -> StepReport:
-    """Read, decide, check what KMS would refuse, write only if needed, re-read and edit again if raced."""
+def converge(kms: KMSClient, target: Target, mode: Mode, *, preflight: bool = False) -> StepReport:
+    """Read, decide, check what KMS would refuse, write only if needed, re-read and edit again if raced.
+
+    A preflight stops just before the write: it reports what the write would do, or raises what the write
+    would meet, so the run can refuse before any step has written."""
     try:
-        return _converge(kms, target, mode)
+        return _converge(kms, target, mode, preflight=preflight)
     except (KeyPolicyAmbiguous, KeyPolicyNotEditable) as exc:
         return refused(target, exc)
     except OrphanedPrincipals as exc:
         return action_required(target, str(exc), mode)
 
 
-def _converge(kms: KMSClient, target: Target, mode: Mode) -> StepReport:
+def _converge(kms: KMSClient, target: Target, mode: Mode, *, preflight: bool) -> StepReport:
     data = {"KeyArn": target.key_arn, "Sid": target.sid}
     policy = parse(read_text(kms, target), target.key_arn)
     check_identifiable(policy, target.sid, target.key_arn)
+    # Only a statement this run adds is undone by removing it; one it corrected stays corrected.
+    undo = {"Remove": True} if mode is not Mode.REMOVE and not policy.ours(target.sid) else None
     if converged(policy, target, mode):
         present = "is not in" if mode is Mode.REMOVE else "is in"
         return StepReport(
@@ -916,6 +931,15 @@ def _converge(kms: KMSClient, target: Target, mode: Mode) -> StepReport:
         check_unambiguous(policy, target.sid, target.key_arn)
         edit = edit_for(policy, target, mode)
         check_writable(edit, target)
+        if preflight:
+            verb = "remove" if mode is Mode.REMOVE else "add"
+            return StepReport(
+                STEP,
+                Status.DRIFTED,
+                f"Would {verb} our statement '{target.sid}' in the policy of {target.key_arn} "
+                f"({size(edit.text)} of {MAX_POLICY_BYTES} bytes); every check KMS makes before a write passes.",
+                data,
+            )
         lost = False
         try:
             # BypassPolicyLockoutSafetyCheck stays false: KMS must keep refusing a policy that locks
@@ -935,7 +959,7 @@ def _converge(kms: KMSClient, target: Target, mode: Mode) -> StepReport:
                 detail += " The answer to our write was lost; re-reading the policy shows the change is there."
             if edit.note:
                 detail += f" {edit.note}"
-            return StepReport(STEP, Status.CHANGED, detail, data)
+            return StepReport(STEP, Status.CHANGED, detail, data, undo)
     raise ConcurrentModification(
         f"The policy of {target.key_arn} changed under us, or our write did not land, {MAX_WRITES} times in a row.",
         "find the other automation writing it (CloudTrail: PutKeyPolicy events), pause it and re-run.",

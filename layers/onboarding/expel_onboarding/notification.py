@@ -11,7 +11,7 @@ import copy
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -209,7 +209,8 @@ def put_command(bucket: str, config: Config) -> str:
 
 def denied(exc: ClientError, target: Target, mode: Mode, desired: Config) -> StepReport:
     """An explicit deny on our write: never retried, never a failed stack; what to do instead."""
-    data = {"Bucket": target.bucket, "NotificationId": target.entry_id, "ExplicitDeny": True}
+    # Refused: the run takes back a key statement it added, since no events will come (see the ASL).
+    data = {"Bucket": target.bucket, "NotificationId": target.entry_id, "ExplicitDeny": True, "Refused": True}
     found = f"s3:PutBucketNotification on {target.bucket} is blocked by an explicit deny ({error_message(exc)})."
     if mode is Mode.REMOVE:
         detail = (
@@ -253,8 +254,11 @@ def converge(
     mode: Mode,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    preflight: bool = False,
 ) -> StepReport:
-    """Read, decide, write only if needed, re-read; merge again if a concurrent writer interfered."""
+    """Read, decide, write only if needed, re-read; merge again if a concurrent writer interfered.
+
+    A preflight stops before the write: it reports what the write would do, or raises what it would meet."""
     current = read(s3, target)
     desired = desired_state(current, target, mode)
     data = {"Bucket": target.bucket, "NotificationId": target.entry_id}
@@ -267,6 +271,10 @@ def converge(
     for attempt in range(MAX_WRITES):
         if mode is not Mode.REMOVE:
             _refuse_overlap(current, target)
+        if preflight:
+            verb = "remove our entry from" if mode is Mode.REMOVE else "add our entry to"
+            return StepReport(STEP, Status.DRIFTED, f"Would {verb} {target.bucket}; no other entry overlaps.", data)
+        before = current
         try:
             write(s3, target, desired)
         except ClientError as exc:
@@ -281,7 +289,9 @@ def converge(
         current = read(s3, target)
         desired = desired_state(current, target, mode)
         if desired == current:
-            return StepReport(STEP, Status.CHANGED, _changed(target, mode), data)
+            # Undone by putting back the configuration our write replaced, if nobody wrote after us.
+            undo = {"Before": before, "After": current}
+            return StepReport(STEP, Status.CHANGED, _changed(target, mode), data, undo)
     raise ConcurrentModification(
         f"The notification configuration of {target.bucket} changed under us {MAX_WRITES} times in a row.",
         "find the other automation writing it (CloudTrail: PutBucketNotification events), pause it and re-run.",
@@ -310,3 +320,57 @@ def _changed(target: Target, mode: Mode) -> str:
     if mode is Mode.REMOVE:
         return f"Removed our entry '{target.entry_id}' from {target.bucket}; other entries untouched."
     return f"{target.bucket} now notifies {target.topic_arn} through our entry '{target.entry_id}'."
+
+
+def undo(
+    s3: S3Client,
+    target: Target,
+    record: Mapping[str, Any],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> StepReport:
+    """Put back the configuration this run's write replaced, because a later step failed.
+
+    S3 has no conditional write: the configuration goes back only while it is still exactly what we wrote;
+    when someone changed it since, theirs stays and we say what of ours remains."""
+    data = {"Bucket": target.bucket, "NotificationId": target.entry_id}
+    if not record:
+        return StepReport(STEP, Status.OK, f"This run did not change {target.bucket}: nothing to undo.", data)
+    before, after = normalize(dict(record["Before"])), normalize(dict(record["After"]))
+    for attempt in range(MAX_WRITES):
+        current = read(s3, target)
+        if current == before:
+            detail = f"Undone: the notification configuration of {target.bucket} is back as it was before this run."
+            return StepReport(STEP, Status.CHANGED if attempt else Status.OK, detail, data)
+        if current != after:
+            return _changed_since(current, before, target, data)
+        try:
+            write(s3, target, before)
+        except ClientError as exc:
+            if is_explicit_deny(exc):
+                ours = find(after, target.entry_id) is not None
+                return denied(exc, target, Mode.REMOVE if ours else Mode.APPLY, before)
+            if error_code(exc) != "OperationAborted":
+                _raise_for_write(exc, target)
+            sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not crypto
+        except LOST_RESPONSE:
+            sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not crypto
+    raise ConcurrentModification(
+        f"The notification configuration of {target.bucket} changed under us {MAX_WRITES} times while undoing.",
+        "find the other automation writing it (CloudTrail: PutBucketNotification events), pause it and re-run.",
+    )
+
+
+def _changed_since(current: Config, before: Config, target: Target, data: Mapping[str, Any]) -> StepReport:
+    """Someone wrote the configuration after us: keep theirs, and say what of ours differs from before."""
+    ours_now, ours_before = find(current, target.entry_id), find(before, target.entry_id)
+    if ours_now == ours_before:
+        detail = f"{target.bucket} changed after our write, and our entry is as it was before this run."
+        return StepReport(STEP, Status.OK, detail, data)
+    put_back = merge(current, ours_before) if ours_before else remove(current, target.entry_id)
+    detail = (
+        f"{target.bucket} changed after our write, so we do not put back the old configuration over that change. "
+        f"Our entry '{target.entry_id}' is not as it was before this run; put back only ours with: "
+        f"{put_command(target.bucket, put_back)}"
+    )
+    return StepReport(STEP, Status.ACTION_REQUIRED, detail, data)

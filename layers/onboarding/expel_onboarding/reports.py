@@ -33,11 +33,22 @@ class StepReport:
     status: Status
     detail: str
     data: Mapping[str, Any] = field(default_factory=dict)
+    # What a later undo needs to put back this step's write; absent when the step wrote nothing. Kept out
+    # of the run's summary: it is for the state machine, not for people.
+    undo: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"Name": self.name, "Status": self.status.value, "Detail": self.detail, "Data": dict(self.data)}
+        answer = {"Name": self.name, "Status": self.status.value, "Detail": self.detail, "Data": dict(self.data)}
+        if self.undo is not None:
+            answer["Undo"] = dict(self.undo)
+        return answer
 
 
 def kept(name: str, why: str) -> StepReport:
     """The report of a step that had nothing to do in this run."""
     return StepReport(name, Status.OK, why, {})
+
+
+def undone(report: StepReport) -> StepReport:
+    """The report of a step's undo: what the undoing write (or its absence) did."""
+    return StepReport(report.name, report.status, f"Undone: {report.detail}", report.data)

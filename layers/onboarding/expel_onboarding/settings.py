@@ -18,6 +18,7 @@ from expel_onboarding.delivery import DeliveryMode
 from expel_onboarding.errors import InvalidInput
 from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode
+from expel_onboarding.steps import Phase
 
 
 @dataclass(frozen=True)
@@ -180,9 +181,22 @@ class StepEvent:
     override: Mapping[str, str]
     discovered: Mapping[str, Any]
     reports: Mapping[str, Any] = field(default_factory=dict)
+    phase: Phase = Phase.RUN
 
     @classmethod
     def parse(cls, event: Mapping[str, Any]) -> StepEvent:
+        """The run's state as the state machine passes it; a preflight or undo state wraps it as
+        {"Phase": ..., "Run": <the run's state>}."""
+        phase = Phase.RUN
+        if "Phase" in event:
+            try:
+                phase = Phase(str(event["Phase"]))
+            except ValueError as exc:
+                phases = ", ".join(p.value for p in Phase)
+                raise InvalidInput(
+                    f"The event's Phase is {event['Phase']!r}.", f"wrap the run's state with Phase one of {phases}."
+                ) from exc
+            event = event.get("Run") or {}
         raw_mode = event.get("Mode")
         try:
             mode = Mode(str(raw_mode))
@@ -192,11 +206,16 @@ class StepEvent:
                 f"The event's Mode is {raw_mode!r}.", f"start the run with Mode one of {modes}."
             ) from exc
         reports = {name: value for name, value in event.items() if isinstance(value, dict) and "Status" in value}
-        return cls(mode, event.get("Override") or {}, (event.get("Discover") or {}).get("Data", {}), reports)
+        discovered = (event.get("Discover") or {}).get("Data", {})
+        return cls(mode, event.get("Override") or {}, discovered, reports, phase)
 
     @property
     def cloudtrail_key_arn(self) -> str:
         return str(self.discovered.get("CloudTrailKeyArn", ""))
+
+    def undo_record(self, step: str) -> Mapping[str, Any]:
+        """What an earlier step of this run left for its undo; empty when it wrote nothing."""
+        return dict((self.reports.get(step) or {}).get("Undo") or {})
 
     def status_of(self, step: str) -> str:
         """The status an earlier step of this run reported, or '' when it has not run."""

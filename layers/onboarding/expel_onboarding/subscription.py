@@ -9,6 +9,7 @@ subscription whose attributes drifted is replaced (unsubscribe, then subscribe),
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -82,11 +83,12 @@ def refused(exc: ClientError, action: str, target: Target) -> StepReport:
         f"and sns:GetSubscriptionAttributes on that topic for arn:aws:iam::{target.account_id}:root (or this "
         "stack's notification function role), then re-run repair; or set DeliveryMode=bucket-notification."
     )
-    return StepReport(STEP, Status.ACTION_REQUIRED, detail, {"TopicArn": target.topic_arn})
+    # Refused: the run takes back a key statement it added, since no events will come (see the ASL).
+    return StepReport(STEP, Status.ACTION_REQUIRED, detail, {"TopicArn": target.topic_arn, "Refused": True})
 
 
-def converge(sns: SNSClient, target: Target, mode: Mode) -> StepReport:
-    """Read, decide, and subscribe or unsubscribe only when needed."""
+def converge(sns: SNSClient, target: Target, mode: Mode, *, preflight: bool = False) -> StepReport:
+    """Read, decide, and subscribe or unsubscribe only when needed. A preflight reads and decides only."""
     data = {"TopicArn": target.topic_arn, "QueueArn": target.queue_arn}
     action = "sns:ListSubscriptionsByTopic"
     try:
@@ -97,16 +99,22 @@ def converge(sns: SNSClient, target: Target, mode: Mode) -> StepReport:
         if mode is Mode.REMOVE:
             if not confirmed:
                 return StepReport(STEP, Status.OK, f"The relay is not subscribed to {target.topic_arn}.", data)
+            if preflight:
+                return StepReport(STEP, Status.DRIFTED, f"Would unsubscribe the relay from {target.topic_arn}.", data)
             action = "sns:Unsubscribe"
             for arn in problems:
                 sns.unsubscribe(SubscriptionArn=arn)
-            return StepReport(STEP, Status.CHANGED, f"Unsubscribed the relay from {target.topic_arn}.", data)
+            # Undone by subscribing again, with the same attributes.
+            undo = {"Subscribe": True}
+            return StepReport(STEP, Status.CHANGED, f"Unsubscribed the relay from {target.topic_arn}.", data, undo)
         if len(good) == 1 and len(found) == 1:
             detail = f"The relay queue is subscribed to {target.topic_arn}, raw, with its dead-letter queue."
             return StepReport(STEP, Status.OK, detail, {**data, "SubscriptionArn": good[0]})
         what = _drift(found, problems, target)
         if mode is Mode.CHECK:
             return StepReport(STEP, Status.DRIFTED, what, data)
+        if preflight:
+            return StepReport(STEP, Status.DRIFTED, f"{what} Would subscribe it again.", data)
         action = "sns:Unsubscribe"
         # CT.SNS.PV.1 denies SetSubscriptionAttributes: a drifted subscription is replaced, and one is kept.
         keep = good[:1]
@@ -162,10 +170,16 @@ def leftover_bucket_entry(s3: S3Client, target: notification.Target) -> StepRepo
 
 
 def converge_with_leftover(
-    sns: SNSClient, s3: S3Client, target: Target, bucket_target: notification.Target, mode: Mode
+    sns: SNSClient,
+    s3: S3Client,
+    target: Target,
+    bucket_target: notification.Target,
+    mode: Mode,
+    *,
+    preflight: bool = False,
 ) -> StepReport:
     """Trail-topic delivery, plus what bucket-notification delivery may have left on the bucket."""
-    report = converge(sns, target, mode)
+    report = converge(sns, target, mode, preflight=preflight)
     if mode is Mode.REMOVE or report.status is Status.ACTION_REQUIRED:
         return report
     leftover = leftover_bucket_entry(s3, bucket_target)
@@ -173,4 +187,12 @@ def converge_with_leftover(
         return report
     # Drift stays drift (the alarm counts it); otherwise the leftover is what needs a person.
     status = Status.DRIFTED if report.status is Status.DRIFTED else Status.ACTION_REQUIRED
-    return StepReport(STEP, status, f"{report.detail} {leftover.detail}", report.data)
+    return StepReport(STEP, status, f"{report.detail} {leftover.detail}", report.data, report.undo)
+
+
+def undo(sns: SNSClient, target: Target, record: Mapping[str, Any]) -> StepReport:
+    """Put back a removal this run made, because a later step failed: subscribe the relay again."""
+    if not record.get("Subscribe"):
+        return StepReport(STEP, Status.OK, "This run changed no subscription: nothing to undo.", {})
+    report = converge(sns, target, Mode.APPLY)
+    return StepReport(STEP, report.status, f"Undone: {report.detail}", report.data)

@@ -1,8 +1,8 @@
 """The Outputs step: one answer for every run, whether it converged, drifted or failed.
 
 It turns the state machine's accumulated reports into the Workbench values and the step table,
-and names the step that failed (the first one in the mode's order without a report) with the
-cause in words.
+names the step that failed (the first one in the mode's order without a report, or the steps whose
+preflight refused) with the cause in words, and adds what a failed run undid.
 """
 
 from __future__ import annotations
@@ -11,15 +11,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from expel_onboarding import steps
 from expel_onboarding.reports import Mode, Status
 from expel_onboarding.settings import Settings
-
-ORDER = {
-    Mode.APPLY: ["Discover", "Ownership", "KeyPolicy", "Notification", "Verify"],
-    Mode.CHECK: ["Discover", "Ownership", "KeyPolicy", "Notification", "Verify"],
-    Mode.REPAIR: ["Discover", "Ownership", "KeyPolicy", "Notification", "Verify"],
-    Mode.REMOVE: ["Discover", "Notification", "KeyPolicy", "Ownership"],
-}
 
 
 def cause_in_words(failure: Mapping[str, Any]) -> str:
@@ -37,18 +31,26 @@ def cause_in_words(failure: Mapping[str, Any]) -> str:
 def summarize(state: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
     raw_mode = str(state.get("Mode"))
     # A run started with a bad mode failed at Discover; its summary must still say so.
-    order = ORDER[Mode(raw_mode)] if raw_mode in set(Mode) else ORDER[Mode.APPLY]
+    mode = Mode(raw_mode) if raw_mode in set(Mode) else Mode.APPLY
     failure = state.get("Failure")
-    steps: list[dict[str, str]] = []
-    for name in order:
-        report = state.get(name)
+    # A preflight refusal stops the run before its first write; the refusing steps show as FAILED.
+    refused = {
+        name: report
+        for name, report in (state.get("Preflight") or {}).items()
+        if isinstance(report, dict) and report.get("Status") == Status.FAILED.value
+    }
+    rows: list[dict[str, str]] = []
+    for name in steps.order(mode):
+        report = state.get(name) or refused.get(name)
         if report:
-            steps.append({"Name": name, "Status": str(report["Status"]), "Detail": str(report["Detail"])})
-        elif failure:
-            steps.append({"Name": name, "Status": Status.FAILED.value, "Detail": cause_in_words(failure)})
+            rows.append(_row(name, report))
+        elif failure and not refused:
+            rows.append({"Name": name, "Status": Status.FAILED.value, "Detail": cause_in_words(failure)})
             break
+    undo_rows = _undo_rows(state, mode)
+    statuses = [row["Status"] for row in rows]
+    causes = [cause_in_words(failure)] if failure else [str(report["Detail"]) for report in refused.values()]
     discovered = (state.get("Discover") or {}).get("Data", {})
-    statuses = [step["Status"] for step in steps]
     return {
         "RoleArn": settings.expel_role_arn,
         "SqsUrl": settings.queue_url,
@@ -57,12 +59,34 @@ def summarize(state: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
         "DeliveryMode": settings.delivery_mode.value,
         "DeliveryReason": settings.delivery_reason,
         "Mode": raw_mode,
-        "Steps": steps,
+        "Steps": rows + undo_rows,
         "Changed": Status.CHANGED.value in statuses,
-        "Failed": failure is not None,
-        "FailureCause": cause_in_words(failure) if failure else "",
-        "ActionRequired": [s["Name"] for s in steps if s["Status"] == Status.ACTION_REQUIRED.value],
+        "Failed": bool(causes),
+        "FailureCause": " ".join(causes),
+        "ActionRequired": [r["Name"] for r in rows + undo_rows if r["Status"] == Status.ACTION_REQUIRED.value],
     }
+
+
+def _row(name: str, report: Mapping[str, Any]) -> dict[str, str]:
+    return {"Name": name, "Status": str(report["Status"]), "Detail": str(report["Detail"])}
+
+
+def _undo_rows(state: Mapping[str, Any], mode: Mode) -> list[dict[str, str]]:
+    """What a failed run put back, in the order it did: the reverse of its writes."""
+    rows = []
+    for name in reversed(steps.writers_in_order(mode)):
+        report = state.get(steps.UNDO_PREFIX + name)
+        if report:
+            rows.append(_row(steps.UNDO_PREFIX + name, report))
+    if state.get("UndoFailure"):
+        rows.append(
+            {
+                "Name": steps.UNDO_PREFIX,
+                "Status": Status.FAILED.value,
+                "Detail": f"Undoing this run's writes failed: {cause_in_words(state['UndoFailure'])}",
+            }
+        )
+    return rows
 
 
 def count(summary: Mapping[str, Any], status: Status) -> int:

@@ -10,14 +10,18 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from expel_onboarding import steps
 from expel_onboarding.errors import RunFailed
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 RUNNING = "RUNNING"
+# A run in these ended while a step may still be running.
+STOPPED_MID_STEP = ("TIMED_OUT", "ABORTED")
 MAX_POLL_SECONDS = 2.0
 OUTPUTS_STATE = "Outputs"
 
@@ -61,6 +65,28 @@ def wait(
         poll_seconds = min(poll_seconds * 1.5, MAX_POLL_SECONDS)
 
 
+def let_running_steps_finish(
+    description: dict[str, Any],
+    step_timeout_seconds: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> None:
+    """Wait until no step of a stopped run can still be writing.
+
+    A run that timed out or was aborted ends without its running Task: Step Functions does not stop a
+    Lambda invocation it started, which goes on until it returns or reaches its own Timeout (Step
+    Functions Developer Guide, "State machine structure in Amazon States Language", TimeoutSeconds; Lambda
+    Developer Guide, "Configure Lambda function timeout"). A run that succeeded or failed has no such step.
+    """
+    if description["status"] not in STOPPED_MID_STEP:
+        return
+    stopped = description.get("stopDate") or now()
+    remaining = (stopped - now()).total_seconds() + step_timeout_seconds
+    if remaining > 0:
+        sleep(remaining)
+
+
 def result(description: dict[str, Any]) -> dict[str, Any]:
     """The run's output, or RunFailed with its cause in words."""
     if description["status"] == "SUCCEEDED":
@@ -84,7 +110,9 @@ def finished_steps(events: list[dict[str, Any]]) -> list[tuple[str, dict[str, An
         details = event.get("stateExitedEventDetails")
         if details and details.get("name") != OUTPUTS_STATE:
             output = json.loads(details.get("output") or "{}")
-            step = _step_of(details["name"])
+            name = str(details["name"])
+            # An undo's report has its own place; a removal's and a step's share the step's.
+            step = name if name.startswith(steps.UNDO_PREFIX) else steps.step_of(name)
             report = output.get(step)
             if isinstance(report, dict) and "Status" in report:
                 found.append((step, report))
@@ -99,7 +127,3 @@ def summary_from_history(events: list[dict[str, Any]]) -> dict[str, Any] | None:
             summary: dict[str, Any] = json.loads(details.get("output") or "{}")
             return summary
     return None
-
-
-def _step_of(state_name: str) -> str:
-    return state_name.removeprefix("Remove")

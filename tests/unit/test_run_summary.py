@@ -1,0 +1,80 @@
+"""The run summary of a run its preflight stopped, and of a run that undid its writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from expel_onboarding import cli, summary
+from expel_onboarding.reports import Status, StepReport
+from tests.unit.test_custom_resource_moves import SETTINGS
+
+OVERLAP = "NotificationOverlap: the bucket already sends these events to 'siem'. To fix it: set NotificationPrefix."
+
+
+def report(name: str, status: Status, detail: str = "fine") -> dict[str, Any]:
+    return StepReport(name, status, detail).to_dict()
+
+
+def stopped_by_preflight() -> dict[str, Any]:
+    return {
+        "Mode": "apply",
+        "Discover": report("Discover", Status.OK),
+        "Ownership": report("Ownership", Status.OK),
+        "Preflight": {
+            "KeyPolicy": report("KeyPolicy", Status.DRIFTED, "Would add our statement."),
+            "Notification": report("Notification", Status.FAILED, OVERLAP),
+        },
+    }
+
+
+def test_a_run_its_preflight_stopped_fails_with_the_refusing_step_and_its_fix() -> None:
+    run = summary.summarize(stopped_by_preflight(), SETTINGS)
+    assert run["Failed"] is True
+    assert run["FailureCause"] == OVERLAP
+    assert [(s["Name"], s["Status"]) for s in run["Steps"]] == [
+        ("Discover", "OK"),
+        ("Ownership", "OK"),
+        ("Notification", "FAILED"),
+    ]
+    assert run["Changed"] is False
+    assert cli.exit_code(run) == cli.EXIT_FAILED
+
+
+def test_a_run_that_failed_after_a_write_shows_what_it_undid_after_the_failure() -> None:
+    state = {
+        "Mode": "apply",
+        "Discover": report("Discover", Status.OK),
+        "Ownership": report("Ownership", Status.OK),
+        "Preflight": {
+            "KeyPolicy": report("KeyPolicy", Status.DRIFTED),
+            "Notification": report("Notification", Status.DRIFTED),
+        },
+        "KeyPolicy": report("KeyPolicy", Status.CHANGED, "Added our statement."),
+        "Failure": {"Error": "AwsThrottled", "Cause": '{"errorType": "AwsThrottled", "errorMessage": "slow down"}'},
+        "UndoKeyPolicy": report("KeyPolicy", Status.CHANGED, "Undone: Removed our statement."),
+    }
+    run = summary.summarize(state, SETTINGS)
+    assert run["Failed"] is True
+    assert run["FailureCause"] == "AwsThrottled: slow down"
+    assert [(s["Name"], s["Status"]) for s in run["Steps"]] == [
+        ("Discover", "OK"),
+        ("Ownership", "OK"),
+        ("KeyPolicy", "CHANGED"),
+        ("Notification", "FAILED"),
+        ("UndoKeyPolicy", "CHANGED"),
+    ]
+
+
+def test_an_undo_that_failed_is_a_failed_row_and_an_undo_that_needs_a_person_is_action_required() -> None:
+    state = {
+        "Mode": "remove",
+        "Discover": report("Discover", Status.OK),
+        "Notification": report("Notification", Status.CHANGED),
+        "Failure": {"Error": "KeyNotUsable", "Cause": "the key is pending deletion"},
+        "UndoNotification": report("Notification", Status.ACTION_REQUIRED, "Put back only ours with: aws s3api"),
+        "UndoFailure": {"Error": "AwsThrottled", "Cause": "slow down"},
+    }
+    run = summary.summarize(state, SETTINGS)
+    names = [(s["Name"], s["Status"]) for s in run["Steps"]]
+    assert names[-2:] == [("UndoNotification", "ACTION_REQUIRED"), ("Undo", "FAILED")]
+    assert run["ActionRequired"] == ["UndoNotification"]
