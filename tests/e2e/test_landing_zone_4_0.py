@@ -83,7 +83,9 @@ def test_forcing_bucket_notification_deploys_with_action_required_naming_trail_t
     assert outputs["ActionRequired"] == "Notification"
     # Forced, the write is attempted once, refused by the emulated CT.S3.PV.8, and never retried.
     assert calls.made.count("s3:PutBucketNotificationConfiguration") == 1
+    # An explicit deny on the bucket leaves both documents exactly as they were: the run took back its statement.
     assert landing_zone.notifications_of(deployed.zone.bucket) == deployed.notifications_before
+    assert landing_zone.key_policy_of(deployed.zone.cloudtrail_key_arn) == deployed.key_policy_before
     deploy.destroy()
     demo.wait_deleted()
 
