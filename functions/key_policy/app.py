@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -34,7 +35,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             target,
             step.mode,
             delegate_arn=step.settings.key_policy_delegate_arn,
-            local_kms=clients.kms,
+            local_kms=partial(clients.kms, target.key_arn),
             invoke=clients.invoke,
         )
     logger.info("step finished", extra={"step": report.name, "status": report.status, "mode": step.mode})
