@@ -51,7 +51,7 @@ validate: $(TOOLS)/sam/.installed ## sam validate --lint
 	$(SAM) validate --lint --template org/management.yaml
 
 checkov: $(TOOLS)/checkov/.installed ## checkov on every template: no failed checks allowed
-	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
+	$(CHECKOV) --config-file .checkov.yaml $(addprefix -f ,$(TEMPLATES))
 
 iam-analysis: $(TOOLS)/parliament/.installed ## parliament on every IAM policy of every template; findings fixed or justified
 	$(PARLIAMENT) scripts/iam_analysis.py

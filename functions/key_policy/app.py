@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -53,7 +54,7 @@ def run(step: StepEvent, target: key_policy.Target, mode: Mode, *, preflight: bo
         target,
         mode,
         delegate_arn=step.settings.key_policy_delegate_arn,
-        local_kms=clients.kms,
+        local_kms=partial(clients.kms, target.key_arn),
         invoke=clients.invoke,
         preflight=preflight,
     )

@@ -15,7 +15,8 @@ logger = Logger()
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A refused request raises DelegateRefused: the caller sees it as the function error's type.
-    answer = delegate.handle(event, delegate.config(), clients.kms())
+    settings = delegate.config()
+    answer = delegate.handle(event, settings, clients.kms(settings.key_arn))
     report = answer["Report"]
     logger.info("delegate answered", extra={"operation": answer["Operation"], "status": report["Status"]})
     return answer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -21,7 +22,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     config = step.settings
     key_target = config.key_target(step.cloudtrail_key_arn)
     check_key = (
-        key_policy.checker(key_target, config.key_policy_delegate_arn, clients.kms, clients.invoke)
+        key_policy.checker(
+            key_target, config.key_policy_delegate_arn, partial(clients.kms, key_target.key_arn), clients.invoke
+        )
         if key_target
         else None
     )

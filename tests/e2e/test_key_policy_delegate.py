@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import boto3
@@ -12,11 +13,16 @@ import pytest
 from botocore.exceptions import ClientError
 
 from expel_onboarding import clients, key_policy
+from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode, Status
 from localaws import demo, landing_zone
 from tests.support.local_aws import local_aws
 
-SID = "ExpelOnboardingA1B2C3D4E5F6"
+STACK_ID = (
+    f"arn:aws:cloudformation:{landing_zone.REGION}:{landing_zone.LOG_ARCHIVE}:stack/expel-onboarding/"
+    "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+)
+SID = owned_id(STACK_ID)
 
 
 @dataclass
@@ -37,6 +43,7 @@ def delegated() -> Iterator[Delegated]:
             landing_zone.LOG_ARCHIVE,
             f"arn:aws:iam::{landing_zone.LOG_ARCHIVE}:role/ExpelTrailAssumeRole",
             landing_zone.REGION,
+            stack_id=STACK_ID,
         )
         yield Delegated(zone, delegate_arn, target)
 
@@ -45,7 +52,11 @@ def step(delegated: Delegated, mode: Mode) -> Any:
     """The KeyPolicy step's remote path, from the Log Archive account, through Lambda."""
     clients.reset()
     return key_policy.run(
-        delegated.target, mode, delegate_arn=delegated.delegate_arn, local_kms=clients.kms, invoke=clients.invoke
+        delegated.target,
+        mode,
+        delegate_arn=delegated.delegate_arn,
+        local_kms=partial(clients.kms, delegated.target.key_arn),
+        invoke=clients.invoke,
     )
 
 
@@ -57,6 +68,7 @@ def ask(delegated: Delegated, **changes: Any) -> tuple[Any, str]:
         "Sid": SID,
         "ExpelRoleArn": delegated.target.expel_role_arn,
         "Region": landing_zone.REGION,
+        "StackId": STACK_ID,
         **changes,
     }
     clients.reset()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import boto3
@@ -15,6 +16,7 @@ from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConn
 from expel_onboarding import clients, delegate, key_policy
 from expel_onboarding.errors import ConcurrentModification, DelegateFailed, KeyNotUsable
 from expel_onboarding.key_policy import Target
+from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode, Status
 from localaws.landing_zone import CLOUDTRAIL_KEY_POLICY, MANAGEMENT
 from localaws.patches import as_account
@@ -23,6 +25,8 @@ from tests.support.aws_calls import AwsCalls
 LOG_ARCHIVE = "123456789012"  # moto's default account
 DELEGATE_ARN = f"arn:aws:lambda:us-east-1:{MANAGEMENT}:function:expel-org-KeyPolicyDelegate"
 EXPEL_ROLE_ARN = f"arn:aws:iam::{LOG_ARCHIVE}:role/ExpelTrailAssumeRole"
+STACK_ID = f"arn:aws:cloudformation:us-east-1:{LOG_ARCHIVE}:stack/expel-onboarding/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+SID = owned_id(STACK_ID)
 FOREIGN_POLICY: dict[str, Any] = CLOUDTRAIL_KEY_POLICY
 
 
@@ -40,10 +44,11 @@ def key_arn(monkeypatch: pytest.MonkeyPatch) -> str:
 def target(key_arn: str) -> Target:
     return Target(
         key_arn=key_arn,
-        sid="ExpelOnboardingA1B2C3D4E5F6",
+        sid=SID,
         log_archive_account=LOG_ARCHIVE,
         expel_role_arn=EXPEL_ROLE_ARN,
         region="us-east-1",
+        stack_id=STACK_ID,
     )
 
 
@@ -77,7 +82,9 @@ def in_process_delegate(
 def run(key_arn: str, mode: Mode, calls: AwsCalls, delegate_arn: str = DELEGATE_ARN, **kwargs: Any) -> Any:
     """The step as its handler runs it; calls counts every client, the delegate's included."""
     invoke = kwargs.get("invoke") or in_process_delegate(key_arn)
-    return key_policy.run(target(key_arn), mode, delegate_arn=delegate_arn, local_kms=clients.kms, invoke=invoke)
+    return key_policy.run(
+        target(key_arn), mode, delegate_arn=delegate_arn, local_kms=partial(clients.kms, key_arn), invoke=invoke
+    )
 
 
 def test_apply_adds_our_statement_through_the_key_policy_delegate(
@@ -118,7 +125,7 @@ def test_without_a_key_policy_delegate_the_customer_gets_the_statement_and_comma
     report = run(key_arn, Mode.APPLY, calls, delegate_arn="")
     assert report.status is Status.ACTION_REQUIRED
     assert "KeyPolicyDelegateArn" in report.detail
-    assert '"Sid": "ExpelOnboardingA1B2C3D4E5F6"' in report.detail
+    assert f'"Sid": "{SID}"' in report.detail
     assert "aws kms put-key-policy" in report.detail
     assert calls.made == []
 
@@ -156,7 +163,7 @@ def test_the_delegates_errors_arrive_as_the_same_errors(key_arn: str, calls: Aws
 def test_remove_without_access_explains_how_to_remove_by_hand(key_arn: str, calls: AwsCalls) -> None:
     report = run(key_arn, Mode.REMOVE, calls, delegate_arn="")
     assert report.status is Status.ACTION_REQUIRED
-    assert 'select(.Sid != "ExpelOnboardingA1B2C3D4E5F6")' in report.detail
+    assert f'select(.Sid != "{SID}")' in report.detail
 
 
 def test_a_key_in_the_log_archive_account_needs_no_delegate(calls: AwsCalls) -> None:
@@ -243,7 +250,7 @@ def test_apply_then_remove_gives_back_the_policy_text_byte_for_byte(
     assert run(key_arn, Mode.APPLY, calls).status is Status.CHANGED
     applied = text_in_management(key_arn, monkeypatch)
     assert applied.startswith(FOREIGN_TEXT[: FOREIGN_TEXT.index("\r\n\t]")])
-    assert '\t\t{\r\n\t\t\t"Sid": "ExpelOnboardingA1B2C3D4E5F6",\r\n' in applied
+    assert f'\t\t{{\r\n\t\t\t"Sid": "{SID}",\r\n' in applied
     assert run(key_arn, Mode.REMOVE, calls).status is Status.CHANGED
     assert text_in_management(key_arn, monkeypatch) == FOREIGN_TEXT
 

@@ -1,16 +1,19 @@
-"""What moto's KMS does not validate, proven with botocore's Stubber: size, principals, denies."""
+"""What moto's KMS does not validate, proven with botocore's Stubber: size, principals, denies, and a key
+policy that does not delegate to its account's root."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from botocore.stub import Stubber
 
-from expel_onboarding import key_policy
-from expel_onboarding.errors import ExplicitDeny, KeyNotUsable, KeyPolicyMalformed, KeyPolicyTooLarge
+from expel_onboarding import delegate, key_policy
+from expel_onboarding.errors import AccessNotGranted, ExplicitDeny, KeyNotUsable, KeyPolicyMalformed, KeyPolicyTooLarge
 from expel_onboarding.key_policy import Target
+from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode, Status
 from tests.support.stubbed import explicit_deny, stubbable_client
 
@@ -252,3 +255,102 @@ def test_a_single_object_statement_becomes_a_list_and_the_report_says_so(kms: An
     assert applied.status is removed.status is Status.CHANGED
     assert "Statement was a single object" in applied.detail
     assert "made Statement that single object again" in removed.detail
+
+
+# --- A key policy that does not delegate to its account's root (KMS: "Key policies in AWS KMS") ------
+# moto grants whatever IAM allows; real KMS refuses every call the key policy does not allow, whatever
+# the caller's IAM policies say. AWS names the refusing policy type only in the message.
+def refused_by(policy_type: str, action: str) -> dict[str, Any]:
+    return {
+        "service_error_code": "AccessDeniedException",
+        "service_message": (
+            f"User: arn:aws:sts::111111111111:assumed-role/delegate/fn is not authorized to perform: {action} "
+            f"on resource: {TARGET.key_arn} because no {policy_type} policy allows the {action} action"
+        ),
+        "http_status_code": 400,
+    }
+
+
+@pytest.mark.parametrize("mode", [Mode.APPLY, Mode.CHECK, Mode.REMOVE], ids=str)
+def test_a_key_policy_refusing_the_read_is_action_required_with_the_statement_and_command(kms: Any, mode: Mode) -> None:
+    with Stubber(kms) as stub:
+        stub.add_client_error("get_key_policy", expected_params=GET, **refused_by("resource-based", "kms:GetKeyPolicy"))
+        report = key_policy.converge(kms, TARGET, mode)
+        stub.assert_no_pending_responses()
+    assert report.status is Status.ACTION_REQUIRED
+    assert "neither directly nor through its account's root (arn:aws:iam::111111111111:root)" in report.detail
+    assert key_policy.manual_command(TARGET, mode) in report.detail
+    if mode is Mode.REMOVE:
+        assert f"Remove the statement with Sid {TARGET.sid}" in report.detail
+    else:
+        assert json.dumps(OURS, indent=2) in report.detail
+    assert report.data["Statement"] == OURS
+
+
+def test_a_key_policy_refusing_only_the_put_is_action_required_and_nothing_else_is_tried(kms: Any) -> None:
+    with Stubber(kms) as stub:
+        stub.add_response("get_key_policy", {"Policy": ADMIN_TEXT}, GET)
+        stub.add_response("describe_key", ENABLED, {"KeyId": TARGET.key_arn})
+        stub.add_client_error("put_key_policy", **refused_by("resource-based", "kms:PutKeyPolicy"))
+        report = key_policy.converge(kms, TARGET, Mode.APPLY)
+        stub.assert_no_pending_responses()
+    assert report.status is Status.ACTION_REQUIRED
+    assert "KMS refused kms:PutKeyPolicy" in report.detail
+    assert key_policy.manual_command(TARGET) in report.detail
+
+
+def test_our_own_roles_missing_permission_stays_a_retryable_access_error(kms: Any) -> None:
+    # "no identity-based policy allows": the key policy delegates to IAM and our role lacks the grant, or it
+    # has not propagated yet; the state machine retries AccessNotGranted.
+    with Stubber(kms) as stub:
+        stub.add_client_error("get_key_policy", expected_params=GET, **refused_by("identity-based", "kms:GetKeyPolicy"))
+        with pytest.raises(AccessNotGranted, match="kms:GetKeyPolicy"):
+            key_policy.converge(kms, TARGET, Mode.APPLY)
+
+
+# The same refusal seen through the management account's delegate (key_policy.Delegate): its report
+# crosses Lambda as JSON and arrives as the same ACTION_REQUIRED.
+LOG_ARCHIVE = "222222222222"
+STACK_ID = f"arn:aws:cloudformation:us-east-1:{LOG_ARCHIVE}:stack/expel-onboarding/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+DELEGATED = replace(TARGET, sid=owned_id(STACK_ID), stack_id=STACK_ID)
+DELEGATE_CONFIG = delegate.Config(TARGET.key_arn, TARGET.expel_role_arn, LOG_ARCHIVE, "aws")
+DELEGATE_ARN = "arn:aws:lambda:us-east-1:111111111111:function:expel-org-KeyPolicyDelegate"
+
+
+def through_the_delegate(kms: Any) -> key_policy.Invoke:
+    def invoke(function_arn: str, payload: Any) -> tuple[Any, str]:
+        assert function_arn == DELEGATE_ARN
+        return json.loads(json.dumps(delegate.handle(json.loads(json.dumps(payload)), DELEGATE_CONFIG, kms))), ""
+
+    return invoke
+
+
+@pytest.mark.parametrize("mode", [Mode.APPLY, Mode.CHECK, Mode.REMOVE], ids=str)
+def test_through_the_delegate_a_key_policy_without_root_delegation_is_action_required(kms: Any, mode: Mode) -> None:
+    with Stubber(kms) as stub:
+        stub.add_client_error("get_key_policy", expected_params=GET, **refused_by("resource-based", "kms:GetKeyPolicy"))
+        report = key_policy.run(
+            DELEGATED, mode, delegate_arn=DELEGATE_ARN, local_kms=lambda: kms, invoke=through_the_delegate(kms)
+        )
+        # A read after the refusal would fail the same way: the delegate does not try it.
+        stub.assert_no_pending_responses()
+    assert report.status is Status.ACTION_REQUIRED
+    assert "neither directly nor through its account's root" in report.detail
+    assert key_policy.manual_command(DELEGATED, mode) in report.detail
+
+
+def test_the_delegates_read_answers_no_statement_when_the_key_policy_refuses_it(kms: Any) -> None:
+    request = {
+        "Operation": "read",
+        "KeyArn": TARGET.key_arn,
+        "Sid": DELEGATED.sid,
+        "ExpelRoleArn": TARGET.expel_role_arn,
+        "Region": "us-east-1",
+        "StackId": STACK_ID,
+    }
+    with Stubber(kms) as stub:
+        stub.add_client_error("get_key_policy", expected_params=GET, **refused_by("resource-based", "kms:GetKeyPolicy"))
+        answer = delegate.handle(request, DELEGATE_CONFIG, kms)
+        stub.assert_no_pending_responses()
+    assert answer["Report"]["Status"] == "ACTION_REQUIRED"
+    assert answer["Statement"] is None

@@ -12,13 +12,15 @@ import pytest
 
 from expel_onboarding import delegate, key_policy, notification, steps
 from expel_onboarding.errors import AwsThrottled, KeyPolicyTooLarge, NotificationOverlap
+from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode, Status, StepReport
 from localaws.landing_zone import CLOUDTRAIL_KEY_POLICY
 from tests.support.aws_calls import AwsCalls
 
 ACCOUNT = "123456789012"
 BUCKET = f"aws-controltower-logs-{ACCOUNT}-us-east-1"
-SID = "ExpelOnboardingA1B2C3D4E5F6"
+STACK_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/expel-cloudtrail/0a1b2c3d-1111-2222-3333-444455556666"
+SID = owned_id(STACK_ID)
 
 
 @pytest.fixture
@@ -41,7 +43,8 @@ def key(calls: AwsCalls) -> tuple[Any, key_policy.Target]:
     key_arn = kms.create_key()["KeyMetadata"]["Arn"]
     kms.put_key_policy(KeyId=key_arn, PolicyName="default", Policy=json.dumps(document, indent=2))
     calls.clear()
-    return kms, key_policy.Target(key_arn, SID, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/E", "us-east-1")
+    target = key_policy.Target(key_arn, SID, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/E", "us-east-1", stack_id=STACK_ID)
+    return kms, target
 
 
 # --- preflight ------------------------------------------------------------------------------------------
@@ -191,7 +194,13 @@ def test_a_statement_the_run_only_corrected_has_nothing_to_undo(key: Any) -> Non
 def test_the_delegate_runs_a_preflight_as_its_own_read_only_operation(key: Any, calls: AwsCalls) -> None:
     kms, target = key
     config = delegate.Config(target.key_arn, target.expel_role_arn, ACCOUNT, "aws")
-    request = {"KeyArn": target.key_arn, "Sid": SID, "ExpelRoleArn": target.expel_role_arn, "Region": "us-east-1"}
+    request = {
+        "KeyArn": target.key_arn,
+        "Sid": SID,
+        "ExpelRoleArn": target.expel_role_arn,
+        "Region": "us-east-1",
+        "StackId": STACK_ID,
+    }
     before = key_policy.read_text(kms, target)
     sent: list[str] = []
 

@@ -167,8 +167,15 @@ def test_in_trail_topic_mode_the_key_statement_is_still_read_back(onboarded: dic
 
 ACCESS_DENIED = {
     "service_error_code": "AccessDeniedException",
-    "service_message": "not authorized",
+    "service_message": "User: arn:aws:sts::123456789012:assumed-role/verify/fn is not authorized to perform: "
+    "kms:GetKeyPolicy on resource: key because no identity-based policy allows the kms:GetKeyPolicy action",
     "http_status_code": 400,
+}
+# The key policy allows neither our role nor (delegating to IAM) the account root.
+KEY_POLICY_REFUSES = {
+    **ACCESS_DENIED,
+    "service_message": "User: arn:aws:sts::123456789012:assumed-role/verify/fn is not authorized to perform: "
+    "kms:GetKeyPolicy on resource: key because no resource-based policy allows the kms:GetKeyPolicy action",
 }
 NOT_FOUND = {"service_error_code": "NotFoundException", "service_message": "no such key", "http_status_code": 400}
 
@@ -179,8 +186,9 @@ NOT_FOUND = {"service_error_code": "NotFoundException", "service_message": "no s
         (ACCESS_DENIED, "was refused"),
         (explicit_deny("kms:GetKeyPolicy", "key"), "blocked by an explicit deny"),
         (NOT_FOUND, "does not exist"),
+        (KEY_POLICY_REFUSES, "neither directly nor through its account's root"),
     ],
-    ids=["AccessNotGranted", "ExplicitDeny", "KeyNotUsable"],
+    ids=["AccessNotGranted", "ExplicitDeny", "KeyNotUsable", "KeyPolicyNotDelegated"],
 )
 def test_an_unreadable_key_policy_is_action_required_not_a_crash(
     onboarded: dict[str, Any], error: dict[str, Any], translated: str

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.support.cfn_template import ROOT, load_template, resolve_conditions
-from tests.template.contract import seed_read_only_permissions
+from tests.template.contract import log_scope_violations, own_log_group, seed_read_only_permissions
 
 MANAGEMENT = load_template(ROOT / "org" / "management.yaml")
 MEMBER = load_template(ROOT / "org" / "member-role.yaml")
@@ -69,7 +69,7 @@ def test_the_stackset_targets_the_root_or_the_given_ous(ou_ids: str, targets: An
 
 
 def test_the_delegate_may_touch_only_the_one_key() -> None:
-    (policy,) = MANAGEMENT["Resources"]["KeyPolicyDelegate"]["Properties"]["Policies"]
+    policy, _logs = MANAGEMENT["Resources"]["KeyPolicyDelegate"]["Properties"]["Policies"]
     (statement,) = policy["Statement"]
     assert sorted(statement["Action"]) == ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy"]
     assert statement["Resource"] == {"Ref": "CloudTrailKeyArn"}
@@ -187,3 +187,9 @@ def test_no_policy_in_any_template_grants_kms_put_key_policy_to_a_principal_of_t
             assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
         elif statement["Resource"] != "*":
             assert statement["Condition"] == {"StringEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}}, where
+
+
+def test_the_delegate_writes_only_to_its_own_log_group() -> None:
+    assert log_scope_violations(MANAGEMENT) == []
+    (denied,) = MANAGEMENT["Resources"]["KeyPolicyDelegate"]["Properties"]["Policies"][1]["Statement"]
+    assert denied["NotResource"] == own_log_group("KeyPolicyDelegateLogGroup")

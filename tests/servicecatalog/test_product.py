@@ -48,14 +48,39 @@ def test_an_unpackaged_template_is_refused_with_the_fix() -> None:
         )
 
 
-def launch_role_actions() -> set[str]:
+def launch_statements() -> dict[str, dict[str, Any]]:
     (policy,) = PORTFOLIO["Resources"]["LaunchRole"]["Properties"]["Policies"]
-    (statement,) = policy["PolicyDocument"]["Statement"]
-    return set(statement["Action"])
+    return {statement["Sid"]: statement for statement in policy["PolicyDocument"]["Statement"]}
+
+
+def actions_of(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+def launch_role_actions() -> set[str]:
+    """Every action the launch role may call somewhere."""
+    return {a for s in launch_statements().values() if s["Effect"] == "Allow" for a in actions_of(s)}
 
 
 def test_the_launch_role_is_exactly_what_the_products_resource_types_need() -> None:
-    assert launch_role_actions() == set(launch_role.launch_actions(PRODUCT)), "run make servicecatalog"
+    statements = launch_statements()
+    computed = launch_role.launch_blocks(PRODUCT)
+    assert actions_of(statements["WhatTheProductsResourcesNeed"]) == computed["resources"], "run make servicecatalog"
+    assert actions_of(statements["CreateAndChangeTheProductsRolesOnlyWithTheBoundary"]) == computed["bounded"]
+    assert actions_of(statements["ReadTagAndDeleteTheProductsRoles"]) == computed["roles"]
+    every_computed = {a for actions in computed.values() for a in actions} | {"iam:PassRole"}
+    assert launch_role_actions() == every_computed
+    assert set(launch_role.launch_actions(PRODUCT)) == every_computed | {"iam:DeleteRolePermissionsBoundary"}
+
+
+def test_the_boundary_is_exactly_what_the_products_roles_are_granted() -> None:
+    boundary = PORTFOLIO["Resources"]["OnboardingBoundary"]["Properties"]["PolicyDocument"]
+    (statement,) = boundary["Statement"]
+    assert statement["Action"] == launch_role.boundary_actions(PRODUCT), "run make servicecatalog"
+    # No IAM write: a role under the boundary can never change a role or a policy.
+    iam_actions = {a for a in statement["Action"] if a.startswith("iam:")}
+    assert iam_actions == {"iam:Get*", "iam:GetRole", "iam:List*", "iam:SimulatePrincipalPolicy"}
 
 
 @pytest.mark.parametrize("resource_type", sorted({r["Type"] for r in PRODUCT["Resources"].values()}))
@@ -63,10 +88,11 @@ def test_the_launch_role_covers_each_resource_type(resource_type: str) -> None:
     needed = {a for a in launch_role.handler_permissions(resource_type) if launch_role.is_iam_action(a)}
     needed -= launch_role.NOT_NEEDED
     assert needed
-    assert needed <= launch_role_actions()
+    # Removing a role's boundary is the one handler permission the portfolio denies on purpose.
+    assert needed - {"iam:DeleteRolePermissionsBoundary"} <= launch_role_actions()
 
 
-def test_the_launch_role_can_pass_roles_and_run_the_custom_resource() -> None:
+def test_the_launch_role_can_pass_the_products_roles_and_run_the_custom_resource() -> None:
     assert {"iam:PassRole", "lambda:InvokeFunction", "cloudformation:CreateStack"} <= launch_role_actions()
 
 
@@ -78,12 +104,38 @@ def test_the_portfolio_wires_product_constraint_and_principal() -> None:
     assert artifact["Info"] == {"LoadTemplateFromURL": {"Ref": "ProductTemplateUrl"}}
 
 
-def test_a_launcher_cannot_point_the_expel_role_at_a_principal_of_their_own() -> None:
-    constraint = PORTFOLIO["Resources"]["ExpelPrincipalConstraint"]
+def pinned_rules() -> dict[str, Any]:
+    """The launch template constraint's rules, as Service Catalog gets them after Fn::Sub."""
+    constraint = PORTFOLIO["Resources"]["LaunchParametersConstraint"]
     assert constraint["Type"] == "AWS::ServiceCatalog::LaunchTemplateConstraint"
     assert constraint["Properties"]["ProductId"] == {"Ref": "Product"}
-    rules = json.loads(constraint["Properties"]["Rules"])
-    (assertion,) = rules["ExpelPrincipalIsExpels"]["Assertions"]
+    text = constraint["Properties"]["Rules"]["Fn::Sub"]
+    substituted = text.replace("${OnboardingBoundary}", BOUNDARY_ARN).replace(
+        "${ExpelRoleName}", "ExpelTrailAssumeRole"
+    )
+    assert "${" not in substituted
+    rules: dict[str, Any] = json.loads(substituted)
+    return rules
+
+
+BOUNDARY_ARN = "arn:aws:iam::111122223333:policy/expel-onboarding/portfolio-OnboardingBoundary-AbC123"
+
+
+def test_a_launcher_cannot_point_the_expel_role_at_a_principal_of_their_own() -> None:
+    (assertion,) = pinned_rules()["ExpelPrincipalIsExpels"]["Assertions"]
     expels = load_template(ROOT / "template.yaml")["Parameters"]["ExpelPrincipalArn"]["Default"]
     assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "ExpelPrincipalArn"}, expels]}
     assert "ExpelPrincipalArn" in PRODUCT["Parameters"]
+
+
+def test_a_launcher_cannot_drop_or_change_the_roles_boundary() -> None:
+    (assertion,) = pinned_rules()["PermissionsBoundaryIsThePortfolios"]["Assertions"]
+    assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "PermissionsBoundaryArn"}, BOUNDARY_ARN]}
+    assert "PermissionsBoundaryArn" in PRODUCT["Parameters"]
+
+
+def test_a_launcher_cannot_name_the_expel_role_after_another_role() -> None:
+    (assertion,) = pinned_rules()["ExpelRoleNameIsThePortfolios"]["Assertions"]
+    assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "ExpelRoleName"}, "ExpelTrailAssumeRole"]}
+    defaults = {t["Parameters"]["ExpelRoleName"]["Default"] for t in (PORTFOLIO, PRODUCT)}
+    assert defaults == {"ExpelTrailAssumeRole"}

@@ -213,8 +213,10 @@ def wildcard_violations(template: Template) -> list[str]:
     found = []
     for name, kind, statement in statements(template):
         sid = statement.get("Sid")
-        if "NotAction" in statement or "NotResource" in statement:
-            found.append(f"{name}/{sid} uses NotAction/NotResource")
+        # A Deny with NotResource narrows (it refuses everything but the named resources); an Allow with
+        # NotResource, or any NotAction, widens past what a reader sees.
+        if "NotAction" in statement or ("NotResource" in statement and statement["Effect"] != "Deny"):
+            found.append(f"{name}/{sid} uses NotAction, or NotResource in an Allow")
         actions = as_list(statement.get("Action", []))
         if "*" in actions:
             found.append(f"{name}/{sid} allows Action '*'")
@@ -243,4 +245,79 @@ def tls_violations(template: Template) -> list[str]:
             _denies_insecure_transport(statement) for statement in as_list(document["Statement"])
         ):
             found.append(f"{name} does not deny requests without TLS (aws:SecureTransport false)")
+    return found
+
+
+# --- Each function writes only to its own log group ------------------------------------------------
+LOG_WRITES = frozenset({"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"})
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+
+
+def own_log_group(group: str) -> list[Any]:
+    """A log group's ARNs as a policy names them: its Arn attribute (which ends in :*, its streams) and
+    the group itself."""
+    return [
+        {"Fn::GetAtt": [group, "Arn"]},
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{group}}}"},
+    ]
+
+
+def _statements_in(documents: list[Any]) -> list[Statement]:
+    found: list[Statement] = []
+    for document in documents:
+        if isinstance(document, dict) and "Statement" in document:
+            found += [s for s in as_list(document["Statement"]) if isinstance(s, dict) and "Effect" in s]
+    return found
+
+
+def _log_writes_allowed_elsewhere(statements: list[Statement], group: str) -> list[str]:
+    return [
+        str(statement.get("Sid"))
+        for statement in statements
+        if statement["Effect"] == "Allow"
+        and LOG_WRITES & set(as_list(statement.get("Action", [])))
+        and not all(resource in own_log_group(group) for resource in as_list(statement.get("Resource", [])))
+    ]
+
+
+def log_scope_violations(template: Template) -> list[str]:
+    """Every function logs to a log group of its own and may write to no other.
+
+    A SAM function's role gets AWSLambdaBasicExecutionRole, which allows the log writes on every group;
+    a Deny with NotResource on its own group takes the rest away (an explicit Deny beats any Allow, IAM
+    user guide, "Policy evaluation logic"). A plain function's role must name its group itself."""
+    found: list[str] = []
+    groups: dict[str, str] = {}
+    for name, resource in template["Resources"].items():
+        if resource["Type"] not in FUNCTION_TYPES:
+            continue
+        props = resource["Properties"]
+        reference = props.get("LoggingConfig", {}).get("LogGroup", {})
+        group = reference.get("Ref", "") if isinstance(reference, dict) else ""
+        if template["Resources"].get(group, {}).get("Type") != "AWS::Logs::LogGroup":
+            found.append(f"{name} logs to {reference!r}, not to a log group of this template")
+            continue
+        if group in groups:
+            found.append(f"{name} shares the log group {group} with {groups[group]}")
+        groups[group] = name
+        if resource["Type"] == "AWS::Serverless::Function":
+            statements = _statements_in(props.get("Policies", []))
+            denies = [
+                s
+                for s in statements
+                if s["Effect"] == "Deny"
+                and set(as_list(s.get("Action", []))) >= LOG_WRITES
+                and s.get("NotResource") == own_log_group(group)
+                and "Condition" not in s
+            ]
+            if not denies:
+                found.append(f"{name} may write to any log group: no Deny of {sorted(LOG_WRITES)} outside {group}")
+        else:
+            role = props.get("Role", {}).get("Fn::GetAtt", [""])[0]
+            role_props = template["Resources"].get(role, {}).get("Properties", {})
+            if role_props.get("ManagedPolicyArns"):
+                found.append(f"{name}'s role {role} has managed policies, which may allow logs on other groups")
+            statements = _statements_in([policy.get("PolicyDocument") for policy in role_props.get("Policies", [])])
+        for sid in _log_writes_allowed_elsewhere(statements, group):
+            found.append(f"{name}/{sid} allows log writes outside {group}")
     return found

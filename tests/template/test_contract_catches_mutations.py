@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.template.contract import (
+    log_scope_violations,
     permission_violations,
     queue_violations,
     service_grant_violations,
@@ -24,6 +25,7 @@ ALL_CHECKS = (
     service_grant_violations,
     wildcard_violations,
     tls_violations,
+    log_scope_violations,
 )
 
 
@@ -66,7 +68,38 @@ MUTATIONS: dict[str, Callable[[Template], None]] = {
     )["Condition"].pop("StringEquals"),
     "queue TLS deny dropped": lambda t: props(t, "NotificationQueuePolicy")["PolicyDocument"]["Statement"].pop(),
     "topic TLS deny dropped": lambda t: props(t, "NotificationTopicPolicy")["PolicyDocument"]["Statement"].pop(),
+    "a function's log Deny dropped": lambda t: props(t, "VerifyFunction")["Policies"].pop(),
+    "a log Deny leaving another group": lambda t: log_deny(t, "BridgeFunction")["NotResource"].append(
+        {"Fn::GetAtt": ["VerifyLogGroup", "Arn"]}
+    ),
+    "a log Deny that is an Allow": lambda t: log_deny(t, "RelayFunction").update(Effect="Allow", Resource="*"),
+    "two functions share a log group": lambda t: props(t, "OutputsFunction")["LoggingConfig"].update(
+        LogGroup={"Ref": "VerifyLogGroup"}
+    ),
+    "the locate role logs anywhere": lambda t: statement_of_role(t, "LocateRole", "WriteItsOwnLog").update(
+        Resource="*"
+    ),
 }
+
+
+def log_deny(template: Template, function: str) -> dict[str, Any]:
+    (found,) = [
+        s
+        for policy in props(template, function)["Policies"]
+        for s in policy["Statement"]
+        if s.get("Sid") == "WriteOnlyItsOwnLogGroup"
+    ]
+    return found
+
+
+def statement_of_role(template: Template, role: str, sid: str) -> dict[str, Any]:
+    (found,) = [
+        s
+        for policy in props(template, role)["Policies"]
+        for s in policy["PolicyDocument"]["Statement"]
+        if s.get("Sid") == sid
+    ]
+    return found
 
 
 def test_the_real_template_passes_every_check(template: Template) -> None:

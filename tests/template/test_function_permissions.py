@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from tests.support.cfn_template import ROOT, evaluate_conditions, load_template, resolve_conditions
-from tests.template.contract import as_list, condition_combinations
+from tests.template.contract import (
+    FUNCTION_TYPES,
+    LOG_WRITES,
+    as_list,
+    condition_combinations,
+    log_scope_violations,
+    own_log_group,
+)
 
 ALL_KNOWN = evaluate_conditions(
     load_template(ROOT / "template.yaml"),
@@ -50,8 +57,14 @@ RESOURCELESS = {"organizations:DescribeOrganization", "cloudtrail:DescribeTrails
 
 
 def function_statements(template: dict[str, Any], name: str, conditions: dict[str, bool]) -> list[dict[str, Any]]:
+    """The function's own statements, without the Deny that holds its logs to its own group (tested below)."""
     resolved = resolve_conditions(template, conditions)
-    return [s for policy in resolved["Resources"][name]["Properties"]["Policies"] for s in policy["Statement"]]
+    return [
+        s
+        for policy in resolved["Resources"][name]["Properties"]["Policies"]
+        for s in policy["Statement"]
+        if s.get("Sid") != "WriteOnlyItsOwnLogGroup"
+    ]
 
 
 @pytest.mark.parametrize("function", EXPECTED_ACTIONS)
@@ -88,3 +101,27 @@ def test_a_grant_on_every_bucket_is_held_to_this_accounts_buckets(template: dict
         for statement in function_statements(template, function, ALL_KNOWN):
             if statement["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::*"}:
                 assert statement["Condition"] == {"StringEquals": {"s3:ResourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_every_function_writes_only_to_its_own_log_group(template: dict[str, Any]) -> None:
+    functions = [n for n, r in template["Resources"].items() if r["Type"] in FUNCTION_TYPES]
+    assert set(functions) == {*EXPECTED_ACTIONS, "OutputsFunction", "LocateFunction"}
+    assert log_scope_violations(template) == []
+
+
+@pytest.mark.parametrize("function", [*EXPECTED_ACTIONS, "OutputsFunction"])
+def test_sams_log_grant_on_every_group_is_denied_outside_the_functions_own(
+    template: dict[str, Any], function: str
+) -> None:
+    props = template["Resources"][function]["Properties"]
+    group = props["LoggingConfig"]["LogGroup"]["Ref"]
+    (deny,) = [s for p in props["Policies"] for s in p["Statement"] if s.get("Sid") == "WriteOnlyItsOwnLogGroup"]
+    assert deny == {
+        "Sid": "WriteOnlyItsOwnLogGroup",
+        "Effect": "Deny",
+        "Action": sorted(LOG_WRITES),
+        "NotResource": own_log_group(group),
+    }
+    assert template["Resources"][group]["Properties"]["LogGroupName"]["Fn::Sub"].startswith(
+        "/aws/lambda/${AWS::StackName}-"
+    )

@@ -52,7 +52,7 @@ def test_apply_never_changes_a_foreign_statement(policy: dict[str, Any]) -> None
     assert policy == before
 
 
-def test_our_statement_lets_only_the_expel_role_decrypt_through_s3() -> None:
+def test_our_statement_lets_only_the_expel_role_decrypt_cloudtrails_objects_through_s3() -> None:
     assert OURS == {
         "Sid": "ExpelOnboardingA1B2C3D4E5F6",
         "Effect": "Allow",
@@ -62,6 +62,8 @@ def test_our_statement_lets_only_the_expel_role_decrypt_through_s3() -> None:
         "Condition": {
             "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::222233334444:role/ExpelTrailAssumeRole"},
             "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+            # CloudTrail's encryption context: objects of the trails of the key's (the management) account.
+            "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:111122223333:trail/*"},
         },
     }
 

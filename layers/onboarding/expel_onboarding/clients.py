@@ -36,9 +36,18 @@ def s3() -> S3Client:
     return boto3.client("s3", config=RETRIES)
 
 
+def kms(key_arn: str) -> KMSClient:
+    """A client in the key's own region. A KMS key lives in one region, which its ARN names (AWS KMS
+    developer guide, "Key identifiers (KeyId)":
+    https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id), and a client in
+    another region answers NotFoundException for a key that exists. The CloudTrail key is in Control
+    Tower's home region, which need not be the region of the function that reads it."""
+    return _kms_in(key_arn.split(":")[3])
+
+
 @cache
-def kms() -> KMSClient:
-    return boto3.client("kms", config=RETRIES)
+def _kms_in(region: str) -> KMSClient:
+    return boto3.client("kms", region_name=region, config=RETRIES)
 
 
 @cache
@@ -98,6 +107,7 @@ def for_cli(
 
 def reset() -> None:
     """Forget every cached client, so the next call sees a changed environment (tests, emulator)."""
-    for factory in (s3, kms, sns, iam, sts, cloudtrail, organizations, sfn):
+    for factory in (s3, sns, iam, sts, cloudtrail, organizations, sfn):
         factory.cache_clear()
+    _kms_in.cache_clear()
     lambda_.cache_clear()

@@ -8,8 +8,12 @@ kms:Decrypt statement for the Expel role that same stack names. The edit is key_
 the same text splice, size, key-state and orphan rules as the Log Archive step.
 
 Every request is checked against the delegate's own configuration, never trusted: an unknown
-operation or field, another key, another role, a region other than the key's, or a Sid that is not
-one of ours is refused with DelegateRefused, and nothing is read or written.
+operation or field, another key, another role, a region other than the key's, a stack outside the
+Log Archive account, or a Sid other than the one our code derives from that stack is refused with
+DelegateRefused, and nothing is read or written. The statement itself is never taken from a request:
+the delegate builds it (key_policy.our_statement) from its own configuration and the checked Sid, so
+the only statement it can write is the one the Log Archive stack's own code builds for the configured
+role: kms:Decrypt through S3 in the key's region, for CloudTrail's encryption context.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from expel_onboarding import key_policy
 from expel_onboarding.errors import DelegateRefused, InvalidInput
-from expel_onboarding.naming import OWNED_PREFIX
-from expel_onboarding.reports import Mode
+from expel_onboarding.naming import OWNED_PREFIX, owned_id
+from expel_onboarding.reports import Mode, Status
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -34,9 +38,11 @@ if TYPE_CHECKING:
 OPERATIONS = {"apply": Mode.APPLY, "remove": Mode.REMOVE, "read": Mode.CHECK}
 # A run's preflight: every read and check of apply or remove, and no write.
 PREFLIGHTS = {"plan-apply": Mode.APPLY, "plan-remove": Mode.REMOVE}
-FIELDS = ("Operation", "KeyArn", "Sid", "ExpelRoleArn", "Region")
+FIELDS = ("Operation", "KeyArn", "Sid", "ExpelRoleArn", "Region", "StackId")
 # naming.owned_id: our prefix and 12 upper-case hex digits of the Log Archive stack's id.
 OUR_SID = re.compile(rf"^{OWNED_PREFIX}[0-9A-F]{{12}}$")
+# A CloudFormation stack id: arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>.
+STACK_ID = re.compile(r"^arn:(?P<partition>[a-z-]+):cloudformation:[a-z0-9-]+:(?P<account>[0-9]{12}):stack/[^/]+/.+$")
 FIX = "call the delegate only through the Log Archive onboarding stack, whose settings must match the org/ stack's."
 
 
@@ -115,6 +121,17 @@ def parse(event: Any, settings: Config) -> Request:
     sid = event.get("Sid")
     if not isinstance(sid, str) or not OUR_SID.match(sid):
         raise _refuse(f"The Sid {sid!r} is not ours ({OWNED_PREFIX} and 12 hexadecimal digits).")
+    stack_id = event.get("StackId")
+    stack = STACK_ID.match(stack_id) if isinstance(stack_id, str) else None
+    if stack is None or (stack["partition"], stack["account"]) != (settings.partition, settings.log_archive_account):
+        raise _refuse(
+            f"The request names the stack {stack_id!r}; this delegate serves a stack of the Log Archive account "
+            f"{settings.log_archive_account} only."
+        )
+    if sid != owned_id(str(stack_id)):
+        # One Sid per stack, the one naming.owned_id derives: a caller cannot spread copies of the
+        # statement over invented Sids, or touch a statement that is no stack's.
+        raise _refuse(f"The Sid {sid} is not the one the onboarding derives from the stack {stack_id}.")
     target = key_policy.Target(
         key_arn=settings.key_arn,
         sid=sid,
@@ -122,6 +139,7 @@ def parse(event: Any, settings: Config) -> Request:
         expel_role_arn=settings.expel_role_arn,
         region=settings.region,
         partition=settings.partition,
+        stack_id=str(stack_id),
     )
     return Request(operation, modes[operation], target)
 
@@ -139,5 +157,8 @@ def handle(event: Any, settings: Config, kms: KMSClient) -> dict[str, Any]:
     report = key_policy.converge(kms, request.target, request.mode, preflight=request.operation in PREFLIGHTS)
     answer: dict[str, Any] = {"Operation": request.operation, "Report": report.to_dict()}
     if request.operation == "read":
-        answer["Statement"] = our_statement_as_found(kms, request.target)
+        # After ACTION_REQUIRED (the key policy refuses the delegate, or cannot be edited) there is
+        # nothing more to read: the report says why.
+        readable = report.status in (Status.OK, Status.DRIFTED)
+        answer["Statement"] = our_statement_as_found(kms, request.target) if readable else None
     return answer

@@ -188,3 +188,8 @@ class KeyPolicyMalformed(OnboardingError):
 
 class KeyPolicyEditMismatch(OnboardingError):
     """Our text edit of the key policy did not parse back to the intended document, so nothing was written."""
+
+
+class KeyPolicyNotDelegated(OnboardingError):
+    """The key policy refuses our GetKeyPolicy or PutKeyPolicy and does not delegate to its account's root,
+    so no IAM policy can grant them: the key's administrators must add our statement themselves."""

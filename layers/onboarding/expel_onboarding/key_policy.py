@@ -31,6 +31,7 @@ from expel_onboarding.errors import (
     KeyPolicyAmbiguous,
     KeyPolicyEditMismatch,
     KeyPolicyMalformed,
+    KeyPolicyNotDelegated,
     KeyPolicyNotEditable,
     KeyPolicyTooLarge,
     OnboardingError,
@@ -78,11 +79,28 @@ class Target:
     expel_role_arn: str
     region: str
     partition: str = "aws"
+    # The Log Archive stack the Sid is derived from (naming.owned_id). The management account's
+    # delegate derives the Sid from it again and refuses any other (expel_onboarding.delegate).
+    stack_id: str = ""
+
+
+# CloudTrail encrypts every log file with the encryption context aws:cloudtrail:arn = the trail's ARN,
+# and S3 passes that stored context to KMS when it decrypts the object for a GetObject, so a reader's
+# Decrypt can be held to CloudTrail's objects (AWS CloudTrail user guide, "Configure AWS KMS key
+# policies for CloudTrail": its decrypt statements for readers of the log bucket test
+# kms:EncryptionContext:aws:cloudtrail:arn, its encrypt statement names the trails of an account with
+# StringLike arn:aws:cloudtrail:*:<account>:trail/*;
+# https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
+# An organization trail belongs to the management account, and Control Tower keeps the trail's key in
+# that account (AWS-FACTS.md), so the key's account is the owner of the trails we name.
+ENCRYPTION_CONTEXT_KEY = "kms:EncryptionContext:aws:cloudtrail:arn"
 
 
 def our_statement(target: Target) -> Statement:
-    # kms:ViaService limits the grant to decrypting log objects as S3 serves them to the role; the
-    # role never needs the key for anything else, so a leaked session cannot use it directly.
+    # kms:ViaService limits the grant to decrypting log objects as S3 serves them to the role, and the
+    # encryption context to objects CloudTrail encrypted for the organization's trails: the role never
+    # needs the key for anything else, so a leaked session cannot decrypt other data under the key.
+    trails = f"arn:{target.partition}:cloudtrail:*:{key_account(target.key_arn)}:trail/*"
     return {
         "Sid": target.sid,
         "Effect": "Allow",
@@ -92,6 +110,7 @@ def our_statement(target: Target) -> Statement:
         "Condition": {
             "ArnEquals": {"aws:PrincipalArn": target.expel_role_arn},
             "StringEquals": {"kms:ViaService": f"s3.{target.region}.amazonaws.com"},
+            "StringLike": {ENCRYPTION_CONTEXT_KEY: trails},
         },
     }
 
@@ -711,6 +730,7 @@ class Delegate:
             "Sid": target.sid,
             "ExpelRoleArn": target.expel_role_arn,
             "Region": target.region,
+            "StackId": target.stack_id,
         }
         answer, function_error = self.invoke(self.function_arn, request)
         if function_error:
@@ -806,7 +826,45 @@ def read_text(kms: KMSClient, target: Target) -> str:
                 f"The CloudTrail key {target.key_arn} does not exist.",
                 "point CloudTrailKeyArn at the key the trail uses now, or leave it empty to discover it.",
             ) from exc
+        if refused_by_the_key_policy(exc):
+            raise not_delegated(exc, "kms:GetKeyPolicy", target) from exc
         raise translate(exc, "kms:GetKeyPolicy", target.key_arn, DENY_ALTERNATIVES) from exc
+
+
+# A KMS key policy that does not allow a principal, directly or through the statement that delegates
+# to its account's root, makes every IAM permission to the key void: "Unless the key policy explicitly
+# allows it, you cannot use IAM policies to allow access to a KMS key" (AWS KMS developer guide, "Key
+# policies in AWS KMS": https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html; the
+# root statement: "Default key policy", "Allows access to the AWS account and enables IAM policies":
+# https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html). Then no retry and no
+# change of ours can help: the key's administrators must add our statement. AWS says which policy
+# refused an implicit deny only in the message ("... because no identity-based policy allows ..." or
+# "... because no resource-based policy allows ...", IAM user guide, "Access denied error messages":
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html). Only our own
+# role's missing permission stays AccessNotGranted (retried: it may not have propagated yet); any other
+# implicit deny on the key is the key policy's. moto never refuses by key policy; the Stubber tests in
+# tests/functional/test_key_policy_stubbed.py hold this code to it.
+IDENTITY_POLICY_REFUSED = "no identity-based policy allows"
+
+
+def refused_by_the_key_policy(exc: ClientError) -> bool:
+    return (
+        error_code(exc) in errors.ACCESS_DENIED_CODES
+        and not errors.is_explicit_deny(exc)
+        and IDENTITY_POLICY_REFUSED not in error_message(exc).lower()
+    )
+
+
+def not_delegated(exc: ClientError, action: str, target: Target) -> KeyPolicyNotDelegated:
+    account = key_account(target.key_arn)
+    return KeyPolicyNotDelegated(
+        f"KMS refused {action} on {target.key_arn}: {error_message(exc)}. The key's policy allows this caller "
+        f"neither directly nor through its account's root (arn:{target.partition}:iam::{account}:root), so no "
+        "IAM permission to the key takes effect.",
+        "the key's administrators should add our statement below themselves, or add the default key policy's "
+        "statement that lets IAM policies in the key's account grant access (AWS KMS, Default key policy), then "
+        "re-run this step.",
+    )
 
 
 def read(kms: KMSClient, target: Target) -> Policy:
@@ -888,6 +946,8 @@ def put_refused(exc: ClientError, target: Target, body: str) -> Exception:
             "state (Creating, Updating) to end, or cancel the key's deletion or reconnect its custom key store, "
             "then re-run; or point CloudTrailKeyArn at the key the trail uses now.",
         )
+    if refused_by_the_key_policy(exc):
+        return not_delegated(exc, "kms:PutKeyPolicy", target)
     return translate(exc, "kms:PutKeyPolicy", target.key_arn, DENY_ALTERNATIVES)
 
 
@@ -906,7 +966,7 @@ def converge(kms: KMSClient, target: Target, mode: Mode, *, preflight: bool = Fa
         return _converge(kms, target, mode, preflight=preflight)
     except (KeyPolicyAmbiguous, KeyPolicyNotEditable) as exc:
         return refused(target, exc)
-    except OrphanedPrincipals as exc:
+    except (OrphanedPrincipals, KeyPolicyNotDelegated) as exc:
         return action_required(target, str(exc), mode)
 
 

@@ -140,7 +140,13 @@ class Settings:
         if not discovered_key_arn:
             return None
         return key_policy.Target(
-            discovered_key_arn, self.owned_id, self.account_id, self.expel_role_arn, self.region, self.partition
+            discovered_key_arn,
+            self.owned_id,
+            self.account_id,
+            self.expel_role_arn,
+            self.region,
+            self.partition,
+            stack_id=self.stack_id,
         )
 
     def verify_target(self) -> verify.Target:

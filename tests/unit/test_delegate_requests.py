@@ -1,0 +1,81 @@
+"""The management account's delegate takes a request only for the statement our code builds: the key,
+role and region of its own stack, a stack of the Log Archive account, and the Sid derived from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from expel_onboarding import delegate, key_policy
+from expel_onboarding.errors import DelegateRefused
+from expel_onboarding.naming import owned_id
+
+KEY_ARN = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+LOG_ARCHIVE = "222222222222"
+ROLE_ARN = f"arn:aws:iam::{LOG_ARCHIVE}:role/ExpelTrailAssumeRole"
+STACK_ID = f"arn:aws:cloudformation:eu-west-1:{LOG_ARCHIVE}:stack/expel-onboarding/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+CONFIG = delegate.Config(KEY_ARN, ROLE_ARN, LOG_ARCHIVE, "aws")
+
+
+def request(**changes: Any) -> dict[str, Any]:
+    return {
+        "Operation": "apply",
+        "KeyArn": KEY_ARN,
+        "Sid": owned_id(STACK_ID),
+        "ExpelRoleArn": ROLE_ARN,
+        "Region": "eu-west-1",
+        "StackId": STACK_ID,
+        **changes,
+    }
+
+
+def test_a_request_from_the_log_archive_stack_targets_the_statement_that_stack_builds() -> None:
+    parsed = delegate.parse(request(), CONFIG)
+    assert parsed.target.sid == owned_id(STACK_ID)
+    assert parsed.target.stack_id == STACK_ID
+    statement = key_policy.our_statement(parsed.target)
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{LOG_ARCHIVE}:root"}
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": ROLE_ARN},
+        "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+        # The delegate's key is in the management account, which owns the organization trail.
+        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:111111111111:trail/*"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "refusal"),
+    [
+        ({"Sid": "ExpelOnboardingA1B2C3D4E5F6"}, "is not the one the onboarding derives from the stack"),
+        ({"StackId": STACK_ID.replace(LOG_ARCHIVE, "333333333333")}, "Log Archive account 222222222222 only"),
+        ({"StackId": STACK_ID.replace("arn:aws:", "arn:aws-cn:")}, "Log Archive account 222222222222 only"),
+        ({"StackId": "expel-onboarding"}, "Log Archive account 222222222222 only"),
+        ({"StackId": None}, "Log Archive account 222222222222 only"),
+        ({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*"}}, "does not take: Statement"),
+    ],
+    ids=["a-sid-of-our-form-not-this-stacks", "another-account", "another-partition", "not-an-arn", "none", "own"],
+)
+def test_any_other_request_is_refused(changes: dict[str, Any], refusal: str) -> None:
+    with pytest.raises(DelegateRefused, match=refusal):
+        delegate.parse(request(**changes), CONFIG)
+
+
+def test_a_request_without_a_stack_is_refused() -> None:
+    without = request()
+    del without["StackId"]
+    with pytest.raises(DelegateRefused, match="names the stack None"):
+        delegate.parse(without, CONFIG)
+
+
+def test_the_log_archive_side_sends_the_stack_its_sid_comes_from() -> None:
+    target = key_policy.Target(KEY_ARN, owned_id(STACK_ID), LOG_ARCHIVE, ROLE_ARN, "eu-west-1", stack_id=STACK_ID)
+    sent: list[dict[str, Any]] = []
+
+    def invoke(function_arn: str, payload: Any) -> tuple[Any, str]:
+        sent.append(dict(payload))
+        report = {"Name": "KeyPolicy", "Status": "OK", "Detail": "in place", "Data": {}}
+        return {"Operation": "read", "Report": report}, ""
+
+    key_policy.Delegate("arn:aws:lambda:eu-west-1:111111111111:function:d", invoke).run(target, key_policy.Mode.CHECK)
+    assert delegate.parse(sent[0], CONFIG).target == target
