@@ -78,3 +78,34 @@ def test_an_undo_that_failed_is_a_failed_row_and_an_undo_that_needs_a_person_is_
     names = [(s["Name"], s["Status"]) for s in run["Steps"]]
     assert names[-2:] == [("UndoNotification", "ACTION_REQUIRED"), ("Undo", "FAILED")]
     assert run["ActionRequired"] == ["UndoNotification"]
+
+
+def failed_removal() -> dict[str, Any]:
+    key_arn = "arn:aws:kms:us-east-1:111111111111:key/0a1b2c3d-0000-0000-0000-000000000000"
+    return {
+        "Mode": "remove",
+        "Discover": {**report("Discover", Status.OK), "Data": {"CloudTrailKeyArn": key_arn}},
+        "Notification": report("Notification", Status.CHANGED, "Removed our entry."),
+        "Failure": {"Error": "KeyNotUsable", "Cause": "KeyNotUsable: the key is pending deletion."},
+        "UndoNotification": report("Notification", Status.CHANGED, "Undone: the configuration is back."),
+    }
+
+
+def test_a_failed_removal_says_what_it_left_where_and_the_command_that_removes_each() -> None:
+    run = summary.summarize(failed_removal(), SETTINGS)
+    target = SETTINGS.notification_target()
+    assert [item["What"] for item in run["Remaining"]] == ["our notification entry", "our key policy statement"]
+    entry, statement = run["Remaining"]
+    assert entry["Where"] == f"{target.bucket}, entry '{target.entry_id}'"
+    assert entry["Command"].startswith(f"aws s3api get-bucket-notification-configuration --bucket {target.bucket} ")
+    assert statement["Command"].startswith("aws kms get-key-policy --key-id arn:aws:kms:us-east-1:111111111111:key/")
+    # First in the cause, so CloudFormation's 256-character Reason keeps it.
+    assert run["FailureCause"].startswith("Left in place: our notification entry (")
+
+
+def test_a_removal_that_converged_leaves_nothing_to_list() -> None:
+    state = failed_removal()
+    del state["Failure"], state["UndoNotification"]
+    state["KeyPolicy"] = report("KeyPolicy", Status.CHANGED)
+    state["Ownership"] = report("Ownership", Status.OK)
+    assert summary.summarize(state, SETTINGS)["Remaining"] == []

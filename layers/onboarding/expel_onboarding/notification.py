@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+import shlex
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -204,6 +205,20 @@ def put_command(bucket: str, config: Config) -> str:
     document = json.dumps(config, separators=(",", ":"))
     return (
         f"aws s3api put-bucket-notification-configuration --bucket {bucket} --notification-configuration '{document}'"
+    )
+
+
+def removal_command(target: Target) -> str:
+    """The command that takes our entry, and only ours, off the bucket by hand (for what a failed removal left)."""
+    keep_others = (
+        f"jq --arg id {shlex.quote(target.entry_id)} 'del(.ResponseMetadata) | with_entries(if (.value | type) == "
+        '"array" then .value |= map(select(.Id != $id)) else . end)\''
+    )
+    bucket = shlex.quote(target.bucket)
+    return (
+        f"aws s3api get-bucket-notification-configuration --bucket {bucket} --output json | {keep_others} "
+        f"> notification.json && aws s3api put-bucket-notification-configuration --bucket {bucket} "
+        "--notification-configuration file://notification.json"
     )
 
 

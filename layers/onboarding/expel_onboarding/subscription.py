@@ -9,6 +9,7 @@ subscription whose attributes drifted is replaced (unsubscribe, then subscribe),
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -188,6 +189,15 @@ def converge_with_leftover(
     # Drift stays drift (the alarm counts it); otherwise the leftover is what needs a person.
     status = Status.DRIFTED if report.status is Status.DRIFTED else Status.ACTION_REQUIRED
     return StepReport(STEP, status, f"{report.detail} {leftover.detail}", report.data, report.undo)
+
+
+def removal_command(target: Target) -> str:
+    """The command that unsubscribes the relay queue, and nothing else, from the trail's topic by hand."""
+    query = f"Subscriptions[?Endpoint=='{target.queue_arn}'].SubscriptionArn"
+    return (
+        f"aws sns list-subscriptions-by-topic --topic-arn {shlex.quote(target.topic_arn)} --query "
+        f"{shlex.quote(query)} --output text | xargs -n1 aws sns unsubscribe --subscription-arn"
+    )
 
 
 def undo(sns: SNSClient, target: Target, record: Mapping[str, Any]) -> StepReport:

@@ -11,7 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from expel_onboarding import steps
+from expel_onboarding import key_policy, notification, steps, subscription
+from expel_onboarding.delivery import DeliveryMode
 from expel_onboarding.reports import Mode, Status
 from expel_onboarding.settings import Settings
 
@@ -51,6 +52,11 @@ def summarize(state: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
     statuses = [row["Status"] for row in rows]
     causes = [cause_in_words(failure)] if failure else [str(report["Detail"]) for report in refused.values()]
     discovered = (state.get("Discover") or {}).get("Data", {})
+    remaining = _remaining(rows + undo_rows, settings, discovered) if mode is Mode.REMOVE and causes else []
+    if remaining:
+        # First, so that CloudFormation's 256-character Reason keeps it; the commands are in "Remaining".
+        left = "; ".join(f"{item['What']} ({item['Where']})" for item in remaining)
+        causes.insert(0, f"Left in place: {left}; the commands that remove them are in this run's summary.")
     return {
         "RoleArn": settings.expel_role_arn,
         "SqsUrl": settings.queue_url,
@@ -64,7 +70,38 @@ def summarize(state: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
         "Failed": bool(causes),
         "FailureCause": " ".join(causes),
         "ActionRequired": [r["Name"] for r in rows + undo_rows if r["Status"] == Status.ACTION_REQUIRED.value],
+        "Remaining": remaining,
     }
+
+
+def _remaining(rows: list[dict[str, str]], settings: Settings, discovered: Mapping[str, Any]) -> list[dict[str, str]]:
+    """What of ours a failed removal left in place, where, and the command that removes it by hand.
+
+    A writer's removal counts only when its row says it is done (OK or CHANGED) and no undo put it back."""
+    done = {row["Name"] for row in rows if row["Status"] in (Status.OK.value, Status.CHANGED.value)}
+    put_back = {
+        row["Name"].removeprefix(steps.UNDO_PREFIX) for row in rows if row["Name"].startswith(steps.UNDO_PREFIX)
+    }
+    left = [name for name in steps.writers_in_order(Mode.REMOVE) if name not in done or name in put_back]
+    found = []
+    for name in left:
+        if name == steps.NOTIFICATION and settings.delivery_mode is DeliveryMode.TRAIL_TOPIC:
+            relay = settings.subscription_target()
+            where = f"the relay queue's subscription to {relay.topic_arn}"
+            found.append({"What": "our subscription", "Where": where, "Command": subscription.removal_command(relay)})
+        elif name == steps.NOTIFICATION:
+            entry = settings.notification_target()
+            where = f"{entry.bucket}, entry '{entry.entry_id}'"
+            found.append(
+                {"What": "our notification entry", "Where": where, "Command": notification.removal_command(entry)}
+            )
+        else:
+            key = settings.key_target(str(discovered.get("CloudTrailKeyArn", "")))
+            if key is not None:
+                where = f"{key.key_arn}, Sid '{key.sid}'"
+                command = key_policy.manual_command(key, Mode.REMOVE)
+                found.append({"What": "our key policy statement", "Where": where, "Command": command})
+    return found
 
 
 def _row(name: str, report: Mapping[str, Any]) -> dict[str, str]:
