@@ -49,8 +49,10 @@ def faulty(monkeypatch: pytest.MonkeyPatch, service: str, operation: str, action
     """Every client the product makes for service fails operation with kind (once, or every time)."""
     left = {"count": 1 if kind in ONE_OFF else 10**6}
 
-    def make() -> Any:
-        client = boto3.client(service, config=NO_RETRIES)
+    def make(key_arn: str = "") -> Any:
+        # clients.kms takes the key's ARN and makes the client in the key's region.
+        region = key_arn.split(":")[3] if key_arn else None
+        client = boto3.client(service, region_name=region, config=NO_RETRIES)
 
         def before(**_: Any) -> Any:
             parsed = fault_of(kind, service, action, "the resource")
