@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from importlib.metadata import version
 from typing import Any
 
 import boto3
@@ -147,4 +148,41 @@ def test_no_region_says_how_to_give_one(monkeypatch: pytest.MonkeyPatch, capsys:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     code = cli.main(["check", "--stack-name", STACK], out=io.StringIO())
     assert code == cli.EXIT_FAILED
-    assert "pass --region" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "pass --region" in error
+    assert "AWS_DEFAULT_REGION" in error
+
+
+def test_output_json_is_the_run_summary_as_json_is(stack: dict[str, str]) -> None:
+    code, printed = run_cli("check", "--output", "json")
+    assert code == cli.EXIT_OK
+    assert json.loads(printed)["Mode"] == "check"
+
+
+def test_version_is_the_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"expel-onboarding {version('expel-cloudtrail-onboarding')}"
+
+
+@pytest.mark.parametrize("command", ["plan", "check", "repair", "outputs"])
+def test_help_shows_the_defaults(
+    command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # so no default is wrapped at its hyphen
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "(default: expel-cloudtrail-onboarding)" in shown
+    assert "(default: table)" in shown
+    assert "AWS_DEFAULT_REGION" in shown
+
+
+def test_plans_help_lists_the_parameters_with_the_templates_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["plan", "--help"])
+    shown = capsys.readouterr().out
+    assert "DeliveryMode (default: auto)" in shown
+    assert "ExpelRoleName (default: ExpelTrailAssumeRole)" in shown
+    assert "NotificationPrefix (default: empty)" in shown

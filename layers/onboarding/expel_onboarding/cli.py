@@ -1,8 +1,10 @@
-"""expel-onboarding: check, repair or show a deployed onboarding from a terminal.
+"""expel-onboarding: preview a deploy, then check, repair or show the deployed onboarding.
 
-It runs the same state machine CloudFormation and the schedule run, shows each step as it
-finishes, and prints the Workbench values ready to paste. Exit codes: 0 all is well, 1 a step failed,
-2 check found drift (repair can put it back), 3 a step needs a person's action (its detail says what).
+plan reads what the stack would find and shows what it would change, before any deploy. check and
+repair run the same state machine CloudFormation and the schedule run, show each step as it
+finishes, and print the Workbench values ready to paste; outputs prints those values.
+Exit codes: 0 all is well, 1 a step (or the command) failed, 2 check found drift (repair can put it
+back), 3 a step needs a person's action (its detail says what).
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
-from expel_onboarding import clients, workflow
+from expel_onboarding import clients, plan, workflow
 from expel_onboarding.errors import OnboardingError, RunFailed, StackNotReady
 from expel_onboarding.reports import Status
 
@@ -35,19 +38,61 @@ WORKBENCH_FIELDS = [
 STATUS_FIELDS = [("ActionRequired", "Action required"), ("DeliveryMode", "Delivery")]
 USABLE_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 MARKS = {"OK": "ok", "CHANGED": "changed", "DRIFTED": "DRIFTED", "ACTION_REQUIRED": "ACTION", "FAILED": "FAILED"}
+# A plan's marks say what the deploy would do, not what was done.
+PLAN_MARKS = {"OK": "ok", "CHANGED": "change", "ACTION_REQUIRED": "ACTION"}
+OUTPUTS = ("table", "json")
+DISTRIBUTION = "expel-cloudtrail-onboarding"
+PLAN_HELP = (
+    "Reads, with your own credentials, what the deploy would find (the organization trail, its bucket, key and\n"
+    "topic, the management account, the delivery mode auto picks) and shows what it would change in the\n"
+    "bucket's notification configuration (or the trail topic's subscriptions) and the key policy, with any\n"
+    "refusal the deploy would meet and its fix. It writes nothing. Exit 0: nothing would block; 3: something\n"
+    "needs you; 1: the plan could not be made.\n\nParameters it reads, with template.yaml's defaults:\n"
+    + "\n".join(
+        f"  {name} (default: {value or 'empty'})" for name, value in plan.template_values(plan.Parameters()).items()
+    )
+)
 
 
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--stack-name", default="expel-cloudtrail-onboarding", help="the Log Archive stack")
-    common.add_argument("--region", help="the stack's region (default: your AWS configuration's)")
-    common.add_argument("--profile", help="the AWS profile to use")
+    common.add_argument(
+        "--stack-name", default=plan.Parameters.stack_name, help="the Log Archive stack (default: %(default)s)"
+    )
+    common.add_argument("--region", help="the stack's region (default: AWS_DEFAULT_REGION, or your profile's region)")
+    common.add_argument("--profile", help="the AWS profile to use (default: AWS_PROFILE, or the default chain)")
     common.add_argument(
         "--endpoint-url", type=endpoint_url, help="an AWS-compatible endpoint, such as the local AWS of make demo"
     )
-    common.add_argument("--json", action="store_true", help="print machine-readable JSON only")
-    root = argparse.ArgumentParser(prog="expel-onboarding", description=__doc__)
-    commands = root.add_subparsers(dest="command", required=True)
+    common.add_argument(
+        "--output", choices=OUTPUTS, default="table", help="table for people, json for scripts (default: %(default)s)"
+    )
+    common.add_argument("--json", dest="output", action="store_const", const="json", help="the same as --output json")
+    root = argparse.ArgumentParser(
+        prog="expel-onboarding", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    root.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    commands = root.add_subparsers(dest="command", required=True, metavar="{plan,check,repair,outputs}")
+    planning = commands.add_parser(
+        "plan",
+        parents=[common],
+        help="before a deploy: what it would find and change; writes nothing (exit 3 if something would need you)",
+        description=PLAN_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    planning.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        default=[],
+        metavar="Name=Value",
+        type=override,
+        help="the deploy's parameters, as sam deploy takes them (default: template.yaml's defaults, listed below)",
+    )
+    planning.add_argument(
+        "--key-profile",
+        help="a profile in the CloudTrail key's account (the management account), to preview the key policy edit: "
+        "only that account can read it (default: none; the edit is shown without the policy's checks)",
+    )
     commands.add_parser(
         "check", parents=[common], help="report drift; writes nothing (exit 2 on drift, 3 if action is required)"
     )
@@ -56,6 +101,20 @@ def parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("outputs", parents=[common], help="print the Workbench values from the stack")
     return root
+
+
+def package_version() -> str:
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "(not installed as a package: pip install -e . in the repository)"
+
+
+def override(value: str) -> tuple[str, str]:
+    name, equals, given = value.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"{value!r} is not Name=Value: write it as sam deploy takes it, Name=Value")
+    return name, given
 
 
 def endpoint_url(value: str) -> str:
@@ -160,10 +219,13 @@ def exit_code(summary: dict[str, Any]) -> int:
 
 
 def run(arguments: argparse.Namespace, out: TextIO) -> int:
+    as_json = arguments.output == "json"
+    if arguments.command == "plan":
+        return run_plan(arguments, out)
     cloudformation, sfn = clients.for_cli(arguments.profile, arguments.region, arguments.endpoint_url)
     if arguments.command == "outputs":
         values = workbench_values(cloudformation, arguments.stack_name)
-        if arguments.json:
+        if as_json:
             shown = [key for key, _ in WORKBENCH_FIELDS + STATUS_FIELDS if key in values]
             print(json.dumps({key: values[key] for key in shown}, indent=2), file=out)
         else:
@@ -173,14 +235,56 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     state_machine = state_machine_of(cloudformation, arguments.stack_name)
     name = workflow.run_name(arguments.command, "cli")
     execution = workflow.start(sfn, state_machine, {"Mode": arguments.command}, name)
-    if not arguments.json:
+    if not as_json:
         print(f"Running {arguments.command} on {arguments.stack_name} ({name})", file=out, flush=True)
-    summary = follow(sfn, execution, None if arguments.json else out)
-    if arguments.json:
+    summary = follow(sfn, execution, None if as_json else out)
+    if as_json:
         print(json.dumps({**summary, "ExecutionArn": execution}, indent=2), file=out)
     else:
         print_summary(summary, out)
     return exit_code(summary)
+
+
+def run_plan(arguments: argparse.Namespace, out: TextIO) -> int:
+    parameters = plan.from_overrides(dict(arguments.parameter_overrides), arguments.stack_name)
+    readers = clients.for_plan(arguments.profile, arguments.region, arguments.endpoint_url, arguments.key_profile)
+    made = plan.make(readers, parameters)
+    if arguments.output == "json":
+        print(json.dumps(made.to_dict(), indent=2), file=out)
+    else:
+        print_plan(made, out)
+    return EXIT_ACTION_REQUIRED if made.needs_action else EXIT_OK
+
+
+def print_plan(made: plan.Plan, out: TextIO) -> None:
+    existing = "updates the existing stack" if made.stack_exists else "a new stack"
+    print(
+        f"Plan for {made.stack_name} ({existing}) in account {made.account_id}, {made.region}. "
+        "Read only: nothing was written.",
+        file=out,
+    )
+    if made.discovered:
+        print("\nDiscovered", file=out)
+        for key, value in made.discovered.items():
+            print(f"  {key:<22} {value}", file=out)
+    print("\nParameters", file=out)
+    for key, value in made.parameters.items():
+        print(f"  {key:<22} {value or '(empty)'}  ({made.sources[key]})", file=out)
+    print("\nChanges", file=out)
+    for change in made.changes:
+        print(f"  {PLAN_MARKS[change.status.value]:<8} {change.name:<14} {change.target}", file=out)
+        for line in change.detail.splitlines():
+            print(f"{'':<25}{line}", file=out)
+        for line in change.diff:
+            print(f"{'':<25}{line}", file=out)
+    print("\nCreated by the deploy", file=out)
+    for key, value in made.created.items():
+        print(f"  {key:<22} {value}", file=out)
+    counts = {mark: sum(1 for c in made.changes if PLAN_MARKS[c.status.value] == mark) for mark in PLAN_MARKS.values()}
+    print(
+        f"\nPlan: {counts['change']} to change, {counts['ACTION']} needing you, {counts['ok']} unchanged.",
+        file=out,
+    )
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
@@ -189,7 +293,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         return run(arguments, out)
     except NoRegionError:
         print(
-            "expel-onboarding: no region: pass --region (the stack's region) or set AWS_DEFAULT_REGION.",
+            "expel-onboarding: no region: pass --region <the stack's region>, or set AWS_DEFAULT_REGION "
+            "(or a region in your AWS profile).",
             file=sys.stderr,
         )
         return EXIT_FAILED

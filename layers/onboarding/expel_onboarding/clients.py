@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
     from mypy_boto3_sts import STSClient
 
+    from expel_onboarding import plan
+
 # Standard mode retries throttling and transient errors with backoff; what still fails reaches the
 # state machine, whose Retry handles it.
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
@@ -94,6 +96,28 @@ def for_cli(
     cloudformation = session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES)
     stepfunctions = session.client("stepfunctions", endpoint_url=endpoint_url, config=RETRIES)
     return cloudformation, stepfunctions
+
+
+def for_plan(
+    profile: str | None, region: str | None, endpoint_url: str | None, key_profile: str | None
+) -> plan.Readers:
+    """A plan's read-only clients, as a person: their profile and region (and a profile in the key's
+    account, if they give one), or an AWS-compatible endpoint."""
+    # Imported here: no Lambda handler plans, and each would otherwise import plan (and settings) at start.
+    from expel_onboarding.plan import Readers
+
+    session = boto3.Session(profile_name=profile, region_name=region)
+    key_session = boto3.Session(profile_name=key_profile, region_name=region) if key_profile else None
+    return Readers(
+        sts=session.client("sts", endpoint_url=endpoint_url, config=RETRIES),
+        organizations=session.client("organizations", endpoint_url=endpoint_url, config=RETRIES),
+        cloudtrail=session.client("cloudtrail", endpoint_url=endpoint_url, config=RETRIES),
+        s3=session.client("s3", endpoint_url=endpoint_url, config=RETRIES),
+        kms=session.client("kms", endpoint_url=endpoint_url, config=RETRIES),
+        cloudformation=session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES),
+        region=str(session.region_name),
+        key_account_kms=key_session.client("kms", endpoint_url=endpoint_url, config=RETRIES) if key_session else None,
+    )
 
 
 def reset() -> None:
