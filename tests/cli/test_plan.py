@@ -1,15 +1,15 @@
-"""expel-onboarding plan on a seeded local landing zone: what a deploy would find and change, before it.
+"""expel-onboarding plan on a seeded 3.x landing zone: what a deploy would find and change, before it.
 
 The plan runs through the CLI against the local AWS (--endpoint-url), as a person in the Log Archive
-account, and through a profile in the management account where it previews the key policy.
+account, and with a profile in the management account where it previews the key policy. One local
+AWS serves the module; a test that changes the key policy puts it back.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -17,55 +17,39 @@ import pytest
 from botocore.client import BaseClient
 
 from expel_onboarding import cli
-from localaws import landing_zone
+from localaws import demo, landing_zone
+from tests.cli.planning import change, plan, ready, write_management_profile
 from tests.support.aws_calls import WRITE_PREFIXES
 from tests.support.local_aws import local_aws
 
-DELEGATE = f"arn:aws:lambda:us-east-1:{landing_zone.MANAGEMENT}:function:expel-org-KeyPolicyDelegate"
-# What a deploy that can run unattended passes: CloudTrail writes under AWSLogs/, the security-lake
-# team's entry is under reports/, and the org/ stack's delegate edits the key policy.
-READY = ["--parameter-overrides", "NotificationPrefix=AWSLogs/", f"KeyPolicyDelegateArn={DELEGATE}"]
+# A delegate that is not there: the deploy's KeyPolicy step could not reach it either.
+MISSING_DELEGATE = f"arn:aws:lambda:us-east-1:{landing_zone.MANAGEMENT}:function:expel-org-KeyPolicyDelegate"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    endpoint: str
+    zone: landing_zone.LandingZone
+    delegate: str
+    management_profile: str
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    """A 3.x landing zone whose management account runs the org/ stack (the key-policy delegate)."""
+    with local_aws() as endpoint, pytest.MonkeyPatch.context() as patch:
+        zone = landing_zone.seed("3")
+        delegate = demo.deploy_org(zone)
+        credentials = tmp_path_factory.mktemp("aws") / "credentials"
+        profile = write_management_profile(credentials)
+        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+        yield Seeded(endpoint, zone, delegate, profile)
 
 
 @pytest.fixture
-def endpoint() -> Iterator[str]:
-    with local_aws() as url:
-        yield url
-
-
-@pytest.fixture
-def management_profile(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A profile whose credentials act in the management account, as an administrator there would have."""
-    role = f"arn:aws:iam::{landing_zone.MANAGEMENT}:role/OrganizationAccountAccessRole"
-    credentials = boto3.client("sts").assume_role(RoleArn=role, RoleSessionName="plan")["Credentials"]
-    path = tmp_path / "credentials"
-    path.write_text(
-        "[management]\n"
-        f"aws_access_key_id = {credentials['AccessKeyId']}\n"
-        f"aws_secret_access_key = {credentials['SecretAccessKey']}\n"
-        f"aws_session_token = {credentials['SessionToken']}\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(path))
-    return "management"
-
-
-def plan(endpoint: str, *argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = cli.main(["plan", "--region", "us-east-1", "--endpoint-url", endpoint, *argv], out=out)
-    return code, out.getvalue()
-
-
-def change(printed: str, name: str) -> str:
-    """The lines of one change in the table: its mark line and everything indented under it."""
-    lines = printed.splitlines()
-    start = next(i for i, line in enumerate(lines) if line[11:].startswith(f"{name} "))
-    block = [lines[start]]
-    for line in lines[start + 1 :]:
-        if not line.startswith(" " * 25):
-            break
-        block.append(line)
-    return "\n".join(block)
+def key_policy_restored(seeded: Seeded) -> Iterator[None]:
+    yield
+    put_key_policy(seeded.zone.cloudtrail_key_arn, json.dumps(landing_zone.CLOUDTRAIL_KEY_POLICY))
 
 
 def put_key_policy(key_arn: str, policy: str) -> None:
@@ -73,42 +57,26 @@ def put_key_policy(key_arn: str, policy: str) -> None:
         boto3.client("kms").put_key_policy(KeyId=key_arn, PolicyName="default", Policy=policy)
 
 
-def test_on_3x_our_entry_and_statement_are_added_beside_the_other_teams_and_nothing_blocks(
-    endpoint: str, management_profile: str
-) -> None:
-    zone = landing_zone.seed("3")
-    code, printed = plan(endpoint, *READY, "--key-profile", management_profile)
+def test_our_entry_and_statement_are_added_beside_the_other_teams_and_nothing_blocks(seeded: Seeded) -> None:
+    code, printed = plan(seeded.endpoint, *ready(seeded.delegate), "--key-profile", seeded.management_profile)
     assert code == cli.EXIT_OK, printed
     assert f"ManagementAccountId    {landing_zone.MANAGEMENT}" in printed
-    assert f"LogBucketName          {zone.bucket}  (discovered)" in printed
+    assert f"LogBucketName          {seeded.zone.bucket}  (discovered)" in printed
     assert "DeliveryMode           bucket-notification" in printed
     notification = change(printed, "Notification")
     assert notification.startswith("  change   Notification")
     assert '+ {"Id":"ExpelOnboarding(known after deploy)","TopicArn":"(known after deploy)"' in notification
     assert "2 other entries unchanged: audit-deletions, security-lake" in notification
     key = change(printed, "KeyPolicy")
-    assert key.startswith(f"  change   KeyPolicy      {zone.cloudtrail_key_arn}")
+    assert key.startswith(f"  change   KeyPolicy      {seeded.zone.cloudtrail_key_arn}")
     assert f'"aws:PrincipalArn":"arn:aws:iam::{landing_zone.LOG_ARCHIVE}:role/ExpelTrailAssumeRole"' in key
     assert "3 other statements unchanged" in key
     assert "ok       Ownership" in printed
     assert "SqsUrl                 (known after deploy)" in printed
 
 
-def test_on_4_0_the_relay_subscribes_to_the_trails_topic_and_the_bucket_is_not_written(
-    endpoint: str, management_profile: str
-) -> None:
-    zone = landing_zone.seed("4.0")
-    code, printed = plan(endpoint, *READY, "--key-profile", management_profile)
-    assert code == cli.EXIT_OK, printed
-    assert "DeliveryMode           trail-topic" in printed
-    notification = change(printed, "Notification")
-    assert notification.startswith(f"  change   Notification   {zone.trail_topic_arn}")
-    assert "notification configuration is not written" in notification
-
-
-def test_an_overlapping_entry_of_another_team_blocks_and_the_plan_gives_the_fix(endpoint: str) -> None:
-    landing_zone.seed("3")
-    code, printed = plan(endpoint, "--parameter-overrides", f"KeyPolicyDelegateArn={DELEGATE}")
+def test_an_overlapping_entry_of_another_team_blocks_and_the_plan_gives_the_fix(seeded: Seeded) -> None:
+    code, printed = plan(seeded.endpoint, "--parameter-overrides", f"KeyPolicyDelegateArn={seeded.delegate}")
     assert code == cli.EXIT_ACTION_REQUIRED
     notification = change(printed, "Notification")
     assert notification.startswith("  ACTION   Notification")
@@ -118,15 +86,37 @@ def test_an_overlapping_entry_of_another_team_blocks_and_the_plan_gives_the_fix(
 
 
 def test_without_a_delegate_the_plan_gives_the_statement_and_command_for_the_management_account(
-    endpoint: str,
+    seeded: Seeded,
 ) -> None:
-    landing_zone.seed("3")
-    code, printed = plan(endpoint, "--parameter-overrides", "NotificationPrefix=AWSLogs/")
+    code, printed = plan(seeded.endpoint, "--parameter-overrides", "NotificationPrefix=AWSLogs/")
     assert code == cli.EXIT_ACTION_REQUIRED
     key = change(printed, "KeyPolicy")
     assert key.startswith("  ACTION   KeyPolicy")
     assert "no KeyPolicyDelegateArn was given" in key
     assert "aws kms put-key-policy" in key
+
+
+def test_a_delegate_the_deploy_could_not_reach_needs_you(seeded: Seeded) -> None:
+    code, printed = plan(
+        seeded.endpoint,
+        "--parameter-overrides",
+        "NotificationPrefix=AWSLogs/",
+        f"KeyPolicyDelegateArn={MISSING_DELEGATE}",
+    )
+    assert code == cli.EXIT_ACTION_REQUIRED
+    key = change(printed, "KeyPolicy")
+    assert key.startswith("  ACTION   KeyPolicy")
+    assert "could not be invoked" in key
+    assert "aws kms put-key-policy" in key
+
+
+def test_without_a_key_profile_the_delegate_says_it_would_add_our_statement(seeded: Seeded) -> None:
+    code, printed = plan(seeded.endpoint, *ready(seeded.delegate))
+    assert code == cli.EXIT_OK, printed
+    key = change(printed, "KeyPolicy")
+    assert key.startswith("  change   KeyPolicy")
+    assert "adds our statement at deploy" in key
+    assert "pass --key-profile" in key
 
 
 def orphaned(policy: dict[str, Any]) -> str:
@@ -144,6 +134,7 @@ def too_large(policy: dict[str, Any]) -> str:
     return json.dumps(policy)
 
 
+@pytest.mark.usefixtures("key_policy_restored")
 @pytest.mark.parametrize(
     ("mutate", "refusal", "fix"),
     [
@@ -153,11 +144,10 @@ def too_large(policy: dict[str, Any]) -> str:
     ],
 )
 def test_a_key_policy_the_deploy_could_not_write_shows_the_refusal_and_its_fix(
-    endpoint: str, management_profile: str, mutate: Callable[[dict[str, Any]], str], refusal: str, fix: str
+    seeded: Seeded, mutate: Callable[[dict[str, Any]], str], refusal: str, fix: str
 ) -> None:
-    zone = landing_zone.seed("3")
-    put_key_policy(zone.cloudtrail_key_arn, mutate(json.loads(json.dumps(landing_zone.CLOUDTRAIL_KEY_POLICY))))
-    code, printed = plan(endpoint, *READY, "--key-profile", management_profile)
+    put_key_policy(seeded.zone.cloudtrail_key_arn, mutate(json.loads(json.dumps(landing_zone.CLOUDTRAIL_KEY_POLICY))))
+    code, printed = plan(seeded.endpoint, *ready(seeded.delegate), "--key-profile", seeded.management_profile)
     assert code == cli.EXIT_ACTION_REQUIRED
     key = change(printed, "KeyPolicy")
     assert key.startswith("  ACTION   KeyPolicy")
@@ -165,8 +155,7 @@ def test_a_key_policy_the_deploy_could_not_write_shows_the_refusal_and_its_fix(
     assert fix in key
 
 
-def test_the_plan_writes_nothing(endpoint: str, management_profile: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    landing_zone.seed("3")
+def test_the_plan_writes_nothing(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[str] = []
     original = BaseClient._make_api_call
 
@@ -175,15 +164,16 @@ def test_the_plan_writes_nothing(endpoint: str, management_profile: str, monkeyp
         return original(self, operation, parameters)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", counting)
-    code, _ = plan(endpoint, *READY, "--key-profile", management_profile)
+    code, _ = plan(seeded.endpoint, *ready(seeded.delegate), "--key-profile", seeded.management_profile)
     assert code == cli.EXIT_OK
     assert [operation for operation in made if operation.startswith(WRITE_PREFIXES)] == []
-    assert {"DescribeTrails", "GetBucketNotificationConfiguration", "GetKeyPolicy"} <= set(made)
+    # The delegate's "read" is an Invoke, and the delegate writes nothing for it: the count holds its calls too.
+    assert {"DescribeTrails", "GetBucketNotificationConfiguration", "GetKeyPolicy", "Invoke"} <= set(made)
 
 
-def test_json_output_has_every_section_and_json_is_its_alias(endpoint: str, management_profile: str) -> None:
-    landing_zone.seed("3")
-    code, printed = plan(endpoint, *READY, "--key-profile", management_profile, "--output", "json")
+def test_json_output_has_every_section_and_json_is_its_alias(seeded: Seeded) -> None:
+    arguments = [*ready(seeded.delegate), "--key-profile", seeded.management_profile]
+    code, printed = plan(seeded.endpoint, *arguments, "--output", "json")
     document = json.loads(printed)
     assert code == cli.EXIT_OK
     assert [change["Name"] for change in document["Changes"]] == ["Ownership", "KeyPolicy", "Notification"]
@@ -191,20 +181,13 @@ def test_json_output_has_every_section_and_json_is_its_alias(endpoint: str, mana
     assert document["Discovered"]["ManagementAccountId"] == landing_zone.MANAGEMENT
     assert document["ParameterSources"]["LogBucketName"] == "discovered"
     assert document["ActionRequired"] == []
-    alias = json.loads(plan(endpoint, *READY, "--key-profile", management_profile, "--json")[1])
-    assert alias == document
-
-
-def test_before_a_landing_zone_exists_the_plan_says_no_trail_is_visible_and_what_to_do(endpoint: str) -> None:
-    code, printed = plan(endpoint)
-    assert code == cli.EXIT_ACTION_REQUIRED
-    assert "No organization trail is visible" in change(printed, "LogTarget")
+    assert json.loads(plan(seeded.endpoint, *arguments, "--json")[1]) == document
 
 
 def test_a_parameter_the_template_does_not_have_is_refused_with_the_names_it_has(
-    endpoint: str, capsys: pytest.CaptureFixture[str]
+    seeded: Seeded, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, printed = plan(endpoint, "--parameter-overrides", "NotifcationPrefix=AWSLogs/")
+    code, printed = plan(seeded.endpoint, "--parameter-overrides", "NotifcationPrefix=AWSLogs/")
     assert code == cli.EXIT_FAILED
     assert printed == ""
     assert "NotificationPrefix" in capsys.readouterr().err

@@ -193,7 +193,9 @@ def print_summary(summary: dict[str, Any], out: TextIO) -> None:
         print(f"{step['Name']:<14}{step['Status']:<17}{step['Detail']}", file=out)
     if summary.get("DeliveryMode"):
         print(f"\nDelivery: {summary['DeliveryMode']} ({summary.get('DeliveryReason', '')})", file=out)
-    print_values(summary, out)
+    # The delivery line above says it once; what needs a person reads as the stack's ActionRequired output does.
+    action = ", ".join(summary.get("ActionRequired") or []) or "none"
+    print_values({**summary, "DeliveryMode": "", "ActionRequired": action}, out)
 
 
 def print_values(values: dict[str, Any], out: TextIO) -> None:
@@ -277,7 +279,7 @@ def print_plan(made: plan.Plan, out: TextIO) -> None:
             print(f"{'':<25}{line}", file=out)
         for line in change.diff:
             print(f"{'':<25}{line}", file=out)
-    print("\nCreated by the deploy", file=out)
+    print(f"\n{'The stack' if made.stack_exists else 'Made by the deploy'}", file=out)
     for key, value in made.created.items():
         print(f"  {key:<22} {value}", file=out)
     counts = {mark: sum(1 for c in made.changes if PLAN_MARKS[c.status.value] == mark) for mark in PLAN_MARKS.values()}

@@ -81,9 +81,12 @@ def lambda_(region: str) -> LambdaClient:
 def invoke(function_arn: str, payload: Mapping[str, Any]) -> tuple[Any, str]:
     """Invoke a function synchronously (in its own region): its JSON answer, and its FunctionError
     ("" when it succeeded). The key-policy step reaches the management account's delegate this way."""
-    response = lambda_(function_arn.split(":")[3]).invoke(
-        FunctionName=function_arn, Payload=json.dumps(payload).encode("utf-8")
-    )
+    return invoke_with(lambda_(function_arn.split(":")[3]), function_arn, payload)
+
+
+def invoke_with(client: LambdaClient, function_arn: str, payload: Mapping[str, Any]) -> tuple[Any, str]:
+    """invoke(), through a given client (a person's, for a plan)."""
+    response = client.invoke(FunctionName=function_arn, Payload=json.dumps(payload).encode("utf-8"))
     body = response["Payload"].read()
     return (json.loads(body) if body else None), str(response.get("FunctionError", ""))
 
@@ -115,6 +118,7 @@ def for_plan(
         s3=session.client("s3", endpoint_url=endpoint_url, config=RETRIES),
         kms=session.client("kms", endpoint_url=endpoint_url, config=RETRIES),
         cloudformation=session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES),
+        lambda_=session.client("lambda", endpoint_url=endpoint_url, config=RETRIES),
         region=str(session.region_name),
         key_account_kms=key_session.client("kms", endpoint_url=endpoint_url, config=RETRIES) if key_session else None,
     )

@@ -18,13 +18,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from expel_onboarding import discovery, key_policy, notification, ownership
+from expel_onboarding import clients, discovery, key_policy, notification, ownership
 from expel_onboarding.delivery import DeliveryMode, account_of
-from expel_onboarding.errors import AccessNotGranted, ExplicitDeny, InvalidInput, OnboardingError, error_code
+from expel_onboarding.errors import (
+    AccessNotGranted,
+    ExplicitDeny,
+    InvalidInput,
+    OnboardingError,
+    error_code,
+)
 from expel_onboarding.naming import OWNED_PREFIX, owned_id
 from expel_onboarding.reports import Mode, Status
 from expel_onboarding.settings import delivery_mode
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_cloudtrail import CloudTrailClient
     from mypy_boto3_kms import KMSClient
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_organizations import OrganizationsClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sts import STSClient
@@ -77,6 +85,7 @@ class Readers:
     s3: S3Client
     kms: KMSClient
     cloudformation: CloudFormationClient
+    lambda_: LambdaClient
     region: str
     key_account_kms: KMSClient | None = None
 
@@ -143,6 +152,7 @@ class Existing:
 
     stack_id: str
     topic_arn: str
+    queue_url: str
 
 
 def existing_stack(cloudformation: CloudFormationClient, stack_name: str) -> Existing | None:
@@ -160,7 +170,8 @@ def existing_stack(cloudformation: CloudFormationClient, stack_name: str) -> Exi
         topic_arn = str(topic["StackResourceDetail"].get("PhysicalResourceId") or "")
     except ClientError:
         topic_arn = ""
-    return Existing(str(stacks[0]["StackId"]), topic_arn)
+    outputs = {output["OutputKey"]: output.get("OutputValue", "") for output in stacks[0].get("Outputs", [])}
+    return Existing(str(stacks[0]["StackId"]), topic_arn, str(outputs.get("SqsUrl") or KNOWN_AFTER_DEPLOY))
 
 
 # template.yaml's other parameters: a plan accepts them (so a deploy's own overrides can be pasted) but
@@ -230,7 +241,7 @@ def make(readers: Readers, parameters: Parameters) -> Plan:
     plan.created = {
         "ExpelRoleArn": role_arn,
         "TopicArn": _shown(topic_arn),
-        "SqsUrl": KNOWN_AFTER_DEPLOY,
+        "SqsUrl": existing.queue_url if existing else KNOWN_AFTER_DEPLOY,
         "OwnedId": _shown(entry_id),
     }
     # The LogTarget resource, at the start of the deploy: the trail's bucket and topic, and the mode.
@@ -348,23 +359,46 @@ def trail_subscription(topic_arn: str, account: str) -> Change:
 
 
 def key_statement(readers: Readers, target: key_policy.Target, delegate_arn: str) -> Change:
-    """Our statement in the CloudTrail key's policy: the KeyPolicy step's edit and checks, made on a copy."""
-    statement = key_policy.our_statement(target)
-    shown = _shown(json.dumps(statement, separators=(",", ":")))
+    """Our statement in the CloudTrail key's policy, as the KeyPolicy step would handle it.
+
+    Where the policy can be read (the key is in this account, or --key-profile gives its account), the
+    step's own edit and checks run on a copy of it. Then the step itself runs in check mode, which
+    writes nothing: through the delegate (its "read"), so a delegate the deploy could not reach shows
+    here, or, without one, with the statement and command to run in the key's account."""
     key_account = key_policy.key_account(target.key_arn)
     kms = readers.kms if key_account == target.log_archive_account else readers.key_account_kms
-    if kms is None:
-        if delegate_arn:
-            return Change(
-                key_policy.STEP,
-                target.key_arn,
-                Status.CHANGED,
-                f"The delegate {delegate_arn} adds our statement at deploy. Only account {key_account} can read the "
-                f"key's policy: pass --key-profile with a profile in that account to preview the edit and its checks.",
-                (f"+ {shown}",),
+    preview = edit_preview(kms, target) if kms is not None else None
+    if preview is not None and (preview.status is not Status.CHANGED or key_account == target.log_archive_account):
+        return preview
+    try:
+        step = key_policy.run(
+            target,
+            Mode.CHECK,
+            delegate_arn=delegate_arn,
+            local_kms=lambda: readers.kms,
+            invoke=partial(clients.invoke_with, readers.lambda_),
+        )
+    except OnboardingError as refused:
+        if isinstance(refused, READ_REFUSED):
+            raise
+        return Change(key_policy.STEP, target.key_arn, Status.ACTION_REQUIRED, _refusal(refused))
+    added = preview.diff if preview else (f"+ {_statement(target)}",)
+    if step.status is Status.DRIFTED:
+        detail = f"The delegate {delegate_arn} adds our statement at deploy."
+        if preview is None:
+            detail += (
+                f" To run the policy's own checks (its size, deleted principals, repeated Sids) here, pass "
+                f"--key-profile with a profile in account {key_account}: only that account can read the policy."
             )
-        # The detail holds the statement to paste, as the deploy's KeyPolicy step would give it.
-        return Change(key_policy.STEP, target.key_arn, Status.ACTION_REQUIRED, _by_hand(target, key_account))
+        return Change(key_policy.STEP, target.key_arn, Status.CHANGED, _shown(detail), added)
+    if step.status is Status.OK:
+        return Change(key_policy.STEP, target.key_arn, Status.OK, _shown(step.detail))
+    # ACTION_REQUIRED: the detail holds the statement to paste, as the deploy's KeyPolicy step gives it.
+    return Change(key_policy.STEP, target.key_arn, Status.ACTION_REQUIRED, _shown(step.detail), added[1:])
+
+
+def edit_preview(kms: KMSClient, target: key_policy.Target) -> Change:
+    """The KeyPolicy step's edit of the policy, made on a copy, with every check it makes before a write."""
     try:
         policy = key_policy.parse(key_policy.read_text(kms, target), target.key_arn)
         key_policy.check_unambiguous(policy, target.sid, target.key_arn)
@@ -373,18 +407,21 @@ def key_statement(readers: Readers, target: key_policy.Target, delegate_arn: str
                 key_policy.STEP, target.key_arn, Status.OK, _shown(f"Our statement '{target.sid}' is there already.")
             )
         key_policy.check_usable(kms, target)
-        edit = key_policy.with_statement(policy, statement)
+        edit = key_policy.with_statement(policy, key_policy.our_statement(target))
         key_policy.check_writable(edit, target)
     except OnboardingError as refused:
         if isinstance(refused, READ_REFUSED):
             raise
-        return Change(key_policy.STEP, target.key_arn, Status.ACTION_REQUIRED, _refusal(refused), (f"+ {shown}",))
+        return Change(
+            key_policy.STEP, target.key_arn, Status.ACTION_REQUIRED, _refusal(refused), (f"+ {_statement(target)}",)
+        )
     others = len(policy.elements) - len(policy.ours(target.sid))
     before, after = key_policy.size(policy.text), key_policy.size(edit.text)
-    sizes = f"  policy size {before} -> {after} bytes, of the {key_policy.MAX_POLICY_BYTES} KMS allows"
-    diff = (f"+ {shown}", f"  {others} other statements unchanged", sizes)
-    if key_account != target.log_archive_account and not delegate_arn:
-        return Change(key_policy.STEP, target.key_arn, Status.ACTION_REQUIRED, _by_hand(target, key_account), diff[1:])
+    diff = (
+        f"+ {_statement(target)}",
+        f"  {others} other statements unchanged",
+        f"  policy size {before} -> {after} bytes, of the {key_policy.MAX_POLICY_BYTES} KMS allows",
+    )
     detail = (
         "Add our kms:Decrypt statement for the Expel role, through S3 only; every other statement stays as written."
     )
@@ -393,13 +430,8 @@ def key_statement(readers: Readers, target: key_policy.Target, delegate_arn: str
     return Change(key_policy.STEP, target.key_arn, Status.CHANGED, detail, diff)
 
 
-def _by_hand(target: key_policy.Target, key_account: str) -> str:
-    """What the KeyPolicy step reports when no delegate can reach the key: the statement and command."""
-    why = (
-        f"The key is in account {key_account}, where only that account can edit its policy, and no "
-        "KeyPolicyDelegateArn was given (the org/ template creates that delegate)."
-    )
-    return _shown(key_policy.action_required(target, why).detail)
+def _statement(target: key_policy.Target) -> str:
+    return _shown(json.dumps(key_policy.our_statement(target), separators=(",", ":")))
 
 
 def _refusal(refused: OnboardingError) -> str:
