@@ -33,6 +33,11 @@ VOLATILE = [
     (re.compile(r"ExpelOnboarding[0-9A-F]{12}"), "ExpelOnboardingSTACKHASH"),
     (re.compile(r"\b(apply|check|repair|remove)-cli-\d{8}T\d{6}-[0-9a-f]{8}\b"), r"\1-cli-RUN"),
     (re.compile(r"-NotificationQueue-[A-Za-z0-9]+"), "-NotificationQueue-ID"),
+    (
+        re.compile(r"\b(create|update|delete)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"),
+        r"\1-REQUEST",
+    ),
+    (re.compile(r"\b\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\b"), "DAY TIME UTC"),
 ]
 
 

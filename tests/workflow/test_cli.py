@@ -86,8 +86,46 @@ def test_json_output_is_the_run_summary(stack: dict[str, str]) -> None:
 
 def test_outputs_prints_the_stacks_workbench_values_without_running_anything(stack: dict[str, str]) -> None:
     code, printed = run_cli("outputs", "--json")
+    shown = json.loads(printed)
     assert code == cli.EXIT_OK
-    assert json.loads(printed) == {k: stack[k] for k in ("RoleArn", "SqsUrl", "ManagementAccountId", "Region")}
+    last_run = shown.pop("LastRun")
+    assert shown == {k: stack[k] for k in ("RoleArn", "SqsUrl", "ManagementAccountId", "Region")}
+    assert (last_run["Status"], last_run["Mode"], last_run["Drifted"]) == ("SUCCEEDED", "apply", [])
+
+
+def test_outputs_after_a_failed_run_exits_one_and_says_the_values_may_no_longer_hold(
+    stack_environment: dict[str, str], zone: landing_zone.LandingZone, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failing = deployment.deploy({**stack_environment, "NOTIFICATION_PREFIX": ""}, name="failing")
+    values = {
+        "StateMachineArn": failing.state_machine_arn,
+        "RoleArn": stack_environment["EXPEL_ROLE_ARN"],
+        "SqsUrl": stack_environment["QUEUE_URL"],
+        "ManagementAccountId": landing_zone.MANAGEMENT,
+        "Region": "us-east-1",
+    }
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in values.items()},
+    }
+    boto3.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    assert deployment.run(failing, {"Mode": "repair"})["status"] == "FAILED"
+    code, printed = run_cli("outputs")
+    assert code == cli.EXIT_FAILED
+    assert "Last run" in printed
+    error = capsys.readouterr().err
+    assert "NotificationOverlap" in error
+    assert "The values may no longer hold" in error
+
+
+def test_outputs_after_a_check_that_found_drift_exits_two_and_names_it(
+    stack: dict[str, str], zone: landing_zone.LandingZone
+) -> None:
+    drop_our_notification(zone.bucket)
+    assert run_cli("check")[0] == cli.EXIT_DRIFTED
+    code, printed = run_cli("outputs")
+    assert code == cli.EXIT_DRIFTED
+    assert "drift in Notification (expel-onboarding repair puts it back)" in printed
 
 
 def test_a_failed_run_exits_one_and_names_the_step(

@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -37,6 +38,7 @@ WORKBENCH_FIELDS = [
 # Shown after the values: what to do, and how the events arrive.
 STATUS_FIELDS = [("ActionRequired", "Action required"), ("DeliveryMode", "Delivery")]
 USABLE_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
+FAILED_RUNS = ("FAILED", "TIMED_OUT", "ABORTED")
 MARKS = {"OK": "ok", "CHANGED": "changed", "DRIFTED": "DRIFTED", "ACTION_REQUIRED": "ACTION", "FAILED": "FAILED"}
 # A plan's marks say what the deploy would do, not what was done.
 PLAN_MARKS = {"OK": "ok", "CHANGED": "change", "ACTION_REQUIRED": "ACTION"}
@@ -226,14 +228,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         return run_plan(arguments, out)
     cloudformation, sfn = clients.for_cli(arguments.profile, arguments.region, arguments.endpoint_url)
     if arguments.command == "outputs":
-        values = workbench_values(cloudformation, arguments.stack_name)
-        if as_json:
-            shown = [key for key, _ in WORKBENCH_FIELDS + STATUS_FIELDS if key in values]
-            print(json.dumps({key: values[key] for key in shown}, indent=2), file=out)
-        else:
-            print_values(values, out)
-        action = values.get("ActionRequired", "none")
-        return EXIT_OK if action in ("", "none") else EXIT_ACTION_REQUIRED
+        return run_outputs(cloudformation, sfn, arguments.stack_name, as_json, out)
     state_machine = state_machine_of(cloudformation, arguments.stack_name)
     name = workflow.run_name(arguments.command, "cli")
     execution = workflow.start(sfn, state_machine, {"Mode": arguments.command}, name)
@@ -245,6 +240,70 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     else:
         print_summary(summary, out)
     return exit_code(summary)
+
+
+def run_outputs(
+    cloudformation: CloudFormationClient, sfn: SFNClient, stack_name: str, as_json: bool, out: TextIO
+) -> int:
+    """The Workbench values, after the stack's status and the workflow's last run say they still hold."""
+    values = workbench_values(cloudformation, stack_name)
+    run = last_run(sfn, values["StateMachineArn"]) if values.get("StateMachineArn") else None
+    if as_json:
+        shown = {key: values[key] for key, _ in WORKBENCH_FIELDS + STATUS_FIELDS if key in values}
+        print(json.dumps({**shown, "LastRun": run} if run else shown, indent=2), file=out)
+    else:
+        print_values(values, out)
+        if run:
+            print(f"  {'Last run':<33} {run_line(run)}", file=out)
+    if run and run["Status"] in FAILED_RUNS:
+        print(
+            f"expel-onboarding: the last onboarding run, {run['Name']}, ended {run['Status']}: {run['Cause']} "
+            "The values may no longer hold. Fix the cause, then run expel-onboarding repair.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if run and run.get("Drifted"):
+        return EXIT_DRIFTED
+    action = values.get("ActionRequired", "none")
+    return EXIT_OK if action in ("", "none") and not (run and run.get("ActionRequired")) else EXIT_ACTION_REQUIRED
+
+
+def last_run(sfn: SFNClient, state_machine_arn: str) -> dict[str, Any] | None:
+    """The workflow's newest run (a deploy's, the schedule's or a person's): its status, and what it found.
+
+    ListExecutions answers the most recent run first (Step Functions API reference, ListExecutions);
+    the newest of the page is taken all the same."""
+    executions = sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
+    if not executions:
+        return None
+    newest = max(executions, key=lambda execution: execution["startDate"])
+    run: dict[str, Any] = {
+        "Name": newest["name"],
+        "Status": newest["status"],
+        "StartDate": newest["startDate"].astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    if newest["status"] == workflow.RUNNING:
+        return run
+    description = sfn.describe_execution(executionArn=newest["executionArn"])
+    if newest["status"] in FAILED_RUNS:
+        return {**run, "Cause": str(description.get("cause") or description.get("error") or "no cause given")}
+    summary = json.loads(description.get("output") or "{}")
+    steps = summary.get("Steps", [])
+    return {
+        **run,
+        "Mode": summary.get("Mode", ""),
+        "Drifted": [step["Name"] for step in steps if step["Status"] == Status.DRIFTED.value],
+        "ActionRequired": list(summary.get("ActionRequired", [])),
+    }
+
+
+def run_line(run: dict[str, Any]) -> str:
+    said = f"{run['Name']}, {run['StartDate']}: {run['Status'].lower()}"
+    if run.get("Drifted"):
+        said += f"; drift in {', '.join(run['Drifted'])} (expel-onboarding repair puts it back)"
+    if run.get("ActionRequired"):
+        said += f"; {', '.join(run['ActionRequired'])} needs you (expel-onboarding check says what)"
+    return said
 
 
 def run_plan(arguments: argparse.Namespace, out: TextIO) -> int:
