@@ -7,10 +7,11 @@ Notification and KeyPolicy steps would write with their own domain functions and
 checks on it (overlapping entries, the key policy's size, deleted principals, repeated Sids). A
 refusal the deploy would meet therefore shows here first, in the deploy's own words, with its fix.
 
-Nothing here writes: every call is a Describe, Get or List (a test counts the writes against the
-local AWS and finds none). What only the deploy creates (the topic, the queue, the stack's id, from
-which our Sid and notification Id derive) is shown as "(known after deploy)", unless the stack exists
-already, in which case its own values are used so that an update's plan shows what it would change.
+Nothing here writes: every call is a Describe, Get or List, or the key-policy delegate's "read"
+(a test counts the calls against the local AWS and finds no write). What only the deploy creates
+(the topic, the queue, the stack's id, from which our Sid and notification Id derive) is shown as
+"(known after deploy)", unless the stack exists already: then its own values are used, so that an
+update's plan shows what it would change.
 """
 
 from __future__ import annotations
@@ -234,6 +235,8 @@ def make(readers: Readers, parameters: Parameters) -> Plan:
     plan.stack_exists = existing is not None
     entry_id = owned_id(existing.stack_id) if existing else PLACEHOLDER_ID
     topic_arn = existing.topic_arn if existing and existing.topic_arn else PLACEHOLDER_TOPIC
+    # template.yaml's own formula for the role's ARN (EXPEL_ROLE_ARN; the role has no path), held to it by a
+    # contract test: the statement shown is the one the deploy writes.
     role_arn = f"arn:{partition}:iam::{account}:role/{parameters.expel_role_name}"
     plan.parameters = template_values(parameters)
     defaults = template_values(Parameters())
