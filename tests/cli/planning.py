@@ -29,7 +29,8 @@ def plan(endpoint: str, *argv: str) -> tuple[int, str]:
 def change(printed: str, name: str) -> str:
     """The lines of one change in the table: its mark line and everything indented under it."""
     lines = printed.splitlines()
-    start = next(i for i, line in enumerate(lines) if line[11:].startswith(f"{name} "))
+    table = lines.index("Changes")
+    start = next(i for i, line in enumerate(lines) if i > table and line[11:].startswith(f"{name} "))
     block = [lines[start]]
     for line in lines[start + 1 :]:
         if not line.startswith(" " * 25):

@@ -8,6 +8,7 @@ AWS serves the module; a test that changes the key policy puts it back.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from botocore.client import BaseClient
 
 from expel_onboarding import cli
-from localaws import demo, landing_zone
+from localaws import demo, deploy, landing_zone
 from tests.cli.planning import change, plan, ready, write_management_profile
 from tests.support.aws_calls import WRITE_PREFIXES
 from tests.support.local_aws import local_aws
@@ -191,3 +192,16 @@ def test_a_parameter_the_template_does_not_have_is_refused_with_the_names_it_has
     assert code == cli.EXIT_FAILED
     assert printed == ""
     assert "NotificationPrefix" in capsys.readouterr().err
+
+
+def test_after_the_deploy_a_plan_of_the_same_parameters_changes_nothing(seeded: Seeded) -> None:
+    # Last in this module: it deploys the stack into the module's landing zone.
+    outputs = deploy.deploy(demo.parameters(seeded.zone, seeded.delegate))
+    code, printed = plan(seeded.endpoint, *ready(seeded.delegate), "--key-profile", seeded.management_profile)
+    assert code == cli.EXIT_OK, printed
+    assert "(updates the existing stack)" in printed
+    for name in ("Ownership", "KeyPolicy", "Notification"):
+        assert change(printed, name).startswith(f"  ok       {name}")
+    assert f"SqsUrl                 {outputs['SqsUrl']}" in printed
+    assert re.search(r"OwnedId +ExpelOnboarding[0-9A-F]{12}\n", printed)
+    assert "Plan: 0 to change, 0 needing you, 3 unchanged." in printed
