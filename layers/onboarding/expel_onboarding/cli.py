@@ -53,6 +53,8 @@ PLAN_HELP = (
     + "\n".join(
         f"  {name} (default: {value or 'empty'})" for name, value in plan.template_values(plan.Parameters()).items()
     )
+    + "\nThe template's other parameters are taken too, so a deploy's overrides can be pasted as they are;\n"
+    f"they change nothing a plan reads: {', '.join(plan.NOT_PLANNED)}."
 )
 
 
@@ -88,7 +90,7 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         metavar="Name=Value",
         type=override,
-        help="the deploy's parameters, as sam deploy takes them (default: template.yaml's defaults, listed below)",
+        help="the deploy's parameters, as sam deploy takes them (default: template.yaml's defaults, listed above)",
     )
     planning.add_argument(
         "--key-profile",
@@ -101,7 +103,12 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "repair", parents=[common], help="put back what drifted, and report what changed (exit 3 if action is required)"
     )
-    commands.add_parser("outputs", parents=[common], help="print the Workbench values from the stack")
+    commands.add_parser(
+        "outputs",
+        parents=[common],
+        help="print the Workbench values from the stack (exit 1 if it or its last run failed, 2 if that run found "
+        "drift, 3 if action is required)",
+    )
     return root
 
 
