@@ -128,6 +128,23 @@ def test_mistakes_without_a_local_aws_or_a_region() -> None:
     no_profile = run("expel_onboarding", "check", "--profile", "nosuch", AWS_CONFIG_FILE="/nonexistent")
     assert no_profile.code == 1
     assert "nosuch" in no_profile.err
+    assert "aws configure list-profiles" in no_profile.err
+    no_credentials = run(
+        "expel_onboarding",
+        "plan",
+        AWS_ACCESS_KEY_ID=None,
+        AWS_SECRET_ACCESS_KEY=None,
+        AWS_SESSION_TOKEN=None,
+        AWS_PROFILE=None,
+        AWS_CONFIG_FILE="/nonexistent",
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    assert no_credentials.code == 1
+    assert "no AWS credentials found: pass --profile" in no_credentials.err
+    nothing_there = cli("outputs")
+    assert nothing_there.code == 1
+    assert f"nothing answered there. Check --endpoint-url {NOWHERE}" in nothing_there.err
     wrong_output = run("expel_onboarding", "check", "--output", "yaml")
     assert wrong_output.code == 2
     assert "invalid choice: 'yaml'" in wrong_output.err

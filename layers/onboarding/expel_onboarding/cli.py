@@ -18,7 +18,14 @@ from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, TextIO
 
-from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    ProfileNotFound,
+)
 
 from expel_onboarding import clients, plan, workflow
 from expel_onboarding.errors import OnboardingError, RunFailed, StackNotReady
@@ -359,13 +366,26 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     arguments = parser().parse_args(argv)
     try:
         return run(arguments, out)
-    except NoRegionError:
-        print(
-            "expel-onboarding: no region: pass --region <the stack's region>, or set AWS_DEFAULT_REGION "
-            "(or a region in your AWS profile).",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
     except (StackNotReady, RunFailed, OnboardingError, BotoCoreError, ClientError) as exc:
-        print(f"expel-onboarding: {exc}", file=sys.stderr)
+        print(f"expel-onboarding: {explain(exc, arguments)}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def explain(exc: Exception, arguments: argparse.Namespace) -> str:
+    """What was found, and the fix, for what botocore says only half of."""
+    if isinstance(exc, NoRegionError):
+        return (
+            "no region: pass --region <the stack's region>, or set AWS_DEFAULT_REGION (or a region in your AWS "
+            "profile)."
+        )
+    if isinstance(exc, NoCredentialsError):
+        return (
+            "no AWS credentials found: pass --profile <a profile for the Log Archive account>, or set AWS_PROFILE "
+            "(or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)."
+        )
+    if isinstance(exc, ProfileNotFound):
+        return f"{exc}: name one that aws configure list-profiles shows, or configure it with aws configure --profile."
+    if isinstance(exc, EndpointConnectionError):
+        where = f"--endpoint-url {arguments.endpoint_url}" if arguments.endpoint_url else f"--region {arguments.region}"
+        return f"{exc}: nothing answered there. Check {where} (a local AWS prints its URL when it starts)."
+    return str(exc)
