@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import NoRegionError
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -110,6 +111,9 @@ def for_plan(
     from expel_onboarding.plan import Readers
 
     session = boto3.Session(profile_name=profile, region_name=region)
+    if session.region_name is None:
+        # The stack's region decides everything a plan reads; S3 and STS clients would quietly take a default.
+        raise NoRegionError
     key_session = boto3.Session(profile_name=key_profile, region_name=region) if key_profile else None
     return Readers(
         sts=session.client("sts", endpoint_url=endpoint_url, config=RETRIES),
@@ -119,7 +123,7 @@ def for_plan(
         kms=session.client("kms", endpoint_url=endpoint_url, config=RETRIES),
         cloudformation=session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES),
         lambda_=session.client("lambda", endpoint_url=endpoint_url, config=RETRIES),
-        region=str(session.region_name),
+        region=session.region_name,
         key_account_kms=key_session.client("kms", endpoint_url=endpoint_url, config=RETRIES) if key_session else None,
     )
 
