@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from importlib.metadata import version
 from typing import Any
 
 import boto3
@@ -85,8 +86,46 @@ def test_json_output_is_the_run_summary(stack: dict[str, str]) -> None:
 
 def test_outputs_prints_the_stacks_workbench_values_without_running_anything(stack: dict[str, str]) -> None:
     code, printed = run_cli("outputs", "--json")
+    shown = json.loads(printed)
     assert code == cli.EXIT_OK
-    assert json.loads(printed) == {k: stack[k] for k in ("RoleArn", "SqsUrl", "ManagementAccountId", "Region")}
+    last_run = shown.pop("LastRun")
+    assert shown == {k: stack[k] for k in ("RoleArn", "SqsUrl", "ManagementAccountId", "Region")}
+    assert (last_run["Status"], last_run["Mode"], last_run["Drifted"]) == ("SUCCEEDED", "apply", [])
+
+
+def test_outputs_after_a_failed_run_exits_one_and_says_the_values_may_no_longer_hold(
+    stack_environment: dict[str, str], zone: landing_zone.LandingZone, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failing = deployment.deploy({**stack_environment, "NOTIFICATION_PREFIX": ""}, name="failing")
+    values = {
+        "StateMachineArn": failing.state_machine_arn,
+        "RoleArn": stack_environment["EXPEL_ROLE_ARN"],
+        "SqsUrl": stack_environment["QUEUE_URL"],
+        "ManagementAccountId": landing_zone.MANAGEMENT,
+        "Region": "us-east-1",
+    }
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in values.items()},
+    }
+    boto3.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    assert deployment.run(failing, {"Mode": "repair"})["status"] == "FAILED"
+    code, printed = run_cli("outputs")
+    assert code == cli.EXIT_FAILED
+    assert "Last run" in printed
+    error = capsys.readouterr().err
+    assert "NotificationOverlap" in error
+    assert "The values may no longer hold" in error
+
+
+def test_outputs_after_a_check_that_found_drift_exits_two_and_names_it(
+    stack: dict[str, str], zone: landing_zone.LandingZone
+) -> None:
+    drop_our_notification(zone.bucket)
+    assert run_cli("check")[0] == cli.EXIT_DRIFTED
+    code, printed = run_cli("outputs")
+    assert code == cli.EXIT_DRIFTED
+    assert "drift in Notification (expel-onboarding repair puts it back)" in printed
 
 
 def test_a_failed_run_exits_one_and_names_the_step(
@@ -147,4 +186,41 @@ def test_no_region_says_how_to_give_one(monkeypatch: pytest.MonkeyPatch, capsys:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     code = cli.main(["check", "--stack-name", STACK], out=io.StringIO())
     assert code == cli.EXIT_FAILED
-    assert "pass --region" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "pass --region" in error
+    assert "AWS_DEFAULT_REGION" in error
+
+
+def test_output_json_is_the_run_summary_as_json_is(stack: dict[str, str]) -> None:
+    code, printed = run_cli("check", "--output", "json")
+    assert code == cli.EXIT_OK
+    assert json.loads(printed)["Mode"] == "check"
+
+
+def test_version_is_the_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"expel-onboarding {version('expel-cloudtrail-onboarding')}"
+
+
+@pytest.mark.parametrize("command", ["plan", "check", "repair", "outputs"])
+def test_help_shows_the_defaults(
+    command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # so no default is wrapped at its hyphen
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "(default: expel-cloudtrail-onboarding)" in shown
+    assert "(default: table)" in shown
+    assert "AWS_DEFAULT_REGION" in shown
+
+
+def test_plans_help_lists_the_parameters_with_the_templates_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["plan", "--help"])
+    shown = capsys.readouterr().out
+    assert "DeliveryMode (default: auto)" in shown
+    assert "ExpelRoleName (default: ExpelTrailAssumeRole)" in shown
+    assert "NotificationPrefix (default: empty)" in shown

@@ -1,8 +1,10 @@
-"""expel-onboarding: check, repair or show a deployed onboarding from a terminal.
+"""expel-onboarding: preview a deploy, then check, repair or show the deployed onboarding.
 
-It runs the same state machine CloudFormation and the schedule run, shows each step as it
-finishes, and prints the Workbench values ready to paste. Exit codes: 0 all is well, 1 a step failed,
-2 check found drift (repair can put it back), 3 a step needs a person's action (its detail says what).
+plan reads what the stack would find and shows what it would change, before any deploy. check and
+repair run the same state machine CloudFormation and the schedule run, show each step as it
+finishes, and print the Workbench values ready to paste; outputs prints those values.
+Exit codes: 0 all is well, 1 a step (or the command) failed, 2 check found drift (repair can put it
+back), 3 a step needs a person's action (its detail says what).
 """
 
 from __future__ import annotations
@@ -12,11 +14,20 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, TextIO
 
-from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    ProfileNotFound,
+)
 
-from expel_onboarding import clients, workflow
+from expel_onboarding import clients, plan, workflow
 from expel_onboarding.errors import OnboardingError, RunFailed, StackNotReady
 from expel_onboarding.reports import Status
 
@@ -34,28 +45,92 @@ WORKBENCH_FIELDS = [
 # Shown after the values: what to do, and how the events arrive.
 STATUS_FIELDS = [("ActionRequired", "Action required"), ("DeliveryMode", "Delivery")]
 USABLE_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
+FAILED_RUNS = ("FAILED", "TIMED_OUT", "ABORTED")
 MARKS = {"OK": "ok", "CHANGED": "changed", "DRIFTED": "DRIFTED", "ACTION_REQUIRED": "ACTION", "FAILED": "FAILED"}
+# A plan's marks say what the deploy would do, not what was done.
+PLAN_MARKS = {"OK": "ok", "CHANGED": "change", "ACTION_REQUIRED": "ACTION"}
+OUTPUTS = ("table", "json")
+DISTRIBUTION = "expel-cloudtrail-onboarding"
+PLAN_HELP = (
+    "Reads, with your own credentials, what the deploy would find (the organization trail, its bucket, key and\n"
+    "topic, the management account, the delivery mode auto picks) and shows what it would change in the\n"
+    "bucket's notification configuration (or the trail topic's subscriptions) and the key policy, with any\n"
+    "refusal the deploy would meet and its fix. It writes nothing. Exit 0: nothing would block; 3: something\n"
+    "needs you; 1: the plan could not be made.\n\nParameters it reads, with template.yaml's defaults:\n"
+    + "\n".join(
+        f"  {name} (default: {value or 'empty'})" for name, value in plan.template_values(plan.Parameters()).items()
+    )
+    + "\nThe template's other parameters are taken too, so a deploy's overrides can be pasted as they are;\n"
+    f"they change nothing a plan reads: {', '.join(plan.NOT_PLANNED)}."
+)
 
 
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--stack-name", default="expel-cloudtrail-onboarding", help="the Log Archive stack")
-    common.add_argument("--region", help="the stack's region (default: your AWS configuration's)")
-    common.add_argument("--profile", help="the AWS profile to use")
+    common.add_argument(
+        "--stack-name", default=plan.Parameters.stack_name, help="the Log Archive stack (default: %(default)s)"
+    )
+    common.add_argument("--region", help="the stack's region (default: AWS_DEFAULT_REGION, or your profile's region)")
+    common.add_argument("--profile", help="the AWS profile to use (default: AWS_PROFILE, or the default chain)")
     common.add_argument(
         "--endpoint-url", type=endpoint_url, help="an AWS-compatible endpoint, such as the local AWS of make demo"
     )
-    common.add_argument("--json", action="store_true", help="print machine-readable JSON only")
-    root = argparse.ArgumentParser(prog="expel-onboarding", description=__doc__)
-    commands = root.add_subparsers(dest="command", required=True)
+    common.add_argument(
+        "--output", choices=OUTPUTS, default="table", help="table for people, json for scripts (default: %(default)s)"
+    )
+    common.add_argument("--json", dest="output", action="store_const", const="json", help="the same as --output json")
+    root = argparse.ArgumentParser(
+        prog="expel-onboarding", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    root.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    commands = root.add_subparsers(dest="command", required=True, metavar="{plan,check,repair,outputs}")
+    planning = commands.add_parser(
+        "plan",
+        parents=[common],
+        help="before a deploy: what it would find and change; writes nothing (exit 3 if something would need you)",
+        description=PLAN_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    planning.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        default=[],
+        metavar="Name=Value",
+        type=override,
+        help="the deploy's parameters, as sam deploy takes them (default: template.yaml's defaults, listed above)",
+    )
+    planning.add_argument(
+        "--key-profile",
+        help="a profile in the CloudTrail key's account (the management account), to preview the key policy edit: "
+        "only that account can read it (default: none; the edit is shown without the policy's checks)",
+    )
     commands.add_parser(
         "check", parents=[common], help="report drift; writes nothing (exit 2 on drift, 3 if action is required)"
     )
     commands.add_parser(
         "repair", parents=[common], help="put back what drifted, and report what changed (exit 3 if action is required)"
     )
-    commands.add_parser("outputs", parents=[common], help="print the Workbench values from the stack")
+    commands.add_parser(
+        "outputs",
+        parents=[common],
+        help="print the Workbench values from the stack (exit 1 if it or its last run failed, 2 if that run found "
+        "drift, 3 if action is required)",
+    )
     return root
+
+
+def package_version() -> str:
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "(not installed as a package: pip install -e . in the repository)"
+
+
+def override(value: str) -> tuple[str, str]:
+    name, equals, given = value.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"{value!r} is not Name=Value: write it as sam deploy takes it, Name=Value")
+    return name, given
 
 
 def endpoint_url(value: str) -> str:
@@ -134,7 +209,9 @@ def print_summary(summary: dict[str, Any], out: TextIO) -> None:
         print(f"{step['Name']:<14}{step['Status']:<17}{step['Detail']}", file=out)
     if summary.get("DeliveryMode"):
         print(f"\nDelivery: {summary['DeliveryMode']} ({summary.get('DeliveryReason', '')})", file=out)
-    print_values(summary, out)
+    # The delivery line above says it once; what needs a person reads as the stack's ActionRequired output does.
+    action = ", ".join(summary.get("ActionRequired") or []) or "none"
+    print_values({**summary, "DeliveryMode": "", "ActionRequired": action}, out)
 
 
 def print_values(values: dict[str, Any], out: TextIO) -> None:
@@ -160,39 +237,155 @@ def exit_code(summary: dict[str, Any]) -> int:
 
 
 def run(arguments: argparse.Namespace, out: TextIO) -> int:
+    as_json = arguments.output == "json"
+    if arguments.command == "plan":
+        return run_plan(arguments, out)
     cloudformation, sfn = clients.for_cli(arguments.profile, arguments.region, arguments.endpoint_url)
     if arguments.command == "outputs":
-        values = workbench_values(cloudformation, arguments.stack_name)
-        if arguments.json:
-            shown = [key for key, _ in WORKBENCH_FIELDS + STATUS_FIELDS if key in values]
-            print(json.dumps({key: values[key] for key in shown}, indent=2), file=out)
-        else:
-            print_values(values, out)
-        action = values.get("ActionRequired", "none")
-        return EXIT_OK if action in ("", "none") else EXIT_ACTION_REQUIRED
+        return run_outputs(cloudformation, sfn, arguments.stack_name, as_json, out)
     state_machine = state_machine_of(cloudformation, arguments.stack_name)
     name = workflow.run_name(arguments.command, "cli")
     execution = workflow.start(sfn, state_machine, {"Mode": arguments.command}, name)
-    if not arguments.json:
+    if not as_json:
         print(f"Running {arguments.command} on {arguments.stack_name} ({name})", file=out, flush=True)
-    summary = follow(sfn, execution, None if arguments.json else out)
-    if arguments.json:
+    summary = follow(sfn, execution, None if as_json else out)
+    if as_json:
         print(json.dumps({**summary, "ExecutionArn": execution}, indent=2), file=out)
     else:
         print_summary(summary, out)
     return exit_code(summary)
 
 
+def run_outputs(
+    cloudformation: CloudFormationClient, sfn: SFNClient, stack_name: str, as_json: bool, out: TextIO
+) -> int:
+    """The Workbench values, after the stack's status and the workflow's last run say they still hold."""
+    values = workbench_values(cloudformation, stack_name)
+    run = last_run(sfn, values["StateMachineArn"]) if values.get("StateMachineArn") else None
+    if as_json:
+        shown = {key: values[key] for key, _ in WORKBENCH_FIELDS + STATUS_FIELDS if key in values}
+        print(json.dumps({**shown, "LastRun": run} if run else shown, indent=2), file=out)
+    else:
+        print_values(values, out)
+        if run:
+            print(f"  {'Last run':<33} {run_line(run)}", file=out)
+    if run and run["Status"] in FAILED_RUNS:
+        print(
+            f"expel-onboarding: the last onboarding run, {run['Name']}, ended {run['Status']}: {run['Cause']} "
+            "The values may no longer hold. Fix the cause, then run expel-onboarding repair.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if run and run.get("Drifted"):
+        return EXIT_DRIFTED
+    action = values.get("ActionRequired", "none")
+    return EXIT_OK if action in ("", "none") and not (run and run.get("ActionRequired")) else EXIT_ACTION_REQUIRED
+
+
+def last_run(sfn: SFNClient, state_machine_arn: str) -> dict[str, Any] | None:
+    """The workflow's newest run (a deploy's, the schedule's or a person's): its status, and what it found.
+
+    ListExecutions answers the most recent run first (Step Functions API reference, ListExecutions);
+    the newest of the page is taken all the same."""
+    executions = sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
+    if not executions:
+        return None
+    newest = max(executions, key=lambda execution: execution["startDate"])
+    run: dict[str, Any] = {
+        "Name": newest["name"],
+        "Status": newest["status"],
+        "StartDate": newest["startDate"].astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    if newest["status"] == workflow.RUNNING:
+        return run
+    description = sfn.describe_execution(executionArn=newest["executionArn"])
+    if newest["status"] in FAILED_RUNS:
+        return {**run, "Cause": str(description.get("cause") or description.get("error") or "no cause given")}
+    summary = json.loads(description.get("output") or "{}")
+    steps = summary.get("Steps", [])
+    return {
+        **run,
+        "Mode": summary.get("Mode", ""),
+        "Drifted": [step["Name"] for step in steps if step["Status"] == Status.DRIFTED.value],
+        "ActionRequired": list(summary.get("ActionRequired", [])),
+    }
+
+
+def run_line(run: dict[str, Any]) -> str:
+    said = f"{run['Name']}, {run['StartDate']}: {run['Status'].lower()}"
+    if run.get("Drifted"):
+        said += f"; drift in {', '.join(run['Drifted'])} (expel-onboarding repair puts it back)"
+    if run.get("ActionRequired"):
+        said += f"; {', '.join(run['ActionRequired'])} needs you (expel-onboarding check says what)"
+    return said
+
+
+def run_plan(arguments: argparse.Namespace, out: TextIO) -> int:
+    parameters = plan.from_overrides(dict(arguments.parameter_overrides), arguments.stack_name)
+    readers = clients.for_plan(arguments.profile, arguments.region, arguments.endpoint_url, arguments.key_profile)
+    made = plan.make(readers, parameters)
+    if arguments.output == "json":
+        print(json.dumps(made.to_dict(), indent=2), file=out)
+    else:
+        print_plan(made, out)
+    return EXIT_ACTION_REQUIRED if made.needs_action else EXIT_OK
+
+
+def print_plan(made: plan.Plan, out: TextIO) -> None:
+    existing = "updates the existing stack" if made.stack_exists else "a new stack"
+    print(
+        f"Plan for {made.stack_name} ({existing}) in account {made.account_id}, {made.region}. "
+        "Read only: nothing was written.",
+        file=out,
+    )
+    if made.discovered:
+        print("\nDiscovered", file=out)
+        for key, value in made.discovered.items():
+            print(f"  {key:<22} {value}", file=out)
+    print("\nParameters", file=out)
+    for key, value in made.parameters.items():
+        print(f"  {key:<22} {value or '(empty)'}  ({made.sources[key]})", file=out)
+    print("\nChanges", file=out)
+    for change in made.changes:
+        print(f"  {PLAN_MARKS[change.status.value]:<8} {change.name:<14} {change.target}", file=out)
+        for line in change.detail.splitlines():
+            print(f"{'':<25}{line}", file=out)
+        for line in change.diff:
+            print(f"{'':<25}{line}", file=out)
+    print(f"\n{'The stack' if made.stack_exists else 'Made by the deploy'}", file=out)
+    for key, value in made.created.items():
+        print(f"  {key:<22} {value}", file=out)
+    counts = {mark: sum(1 for c in made.changes if PLAN_MARKS[c.status.value] == mark) for mark in PLAN_MARKS.values()}
+    print(
+        f"\nPlan: {counts['change']} to change, {counts['ACTION']} needing you, {counts['ok']} unchanged.",
+        file=out,
+    )
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     arguments = parser().parse_args(argv)
     try:
         return run(arguments, out)
-    except NoRegionError:
-        print(
-            "expel-onboarding: no region: pass --region (the stack's region) or set AWS_DEFAULT_REGION.",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
     except (StackNotReady, RunFailed, OnboardingError, BotoCoreError, ClientError) as exc:
-        print(f"expel-onboarding: {exc}", file=sys.stderr)
+        print(f"expel-onboarding: {explain(exc, arguments)}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def explain(exc: Exception, arguments: argparse.Namespace) -> str:
+    """What was found, and the fix, for what botocore says only half of."""
+    if isinstance(exc, NoRegionError):
+        return (
+            "no region: pass --region <the stack's region>, or set AWS_DEFAULT_REGION (or a region in your AWS "
+            "profile)."
+        )
+    if isinstance(exc, NoCredentialsError):
+        return (
+            "no AWS credentials found: pass --profile <a profile for the Log Archive account>, or set AWS_PROFILE "
+            "(or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)."
+        )
+    if isinstance(exc, ProfileNotFound):
+        return f"{exc}: name one that aws configure list-profiles shows, or configure it with aws configure --profile."
+    if isinstance(exc, EndpointConnectionError):
+        where = f"--endpoint-url {arguments.endpoint_url}" if arguments.endpoint_url else f"--region {arguments.region}"
+        return f"{exc}: nothing answered there. Check {where} (a local AWS prints its URL when it starts)."
+    return str(exc)

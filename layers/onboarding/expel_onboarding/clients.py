@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import NoRegionError
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_stepfunctions import SFNClient
     from mypy_boto3_sts import STSClient
+
+    from expel_onboarding import plan
 
 # Standard mode retries throttling and transient errors with backoff; what still fails reaches the
 # state machine, whose Retry handles it.
@@ -88,9 +91,12 @@ def lambda_(region: str) -> LambdaClient:
 def invoke(function_arn: str, payload: Mapping[str, Any]) -> tuple[Any, str]:
     """Invoke a function synchronously (in its own region): its JSON answer, and its FunctionError
     ("" when it succeeded). The key-policy step reaches the management account's delegate this way."""
-    response = lambda_(function_arn.split(":")[3]).invoke(
-        FunctionName=function_arn, Payload=json.dumps(payload).encode("utf-8")
-    )
+    return invoke_with(lambda_(function_arn.split(":")[3]), function_arn, payload)
+
+
+def invoke_with(client: LambdaClient, function_arn: str, payload: Mapping[str, Any]) -> tuple[Any, str]:
+    """invoke(), through a given client (a person's, for a plan)."""
+    response = client.invoke(FunctionName=function_arn, Payload=json.dumps(payload).encode("utf-8"))
     body = response["Payload"].read()
     return (json.loads(body) if body else None), str(response.get("FunctionError", ""))
 
@@ -103,6 +109,32 @@ def for_cli(
     cloudformation = session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES)
     stepfunctions = session.client("stepfunctions", endpoint_url=endpoint_url, config=RETRIES)
     return cloudformation, stepfunctions
+
+
+def for_plan(
+    profile: str | None, region: str | None, endpoint_url: str | None, key_profile: str | None
+) -> plan.Readers:
+    """A plan's read-only clients, as a person: their profile and region (and a profile in the key's
+    account, if they give one), or an AWS-compatible endpoint."""
+    # Imported here: no Lambda handler plans, and each would otherwise import plan (and settings) at start.
+    from expel_onboarding.plan import Readers
+
+    session = boto3.Session(profile_name=profile, region_name=region)
+    if session.region_name is None:
+        # The stack's region decides everything a plan reads; S3 and STS clients would quietly take a default.
+        raise NoRegionError
+    key_session = boto3.Session(profile_name=key_profile, region_name=region) if key_profile else None
+    return Readers(
+        sts=session.client("sts", endpoint_url=endpoint_url, config=RETRIES),
+        organizations=session.client("organizations", endpoint_url=endpoint_url, config=RETRIES),
+        cloudtrail=session.client("cloudtrail", endpoint_url=endpoint_url, config=RETRIES),
+        s3=session.client("s3", endpoint_url=endpoint_url, config=RETRIES),
+        kms=session.client("kms", endpoint_url=endpoint_url, config=RETRIES),
+        cloudformation=session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES),
+        lambda_=session.client("lambda", endpoint_url=endpoint_url, config=RETRIES),
+        region=session.region_name,
+        key_account_kms=key_session.client("kms", endpoint_url=endpoint_url, config=RETRIES) if key_session else None,
+    )
 
 
 def reset() -> None:

@@ -1,0 +1,54 @@
+"""What the plan tests share: running the CLI's plan, reading one change from its table, and a profile
+that acts in the management account of the local landing zone."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import boto3
+
+from expel_onboarding import cli
+from localaws import landing_zone
+
+MANAGEMENT_PROFILE = "management"
+
+
+def ready(delegate_arn: str) -> list[str]:
+    """What a deploy that can run unattended passes: CloudTrail writes under AWSLogs/, the security-lake
+    team's entry is under reports/, and the org/ stack's delegate edits the key policy."""
+    return ["--parameter-overrides", "NotificationPrefix=AWSLogs/", f"KeyPolicyDelegateArn={delegate_arn}"]
+
+
+def plan(endpoint: str, *argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = cli.main(["plan", "--region", "us-east-1", "--endpoint-url", endpoint, *argv], out=out)
+    return code, out.getvalue()
+
+
+def change(printed: str, name: str) -> str:
+    """The lines of one change in the table: its mark line and everything indented under it."""
+    lines = printed.splitlines()
+    table = lines.index("Changes")
+    start = next(i for i, line in enumerate(lines) if i > table and line[11:].startswith(f"{name} "))
+    block = [lines[start]]
+    for line in lines[start + 1 :]:
+        if not line.startswith(" " * 25):
+            break
+        block.append(line)
+    return "\n".join(block)
+
+
+def write_management_profile(path: Path) -> str:
+    """A credentials file whose profile acts in the management account, as an administrator there would;
+    its name. Point AWS_SHARED_CREDENTIALS_FILE at the file."""
+    role = f"arn:aws:iam::{landing_zone.MANAGEMENT}:role/OrganizationAccountAccessRole"
+    credentials = boto3.client("sts").assume_role(RoleArn=role, RoleSessionName="plan")["Credentials"]
+    path.write_text(
+        f"[{MANAGEMENT_PROFILE}]\n"
+        f"aws_access_key_id = {credentials['AccessKeyId']}\n"
+        f"aws_secret_access_key = {credentials['SecretAccessKey']}\n"
+        f"aws_session_token = {credentials['SessionToken']}\n",
+        encoding="utf-8",
+    )
+    return MANAGEMENT_PROFILE

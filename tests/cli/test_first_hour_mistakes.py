@@ -1,0 +1,215 @@
+"""Every mistake of issue 14's first hour, made through the public commands in their own processes, as a
+new user would make them: each exits non-zero (or recovers, where the command can), says what was found
+and the fix, and no traceback reaches the person."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.support.cfn_template import ROOT
+
+ENVIRONMENT = {
+    **os.environ,
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "AWS_ACCESS_KEY_ID": "x",
+    "AWS_SECRET_ACCESS_KEY": "x",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    # This checkout's package and localaws, not an editable install's (which may be another checkout's).
+    "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "onboarding"), str(ROOT)]),
+}
+NOWHERE = "http://127.0.0.1:9"
+# Another team's entry on the prefix our local deploy uses (AWSLogs/): S3 would call ours ambiguous.
+CLASHING_ENTRY = "another-team-awslogs"
+
+
+@dataclass(frozen=True)
+class Ran:
+    code: int
+    out: str
+    err: str
+
+
+def run(*argv: str, endpoint: str = NOWHERE, **environment: str | None) -> Ran:
+    env = {**ENVIRONMENT, "LOCALAWS_ENDPOINT": endpoint}
+    for name, value in environment.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    done = subprocess.run(  # noqa: S603 - our own interpreter, our own modules
+        [sys.executable, "-m", *argv], cwd=ROOT, env=env, check=False, capture_output=True, text=True, timeout=300
+    )
+    assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
+def cli(*argv: str, endpoint: str = NOWHERE, **environment: str | None) -> Ran:
+    return run("expel_onboarding", *argv, "--endpoint-url", endpoint, endpoint=endpoint, **environment)
+
+
+@pytest.fixture
+def endpoint() -> Iterator[str]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "localaws", "start"], cwd=ROOT, env=ENVIRONMENT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        found = re.search(r"http://127\.0\.0\.1:\d+", server.stdout.readline())
+        assert found
+        yield found.group(0)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def local(service: str, endpoint: str) -> Any:
+    """A client of the local AWS, with the same fake credentials the commands get."""
+    session = boto3.Session(
+        aws_access_key_id=ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+    )
+    return session.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
+
+
+def add_clashing_entry(endpoint: str, bucket: str) -> None:
+    """Another team's topic entry on ObjectCreated under AWSLogs/, as a tool outside the stack adds it."""
+    client = local("s3", endpoint)
+    topic = local("sns", endpoint).create_topic(Name=CLASHING_ENTRY)["TopicArn"]
+    config = client.get_bucket_notification_configuration(Bucket=bucket)
+    config.pop("ResponseMetadata", None)
+    entry = {
+        "Id": CLASHING_ENTRY,
+        "TopicArn": topic,
+        "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "AWSLogs/"}]}},
+    }
+    config["TopicConfigurations"] = [*config.get("TopicConfigurations", []), entry]
+    client.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+
+
+def remove_clashing_entry(endpoint: str, bucket: str) -> None:
+    client = local("s3", endpoint)
+    config = client.get_bucket_notification_configuration(Bucket=bucket)
+    config.pop("ResponseMetadata", None)
+    config["TopicConfigurations"] = [e for e in config["TopicConfigurations"] if e["Id"] != CLASHING_ENTRY]
+    client.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+
+
+def test_mistakes_without_a_local_aws_or_a_region() -> None:
+    nothing = run("localaws", "seed")
+    assert nothing.code != 0
+    assert f"nothing answers at {NOWHERE}" in nothing.err
+    bare = run("localaws", "seed", "--endpoint-url", "127.0.0.1:9")
+    assert bare.code != 0
+    assert "has no scheme" in bare.err
+    bare_cli = run("expel_onboarding", "check", "--endpoint-url", "127.0.0.1:9")
+    assert bare_cli.code == 2
+    assert "write it as http://127.0.0.1:9" in bare_cli.err
+    for command in ("plan", "check", "outputs"):
+        no_region = run(
+            "expel_onboarding", command, AWS_DEFAULT_REGION=None, AWS_REGION=None, AWS_CONFIG_FILE="/nonexistent"
+        )
+        assert no_region.code == 1, command
+        assert "pass --region" in no_region.err
+        assert "AWS_DEFAULT_REGION" in no_region.err
+    no_profile = run("expel_onboarding", "check", "--profile", "nosuch", AWS_CONFIG_FILE="/nonexistent")
+    assert no_profile.code == 1
+    assert "nosuch" in no_profile.err
+    assert "aws configure list-profiles" in no_profile.err
+    no_credentials = run(
+        "expel_onboarding",
+        "plan",
+        AWS_ACCESS_KEY_ID=None,
+        AWS_SECRET_ACCESS_KEY=None,
+        AWS_SESSION_TOKEN=None,
+        AWS_PROFILE=None,
+        AWS_CONFIG_FILE="/nonexistent",
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    assert no_credentials.code == 1
+    assert "no AWS credentials found: pass --profile" in no_credentials.err
+    nothing_there = cli("outputs")
+    assert nothing_there.code == 1
+    assert f"nothing answered there. Check --endpoint-url {NOWHERE}" in nothing_there.err
+    wrong_output = run("expel_onboarding", "check", "--output", "yaml")
+    assert wrong_output.code == 2
+    assert "invalid choice: 'yaml'" in wrong_output.err
+
+
+def test_make_package_without_a_bucket_says_so_before_building() -> None:
+    started = time.monotonic()
+    make = shutil.which("make")
+    assert make, "make is not on PATH"
+    done = subprocess.run(  # noqa: S603 - make, as a person types it
+        [make, "--no-print-directory", "package"], cwd=ROOT, check=False, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert "usage: make package BUCKET=" in done.stderr
+    assert "sam build" not in done.stdout + done.stderr
+    assert time.monotonic() - started < 30
+
+
+def test_a_first_hour_on_the_local_aws(endpoint: str) -> None:
+    # Before the landing zone: deploy and plan say to seed (or where to deploy); outputs finds no stack.
+    early = run("localaws", "deploy", endpoint=endpoint)
+    assert early.code != 0
+    assert "seed first" in early.err.lower()
+    unseeded = cli("plan", endpoint=endpoint)
+    assert unseeded.code == 3
+    assert "No organization trail is visible" in unseeded.out
+    no_stack = cli("outputs", endpoint=endpoint)
+    assert no_stack.code == 1
+    assert "No stack expel-cloudtrail-onboarding" in no_stack.err
+
+    seeded = run("localaws", "seed", endpoint=endpoint)
+    assert seeded.code == 0
+    bucket = json.loads(seeded.out)["bucket"]
+    again = run("localaws", "seed", endpoint=endpoint)
+    assert again.code != 0
+    assert "already seeded" in again.err
+
+    # The template's defaults meet the security-lake team's entry: plan says so, with the fix.
+    overlap = cli("plan", endpoint=endpoint)
+    assert overlap.code == 3
+    assert "NotificationOverlap" in overlap.out
+    assert "set the NotificationPrefix parameter" in overlap.out
+    typo = cli("plan", "--parameter-overrides", "NotifcationPrefix=AWSLogs/", endpoint=endpoint)
+    assert typo.code == 1
+    assert "NotificationPrefix" in typo.err
+
+    # A deploy that fails leaves a failed stack: outputs refuses it instead of printing blanks.
+    add_clashing_entry(endpoint, bucket)
+    failed = run("localaws", "deploy", endpoint=endpoint)
+    assert failed.code != 0
+    assert "NotificationOverlap" in failed.err
+    blank = cli("outputs", endpoint=endpoint)
+    assert blank.code == 1
+    assert blank.out == ""
+    assert "no Workbench values to paste" in blank.err
+
+    # Deploying again after the fix makes the stack anew: a run that really onboarded.
+    remove_clashing_entry(endpoint, bucket)
+    deployed = run("localaws", "deploy", endpoint=endpoint)
+    assert deployed.code == 0, deployed.err
+    checked = cli("check", "--output", "json", endpoint=endpoint)
+    assert checked.code == 0, checked.out
+    assert {step["Status"] for step in json.loads(checked.out)["Steps"]} == {"OK"}
+    assert cli("outputs", endpoint=endpoint).code == 0
+
+    deleted = run("localaws", "destroy", endpoint=endpoint)
+    assert "deleted expel-cloudtrail-onboarding" in deleted.out
+    assert "nothing to delete" in run("localaws", "destroy", endpoint=endpoint).out

@@ -1,0 +1,44 @@
+"""expel-onboarding plan on a landing zone 4.0, and on a local AWS with no landing zone at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from expel_onboarding import cli
+from localaws import demo, landing_zone
+from tests.cli.planning import change, plan, ready, write_management_profile
+from tests.support.local_aws import local_aws
+
+
+@pytest.fixture
+def endpoint() -> Iterator[str]:
+    with local_aws() as url:
+        yield url
+
+
+def test_on_4_0_the_relay_subscribes_to_the_trails_topic_and_the_bucket_is_not_written(
+    endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zone = landing_zone.seed("4.0")
+    delegate = demo.deploy_org(zone)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    profile = write_management_profile(tmp_path / "credentials")
+    code, printed = plan(endpoint, *ready(delegate), "--key-profile", profile)
+    assert code == cli.EXIT_OK, printed
+    assert "DeliveryMode           trail-topic" in printed
+    assert "ok       Ownership" in printed
+    assert change(printed, "KeyPolicy").startswith("  change   KeyPolicy")
+    notification = change(printed, "Notification")
+    assert notification.startswith(f"  change   Notification   {zone.trail_topic_arn}")
+    assert "notification configuration is not written" in notification
+
+
+def test_before_a_landing_zone_exists_the_plan_says_no_trail_is_visible_and_what_to_do(endpoint: str) -> None:
+    code, printed = plan(endpoint)
+    assert code == cli.EXIT_ACTION_REQUIRED
+    refusal = change(printed, "LogTarget")
+    assert "No organization trail is visible" in refusal
+    assert "deploy in the Control Tower Log Archive account" in refusal
