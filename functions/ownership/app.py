@@ -1,4 +1,4 @@
-"""Ownership: the log bucket's objects must belong to the bucket owner (seed step 3)."""
+"""Ownership: the log bucket's objects must belong to the bucket owner (step 3 of Expel's Control Tower guide)."""
 
 from __future__ import annotations
 

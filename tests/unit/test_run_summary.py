@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from expel_onboarding import cli, summary
@@ -109,3 +110,14 @@ def test_a_removal_that_converged_leaves_nothing_to_list() -> None:
     state["KeyPolicy"] = report("KeyPolicy", Status.CHANGED)
     state["Ownership"] = report("Ownership", Status.OK)
     assert summary.summarize(state, SETTINGS)["Remaining"] == []
+
+
+def test_the_cli_prints_what_a_failed_removal_left_and_each_command() -> None:
+    out = io.StringIO()
+    run = summary.summarize(failed_removal(), SETTINGS)
+    cli.print_summary(run, out)
+    text = out.getvalue()
+    assert "UndoNotification  CHANGED" in text
+    assert "Left in place by this failed removal" in text
+    for item in run["Remaining"]:
+        assert item["Command"] in text

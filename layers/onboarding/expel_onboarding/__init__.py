@@ -1,6 +1,6 @@
 """Onboarding an AWS Control Tower organization trail to Expel Workbench.
 
-One module per seed step (discovery, ownership, key policy, notification, verify). Each has pure
-functions for the document work and one thin function that does the I/O, taking its boto3 client
+One module per step of Expel's Control Tower guide (discovery, ownership, key policy, notification,
+verify). Each has pure functions for the document work and one thin function that does the I/O, taking its boto3 client
 as a parameter.
 """

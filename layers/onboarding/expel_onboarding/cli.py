@@ -204,9 +204,14 @@ def follow(sfn: SFNClient, execution_arn: str, out: TextIO | None, poll_seconds:
 
 
 def print_summary(summary: dict[str, Any], out: TextIO) -> None:
-    print(f"\n{'Step':<14}{'Status':<17}Detail", file=out)
+    width = max([14, *(len(step["Name"]) + 2 for step in summary["Steps"])])  # undo rows are longer
+    print(f"\n{'Step':<{width}}{'Status':<17}Detail", file=out)
     for step in summary["Steps"]:
-        print(f"{step['Name']:<14}{step['Status']:<17}{step['Detail']}", file=out)
+        print(f"{step['Name']:<{width}}{step['Status']:<17}{step['Detail']}", file=out)
+    if summary.get("Remaining"):
+        print("\nLeft in place by this failed removal; each is removed by hand with:", file=out)
+        for item in summary["Remaining"]:
+            print(f"  {item['What']} ({item['Where']}):\n    {item['Command']}", file=out)
     if summary.get("DeliveryMode"):
         print(f"\nDelivery: {summary['DeliveryMode']} ({summary.get('DeliveryReason', '')})", file=out)
     # The delivery line above says it once; what needs a person reads as the stack's ActionRequired output does.

@@ -1,4 +1,4 @@
-"""Seed step 2: one kms:Decrypt statement of ours in the CloudTrail key's policy.
+"""Step 2 of Expel's Control Tower guide: one kms:Decrypt statement of ours in the CloudTrail key's policy.
 
 The key lives in the management account and its policy belongs to whoever runs the organization
 trail. We edit the policy's TEXT, not a parsed copy of it: our statement is spliced into the

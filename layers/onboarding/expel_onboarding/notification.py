@@ -1,4 +1,4 @@
-"""Seed step 8: our s3:ObjectCreated:* entry in the log bucket's notification configuration.
+"""Step 8 of Expel's Control Tower guide: our s3:ObjectCreated:* entry in the log bucket's notification configuration.
 
 PutBucketNotificationConfiguration replaces the whole document, and other teams' entries live in
 it too. So the pure functions below change only the entry whose Id is ours and hand every other

@@ -1,4 +1,4 @@
-"""Seed step 3: the log bucket's object ownership must let the bucket owner read every object.
+"""Step 3 of Expel's Control Tower guide: the log bucket's object ownership must let the bucket owner read every object.
 
 BucketOwnerEnforced (ACLs off, AWS's default since 2023) and BucketOwnerPreferred are fine. With
 ObjectWriter, or no ownership controls at all (which behaves the same), objects written by
