@@ -285,7 +285,7 @@ def converge(
         return StepReport(STEP, Status.DRIFTED, f"Our entry '{target.entry_id}' on {target.bucket} {what}.", data)
     for attempt in range(MAX_WRITES):
         if mode is not Mode.REMOVE:
-            _refuse_overlap(current, target)
+            refuse_overlap(current, target)
         if preflight:
             verb = "remove our entry from" if mode is Mode.REMOVE else "add our entry to"
             return StepReport(STEP, Status.DRIFTED, f"Would {verb} {target.bucket}; no other entry overlaps.", data)
@@ -313,7 +313,7 @@ def converge(
     )
 
 
-def _refuse_overlap(config: Config, target: Target) -> None:
+def refuse_overlap(config: Config, target: Target) -> None:
     conflicts = overlapping(config, our_entry(target))
     if conflicts:
         names = "; ".join(describe(list_name, entry) for list_name, entry in conflicts)

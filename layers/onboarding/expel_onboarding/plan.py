@@ -335,7 +335,7 @@ def bucket_entry(s3: S3Client, target: notification.Target) -> Change:
     kept = f"  {len(others)} other entries unchanged: {', '.join(map(str, others))}" if others else "  no other entries"
     try:
         # The step's own refusal, so the plan shows the deploy's words and fix.
-        notification._refuse_overlap(current, target)
+        notification.refuse_overlap(current, target)
     except OnboardingError as refused:
         return Change(notification.STEP, where, Status.ACTION_REQUIRED, _refusal(refused), (f"+ {_entry(ours)}", kept))
     if notification.merge(current, ours) == current:
