@@ -36,7 +36,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.info(
         "step finished", extra={"step": report.name, "status": report.status, "mode": step.mode, "phase": step.phase}
     )
-    return report.to_dict()
+    # Always there, so the state machine's Choice on it never reads a missing path (a States.Runtime error).
+    refused = {**report.data, "Refused": bool(report.data.get("Refused"))}
+    return StepReport(report.name, report.status, report.detail, refused, report.undo).to_dict()
 
 
 def trail_topic(step: StepEvent) -> StepReport:

@@ -180,7 +180,8 @@ def test_a_refused_delivery_takes_back_the_key_statement_the_run_added() -> None
     states = asl()["States"]
     assert states["Notification"]["Next"] == "DeliveryRefused"
     (refused,) = states["DeliveryRefused"]["Choices"]
-    # Only IsPresent: any other test on a path that is missing is a States.Runtime error.
-    assert (refused["Variable"], refused["IsPresent"]) == ("$.Notification.Data.Refused", True)
+    # The Notification function always sets Data.Refused: a Choice on a missing path is a States.Runtime error.
+    assert (refused["Variable"], refused["BooleanEquals"]) == ("$.Notification.Data.Refused", True)
+    assert '"Refused": bool(report.data.get("Refused"))' in (ROOT / "functions/notification/app.py").read_text()
     assert refused["Next"] == steps.UNDO_PREFIX + steps.KEY_POLICY
     assert states["DeliveryRefused"]["Default"] == steps.VERIFY
