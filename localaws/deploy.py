@@ -23,10 +23,10 @@ from typing import Any
 import boto3
 from samtranslator.yaml_helper import yaml_parse
 
-from localaws.landing_zone import MANAGEMENT, as_account
-from scripts.product_template import expand
+from localaws import ROOT
+from localaws.accounts import MANAGEMENT, as_account
+from localaws.sam_transform import expand
 
-ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / ".aws-sam" / "localaws"
 ORG_BUILD = ROOT / ".aws-sam" / "localaws-org"
 ARTIFACTS = "localaws-artifacts"

@@ -17,7 +17,7 @@ from typing import Any
 
 from samtranslator.yaml_helper import yaml_parse
 
-from scripts.product_template import expand
+from localaws.sam_transform import expand
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTFOLIO = ROOT / "servicecatalog" / "portfolio.yaml"

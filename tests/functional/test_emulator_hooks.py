@@ -15,7 +15,7 @@ from crhelper import CfnResource
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
 
-from localaws import patches
+from localaws import lambda_runtime
 
 PINNED = {"moto": "5.2.5", "crhelper": "2.0.12"}
 
@@ -44,7 +44,7 @@ def test_a_function_runs_in_process_through_moto_lambda_invoke() -> None:
     archive = deployment_zip(code)
     iam = boto3.client("iam")
     role = iam.create_role(RoleName="smoke", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    with patches.in_process_lambda():
+    with lambda_runtime.in_process_lambda():
         boto3.client("lambda").create_function(
             FunctionName="smoke", Runtime="python3.13", Role=role, Handler="app.handler", Code={"ZipFile": archive}
         )

@@ -1,4 +1,5 @@
-"""What template.yaml creates, made directly in moto, for tests that run the workflow without CloudFormation."""
+"""What template.yaml creates, and org/management.yaml's key-policy delegate, made directly in moto for
+the workflow tests and make bench, which run the workflow without CloudFormation (localaws.deployment)."""
 
 from __future__ import annotations
 
@@ -10,23 +11,9 @@ import boto3
 
 from expel_onboarding import discovery
 from expel_onboarding.delivery import DeliveryMode
-from localaws.landing_zone import (  # noqa: F401 - re-exported for the tests
-    EXPEL_PRINCIPAL,
-    EXTERNAL_ID,
-    GENERATIONS,
-    LOG_ARCHIVE,
-    MANAGEMENT,
-    REGION,
-    STACK_ID,
-    LandingZone,
-    as_account,
-    deliver_log_file,
-    key_policy_of,
-    notifications_of,
-    seed,
-    upgrade,
-)
-from tests.support.cfn_template import ROOT
+from localaws import ROOT
+from localaws.accounts import LOG_ARCHIVE, MANAGEMENT, REGION, as_account
+from localaws.landing_zone import EXPEL_PRINCIPAL, EXTERNAL_ID, STACK_ID, LandingZone
 
 # The Expel role's trust, as template.yaml (and org/member-role.yaml) write it.
 EXPEL_TRUST = {
@@ -99,7 +86,8 @@ def deploy_stack_resources(
     create_role=False is CreateExpelRole=false: the org StackSet already made the role here. The
     log target comes from the organization trail, as the LogTarget custom resource finds it.
     delegate=True also deploys the org/ stack's key-policy delegate and names it, as KeyPolicyDelegateArn."""
-    kms, sns, sqs, iam = (boto3.client(name, region_name=REGION) for name in ("kms", "sns", "sqs", "iam"))
+    kms, sns = boto3.client("kms", region_name=REGION), boto3.client("sns", region_name=REGION)
+    sqs, iam = boto3.client("sqs", region_name=REGION), boto3.client("iam", region_name=REGION)
     target = discovery.log_target(
         boto3.client("cloudtrail", region_name=REGION), "", delivery_mode, LOG_ARCHIVE, REGION
     )
