@@ -37,13 +37,11 @@ from typing import Any
 from unittest import mock
 
 from moto.core.authorization import ActionAuthenticatorMixin
-from moto.core.exceptions import ServiceException
-from moto.core.responses import ActionResult
 from moto.organizations.models import organizations_backends
-from werkzeug.exceptions import HTTPException
 
 from localaws.callers import caller_of
 from localaws.policy_language import Statement, applies, statements
+from localaws.refusals import refuse
 from localaws.s3_actions import s3_action
 
 SCP = "SERVICE_CONTROL_POLICY"
@@ -117,26 +115,6 @@ def sns_resource(response: Any, operation: str) -> str:
     return "*"
 
 
-class ExplicitDeny(ServiceException):
-    """The error a service answers when an SCP denies the request."""
-
-
-class Refused(HTTPException):
-    """A refusal in the service's own error format, raised where moto authorizes a request (S3 and the
-    query protocols both turn an HTTPException raised there into their response)."""
-
-    def __init__(self, status: int, headers: dict[str, Any], body: str | bytes) -> None:
-        super().__init__(description=body if isinstance(body, str) else body.decode("utf-8"))
-        self.code = status
-        self._headers = {k: str(v) for k, v in headers.items() if k.lower() not in ("status", "content-length")}
-
-    def get_body(self, environ: Any = None, scope: Any = None) -> str:
-        return self.description or ""
-
-    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
-        return list(self._headers.items())
-
-
 def _refuse_if_denied(response: Any, resource: str) -> None:
     account = response.current_account
     denials = denials_for(account)
@@ -166,5 +144,4 @@ def _refuse_if_denied(response: Any, resource: str) -> None:
         f"User: {caller().arn} is not authorized to perform: {shown_action} on resource: {shown_resource} "
         f"{EXPLICIT_DENY}: {denial.policy_arn}"
     )
-    _status, headers, body = response.serialized(ActionResult(ExplicitDeny(code, message)))
-    raise Refused(403, headers, body)
+    refuse(response, code, message)

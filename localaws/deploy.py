@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from samtranslator.yaml_helper import yaml_parse
 
 from localaws import ROOT
@@ -134,10 +135,16 @@ def create_or_update(
         # As in CloudFormation, a stack whose create rolled back can only be deleted, then created anew.
         cloudformation.delete_stack(StackName=stack)
         existing = []
-    if existing:
-        cloudformation.update_stack(**arguments)
-    else:
-        cloudformation.create_stack(**arguments)
+    try:
+        if existing:
+            cloudformation.update_stack(**arguments)
+        else:
+            cloudformation.create_stack(**arguments)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ValidationError":
+            raise
+        # Refused before anything was created (a parameter breaks its constraint): CloudFormation's words.
+        raise DeployFailed(f"CloudFormation refused {stack}: {exc.response['Error']['Message']}") from exc
     return wait(cloudformation, timeout, stack)
 
 

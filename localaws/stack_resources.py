@@ -9,7 +9,7 @@ import zipfile
 
 import boto3
 
-from expel_onboarding import discovery
+from expel_onboarding import discovery, settings
 from expel_onboarding.delivery import DeliveryMode
 from localaws import ROOT
 from localaws.accounts import LOG_ARCHIVE, MANAGEMENT, REGION, as_account
@@ -111,30 +111,32 @@ def deploy_stack_resources(
         ]
     else:
         role = iam.get_role(RoleName="ExpelTrailAssumeRole")["Role"]
-    return {
-        "AWS_REGION": REGION,
-        "STACK_ID": STACK_ID,
-        "ACCOUNT_ID": LOG_ARCHIVE,
-        "PARTITION": "aws",
-        "LOG_BUCKET_NAME": attributes["Bucket"],
-        "CLOUDTRAIL_KEY_ARN": "",
-        "KEY_POLICY_DELEGATE_ARN": create_delegate(landing_zone) if delegate else "",
-        "FIX_OBJECT_OWNERSHIP": "false",
-        "NOTIFICATION_PREFIX": prefix,
-        "TOPIC_ARN": topic,
-        "QUEUE_ARN": queue_arn,
-        "QUEUE_URL": queue_url,
-        "SUBSCRIPTION_ARN": subscription,
-        "NOTIFICATION_KEY_ARN": key_arn,
-        "EXPEL_ROLE_NAME": "ExpelTrailAssumeRole",
-        "CREATE_EXPEL_ROLE": "true" if create_role else "false",
-        "EXPEL_ROLE_ARN": role["Arn"],
-        "EXPEL_PRINCIPAL_ARN": EXPEL_PRINCIPAL,
-        "WORKBENCH_EXTERNAL_ID": EXTERNAL_ID,
-        "DELIVERY_MODE": attributes["DeliveryMode"],
-        "DELIVERY_REASON": attributes["Reason"],
-        "REQUESTED_DELIVERY_MODE": delivery_mode.value,
-        "TRAIL_TOPIC_ARN": attributes["TopicArn"],
-        "RELAY_QUEUE_ARN": relay_queues["expel-cloudtrail-relay"],
-        "RELAY_DEAD_LETTER_ARN": relay_queues["expel-cloudtrail-relay-dead-letters"],
+    values = {
+        "region": REGION,
+        "stack_id": STACK_ID,
+        "account_id": LOG_ARCHIVE,
+        "partition": "aws",
+        "log_bucket": attributes["Bucket"],
+        "cloudtrail_key_arn": "",
+        "key_policy_delegate_arn": create_delegate(landing_zone) if delegate else "",
+        "fix_object_ownership": "false",
+        "notification_prefix": prefix,
+        "topic_arn": topic,
+        "queue_arn": queue_arn,
+        "queue_url": queue_url,
+        "subscription_arn": subscription,
+        "notification_key_arn": key_arn,
+        "expel_role_name": "ExpelTrailAssumeRole",
+        "expel_role_in_stack": "true" if create_role else "false",
+        "expel_role_arn": role["Arn"],
+        "expel_principal_arn": EXPEL_PRINCIPAL,
+        "workbench_external_id": EXTERNAL_ID,
+        "delivery_mode": attributes["DeliveryMode"],
+        "delivery_reason": attributes["Reason"],
+        "requested_delivery_mode": delivery_mode.value,
+        "trail_topic_arn": attributes["TopicArn"],
+        "relay_queue_arn": relay_queues["expel-cloudtrail-relay"],
+        "relay_dead_letter_arn": relay_queues["expel-cloudtrail-relay-dead-letters"],
     }
+    # Named by the product's environment contract (settings.VARIABLES): a new or renamed variable fails here.
+    return {name: values[field_name] for name, field_name in settings.VARIABLES.items()}

@@ -28,12 +28,12 @@ from typing import Any
 from unittest import mock
 
 import boto3
-from moto.core.exceptions import ServiceException
+from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam.models import iam_backends
-from moto.sts.responses import TokenResponse
 
 from localaws.callers import caller_of
 from localaws.policy_language import Statement, applies, principal_matches, statements
+from localaws.refusals import refuse
 
 ACTION = "sts:AssumeRole"
 _SOURCE: ContextVar[tuple[str, str] | None] = ContextVar("source", default=None)
@@ -41,22 +41,18 @@ SOURCE_ARN_HEADER = "x-localaws-source-arn"
 SOURCE_ACCOUNT_HEADER = "x-localaws-source-account"
 
 
-class AccessDenied(ServiceException):
-    """STS's refusal of an AssumeRole the role's trust policy does not allow."""
-
-    code = "AccessDenied"
-
-
 @contextmanager
 def role_trust() -> Iterator[None]:
-    """AssumeRole evaluates the role's trust policy, for as long as the context lasts."""
-    original = TokenResponse.assume_role
+    """AssumeRole evaluates the role's trust policy, for as long as the context lasts (the hook every
+    query-protocol action passes before it runs, as localaws.controls uses it)."""
+    original = ActionAuthenticatorMixin._authenticate_and_authorize_action
 
-    def assume_role(self: TokenResponse) -> Any:
-        refuse_unless_trusted(self)
-        return original(self)
+    def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        if self.service_name == "sts" and self._get_action() == "AssumeRole":
+            refuse_unless_trusted(self)
+        original(self, iam_request_cls, resource)
 
-    with mock.patch.object(TokenResponse, "assume_role", assume_role):
+    with mock.patch.object(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authorize):
         yield
 
 
@@ -104,8 +100,11 @@ def refuse_unless_trusted(response: Any) -> None:
     allowed = document is not None and any(grants(s) for s in statements(document, "Allow"))
     denied = document is not None and any(grants(s) for s in statements(document, "Deny"))
     if not allowed or denied:
-        message = f"User: {caller.arn} is not authorized to perform: {ACTION} on resource: {role_arn}"
-        raise AccessDenied(AccessDenied.code, message)
+        refuse(
+            response,
+            "AccessDenied",
+            f"User: {caller.arn} is not authorized to perform: {ACTION} on resource: {role_arn}",
+        )
 
 
 def _trust_policy(role_arn: str, partition: str) -> str | None:

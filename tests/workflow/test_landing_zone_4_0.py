@@ -208,7 +208,10 @@ def control_tower_execution() -> boto3.Session:
     role = boto3.client("iam").create_role(
         RoleName="AWSControlTowerExecution", AssumeRolePolicyDocument=json.dumps(trust)
     )
-    credentials = boto3.client("sts").assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="ct")["Credentials"]
+    # The role trusts the management account, so Control Tower assumes it from there.
+    with landing_zone.as_account(landing_zone.MANAGEMENT):
+        sts = boto3.client("sts")
+        credentials = sts.assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="ct")["Credentials"]
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
