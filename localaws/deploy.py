@@ -9,6 +9,7 @@ delegate is what the Log Archive stack's KeyPolicyDelegateArn names.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import logging
@@ -30,6 +31,7 @@ from localaws.sam_transform import expand
 
 BUILD = ROOT / ".aws-sam" / "localaws"
 ORG_BUILD = ROOT / ".aws-sam" / "localaws-org"
+BUILD_LOCK = ROOT / ".aws-sam" / ".localaws-build.lock"
 ARTIFACTS = "localaws-artifacts"
 ORG_ARTIFACTS = "localaws-org-artifacts"
 STACK = "expel-cloudtrail-onboarding"
@@ -46,13 +48,18 @@ def build(template: Path = ROOT / "template.yaml", build_dir: Path = BUILD) -> P
     sam = ROOT / ".venv-tools" / "sam" / "bin" / "sam"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "SAM_CLI_TELEMETRY": "0"}
     env.pop("AWS_ENDPOINT_URL", None)
-    subprocess.run(  # noqa: S603 - a fixed command line
-        [str(sam), "build", "--template", str(template), "--build-dir", str(build_dir), "--cached"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    BUILD_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    # One build at a time: parallel test workers share the build folders and sam's cache (.aws-sam/cache),
+    # and with --cached the second build of an unchanged tree takes a moment.
+    with BUILD_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(  # noqa: S603 - a fixed command line
+            [str(sam), "build", "--template", str(template), "--build-dir", str(build_dir), "--cached"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     return build_dir / "template.yaml"
 
 
