@@ -44,7 +44,13 @@ class DeployFailed(Exception):
 
 
 def build(template: Path = ROOT / "template.yaml", build_dir: Path = BUILD) -> Path:
-    """sam build into build_dir (.aws-sam/localaws), with the Lambda runtime's python first on PATH."""
+    """sam build into build_dir (.aws-sam/localaws), with the Lambda runtime's python first on PATH.
+
+    Once per process while the sources are unchanged: even a cached sam build costs seconds, and the
+    tests deploy many times."""
+    sources = _sources_fingerprint(template)
+    if _BUILT.get(build_dir) == sources and (build_dir / "template.yaml").is_file():
+        return build_dir / "template.yaml"
     sam = ROOT / ".venv-tools" / "sam" / "bin" / "sam"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "SAM_CLI_TELEMETRY": "0"}
     env.pop("AWS_ENDPOINT_URL", None)
@@ -60,7 +66,20 @@ def build(template: Path = ROOT / "template.yaml", build_dir: Path = BUILD) -> P
             check=True,
             capture_output=True,
         )
+    _BUILT[build_dir] = sources
     return build_dir / "template.yaml"
+
+
+_BUILT: dict[Path, tuple[str, int, int]] = {}
+
+
+def _sources_fingerprint(template: Path) -> tuple[str, int, int]:
+    """What a build depends on, as the template and the newest modification time and count of the files
+    under the folders sam reads (functions/, layers/, statemachine/)."""
+    folders = [ROOT / name for name in ("functions", "layers", "statemachine")]
+    found = (path for folder in folders for path in folder.rglob("*") if "__pycache__" not in path.parts)
+    files = [template, *(path for path in found if path.is_file())]
+    return str(template), max(p.stat().st_mtime_ns for p in files), len(files)
 
 
 def zipped(folder: Path) -> bytes:
