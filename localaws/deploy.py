@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +56,9 @@ def build(template: Path = ROOT / "template.yaml", build_dir: Path = BUILD) -> P
     sam = ROOT / ".venv-tools" / "sam" / "bin" / "sam"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "SAM_CLI_TELEMETRY": "0"}
     env.pop("AWS_ENDPOINT_URL", None)
-    BUILD_LOCK.parent.mkdir(parents=True, exist_ok=True)
-    # One build at a time: parallel test workers share the build folders and sam's cache (.aws-sam/cache),
-    # and with --cached the second build of an unchanged tree takes a moment.
-    with BUILD_LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    # One build at a time, and none while another process reads a build: parallel test workers share the
+    # build folders and sam's cache (.aws-sam/cache); with --cached an unchanged tree builds in a moment.
+    with build_lock(fcntl.LOCK_EX):
         subprocess.run(  # noqa: S603 - a fixed command line
             [str(sam), "build", "--template", str(template), "--build-dir", str(build_dir), "--cached"],
             cwd=ROOT,
@@ -71,6 +71,15 @@ def build(template: Path = ROOT / "template.yaml", build_dir: Path = BUILD) -> P
 
 
 _BUILT: dict[Path, tuple[str, int, int]] = {}
+
+
+@contextmanager
+def build_lock(mode: int) -> Iterator[None]:
+    """fcntl's lock on the build folders: LOCK_EX to build, LOCK_SH to read what was built."""
+    BUILD_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with BUILD_LOCK.open("a") as lock:
+        fcntl.flock(lock, mode)
+        yield
 
 
 def _sources_fingerprint(template: Path) -> tuple[str, int, int]:
@@ -95,22 +104,27 @@ def packaged_template(built: Path, artifacts: str = ARTIFACTS) -> dict[str, Any]
     """The built template with every code location uploaded to the emulator's S3, as sam package does."""
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=artifacts)
-    template: dict[str, Any] = yaml_parse(built.read_text(encoding="utf-8"))
+    with build_lock(fcntl.LOCK_SH):  # another process's build must not rewrite what is read here
+        template: dict[str, Any] = yaml_parse(built.read_text(encoding="utf-8"))
+        _upload_code(s3, template, built.parent, artifacts)
+    return template
+
+
+def _upload_code(s3: Any, template: dict[str, Any], folder: Path, artifacts: str) -> None:
     for name, resource in template["Resources"].items():
         properties = resource.get("Properties", {})
         for key in ("CodeUri", "ContentUri"):
             if key in properties:
-                s3.put_object(Bucket=artifacts, Key=f"{name}.zip", Body=zipped(built.parent / properties[key]))
+                s3.put_object(Bucket=artifacts, Key=f"{name}.zip", Body=zipped(folder / properties[key]))
                 properties[key] = f"s3://{artifacts}/{name}.zip"
         if resource.get("Type") == "AWS::Lambda::Function" and isinstance(properties.get("Code"), str):
             # A plain function (LocateFunction): sam package turns its folder into S3Bucket and S3Key.
-            s3.put_object(Bucket=ARTIFACTS, Key=f"{name}.zip", Body=zipped(built.parent / properties["Code"]))
+            s3.put_object(Bucket=ARTIFACTS, Key=f"{name}.zip", Body=zipped(folder / properties["Code"]))
             properties["Code"] = {"S3Bucket": ARTIFACTS, "S3Key": f"{name}.zip"}
         if "DefinitionUri" in properties:
             body = (ROOT / "statemachine" / Path(properties["DefinitionUri"]).name).read_bytes()
             s3.put_object(Bucket=ARTIFACTS, Key=f"{name}.asl.json", Body=body)
             properties["DefinitionUri"] = f"s3://{ARTIFACTS}/{name}.asl.json"
-    return template
 
 
 def deploy(parameters: dict[str, str], region: str = "us-east-1", timeout: float = 120) -> dict[str, str]:
