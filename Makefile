@@ -56,10 +56,15 @@ checkov: $(TOOLS)/checkov/.installed ## checkov on every template: no failed che
 iam-analysis: $(TOOLS)/parliament/.installed ## parliament on every IAM policy of every template; findings fixed or justified
 	$(PARLIAMENT) scripts/iam_analysis.py
 
+# pytest-xdist: one worker per core; each test file stays on one worker, so a module's deployed local
+# AWS is made once and its tests keep their order.
+PYTEST_WORKERS ?= 2
 pytest: $(BIN)/.installed $(TOOLS)/sam/.installed ## the test suite (the build test needs sam)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
-test: lint cfn-lint validate checkov iam-analysis pytest ## every check CI runs
+CHECKS := lint cfn-lint validate checkov iam-analysis pytest
+test: install ## every check CI runs, side by side; each check's output is printed whole when it ends
+	@$(MAKE) --no-print-directory --jobs=$(words $(CHECKS)) --output-sync=target --keep-going $(CHECKS)
 
 build: $(TOOLS)/sam/.installed ## sam build into .aws-sam/build
 	PATH="$(dir $(PY313)):$$PATH" $(SAM) build --template template.yaml

@@ -4,6 +4,7 @@ start                  run the local AWS here until Ctrl-C; prints its endpoint
 seed    --endpoint-url seed the Control Tower landing zone into a running local AWS
         [--landing-zone {3,4.0}]  its generation (default 3)
 deploy  --endpoint-url build org/management.yaml and template.yaml and deploy them there (each in its account)
+        [--workbench-external-id GUID]  the stacks' WorkbenchExternalId (default: the landing zone's)
 destroy --endpoint-url delete the stack
 demo                   all of it, with checks, in one run (make demo)
 """
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--landing-zone", choices=["3", "4.0"], default="3", help="seed: the Control Tower landing zone generation"
     )
+    parser.add_argument("--workbench-external-id", default="", help="deploy: the Workbench organization GUID")
     arguments = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     if arguments.command == "demo":
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--endpoint-url {arguments.endpoint_url!r} has no scheme: use http://{arguments.endpoint_url}")
     _use(arguments.endpoint_url)
     try:
-        return run(arguments.command, arguments.landing_zone)
+        return run(arguments.command, arguments.landing_zone, arguments.workbench_external_id)
     except Exception as exc:  # noqa: BLE001 - no traceback reaches a person: what was found, and the fix
         print(f"python -m localaws {arguments.command}: {explain(exc, arguments.endpoint_url)}", file=sys.stderr)
         return 1
@@ -69,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
 def explain(exc: Exception, endpoint: str) -> str:
     from botocore.exceptions import ClientError, EndpointConnectionError
 
+    from localaws.deploy import DeployFailed
+
+    if isinstance(exc, DeployFailed):
+        return str(exc)
     if isinstance(exc, EndpointConnectionError):
         return f"nothing answers at {endpoint}. Start it with `python -m localaws start` and pass the URL it prints."
     code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
@@ -79,7 +85,7 @@ def explain(exc: Exception, endpoint: str) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run(command: str, generation: str) -> int:
+def run(command: str, generation: str, external_id: str = "") -> int:
     from localaws import deploy, landing_zone
 
     if command == "seed":
@@ -89,10 +95,13 @@ def run(command: str, generation: str) -> int:
         from localaws import demo
 
         print("building and deploying the management-account stack, then template.yaml (about 15 s)", file=sys.stderr)
-        org = deploy.org_outputs() or deploy.deploy_org(demo.org_parameters(landing_zone.cloudtrail_key_arn()))
+        external_id = external_id or landing_zone.EXTERNAL_ID
+        org = deploy.org_outputs() or deploy.deploy_org(
+            {**demo.org_parameters(landing_zone.cloudtrail_key_arn()), "WorkbenchExternalId": external_id}
+        )
         outputs = deploy.deploy(
             {
-                "WorkbenchExternalId": landing_zone.EXTERNAL_ID,
+                "WorkbenchExternalId": external_id,
                 "KeyPolicyDelegateArn": org["KeyPolicyDelegateArn"],
                 "NotificationPrefix": "AWSLogs/",
             }

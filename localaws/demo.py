@@ -19,6 +19,7 @@ import boto3
 
 from expel_onboarding import cli
 from localaws import deploy, landing_zone, server
+from localaws.accounts import LOG_ARCHIVE, MANAGEMENT
 
 OUR_ENTRY = "ExpelOnboarding"
 
@@ -43,7 +44,7 @@ def org_parameters(cloudtrail_key_arn: str) -> dict[str, str]:
     return {
         "WorkbenchExternalId": landing_zone.EXTERNAL_ID,
         "OrganizationRootId": "r-a1b2",
-        "LogArchiveAccountId": landing_zone.LOG_ARCHIVE,
+        "LogArchiveAccountId": LOG_ARCHIVE,
         "CloudTrailKeyArn": cloudtrail_key_arn,
     }
 
@@ -120,7 +121,7 @@ def show(label: str, value: Any) -> None:
 def show_outputs(outputs: dict[str, str], expected_mode: str) -> None:
     for key in ("RoleArn", "SqsUrl", "ManagementAccountId", "Region", "DeliveryMode", "ActionRequired"):
         show(key, outputs[key])
-    if outputs["ManagementAccountId"] != landing_zone.MANAGEMENT:
+    if outputs["ManagementAccountId"] != MANAGEMENT:
         raise DemoFailed(f"ManagementAccountId is {outputs['ManagementAccountId']}")
     if not outputs["DeliveryMode"].startswith(f"{expected_mode}:") or outputs["ActionRequired"] != "none":
         raise DemoFailed(f"expected {expected_mode} with nothing to do, got {outputs}")

@@ -9,6 +9,7 @@ delegate is what the Log Archive stack's KeyPolicyDelegateArn names.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import logging
@@ -17,18 +18,22 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from samtranslator.yaml_helper import yaml_parse
 
-from localaws.landing_zone import MANAGEMENT, as_account
-from scripts.product_template import expand
+from localaws import ROOT
+from localaws.accounts import MANAGEMENT, as_account
+from localaws.sam_transform import expand
 
-ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / ".aws-sam" / "localaws"
 ORG_BUILD = ROOT / ".aws-sam" / "localaws-org"
+BUILD_LOCK = ROOT / ".aws-sam" / ".localaws-build.lock"
 ARTIFACTS = "localaws-artifacts"
 ORG_ARTIFACTS = "localaws-org-artifacts"
 STACK = "expel-cloudtrail-onboarding"
@@ -41,18 +46,49 @@ class DeployFailed(Exception):
 
 
 def build(template: Path = ROOT / "template.yaml", build_dir: Path = BUILD) -> Path:
-    """sam build into build_dir (.aws-sam/localaws), with the Lambda runtime's python first on PATH."""
+    """sam build into build_dir (.aws-sam/localaws), with the Lambda runtime's python first on PATH.
+
+    Once per process while the sources are unchanged: even a cached sam build costs seconds, and the
+    tests deploy many times."""
+    sources = _sources_fingerprint(template)
+    if _BUILT.get(build_dir) == sources and (build_dir / "template.yaml").is_file():
+        return build_dir / "template.yaml"
     sam = ROOT / ".venv-tools" / "sam" / "bin" / "sam"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "SAM_CLI_TELEMETRY": "0"}
     env.pop("AWS_ENDPOINT_URL", None)
-    subprocess.run(  # noqa: S603 - a fixed command line
-        [str(sam), "build", "--template", str(template), "--build-dir", str(build_dir), "--cached"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    # One build at a time, and none while another process reads a build: parallel test workers share the
+    # build folders and sam's cache (.aws-sam/cache); with --cached an unchanged tree builds in a moment.
+    with build_lock(fcntl.LOCK_EX):
+        subprocess.run(  # noqa: S603 - a fixed command line
+            [str(sam), "build", "--template", str(template), "--build-dir", str(build_dir), "--cached"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    _BUILT[build_dir] = sources
     return build_dir / "template.yaml"
+
+
+_BUILT: dict[Path, tuple[str, int, int]] = {}
+
+
+@contextmanager
+def build_lock(mode: int) -> Iterator[None]:
+    """fcntl's lock on the build folders: LOCK_EX to build, LOCK_SH to read what was built."""
+    BUILD_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with BUILD_LOCK.open("a") as lock:
+        fcntl.flock(lock, mode)
+        yield
+
+
+def _sources_fingerprint(template: Path) -> tuple[str, int, int]:
+    """What a build depends on, as the template and the newest modification time and count of the files
+    under the folders sam reads (functions/, layers/, statemachine/)."""
+    folders = [ROOT / name for name in ("functions", "layers", "statemachine")]
+    found = (path for folder in folders for path in folder.rglob("*") if "__pycache__" not in path.parts)
+    files = [template, *(path for path in found if path.is_file())]
+    return str(template), max(p.stat().st_mtime_ns for p in files), len(files)
 
 
 def zipped(folder: Path) -> bytes:
@@ -68,22 +104,27 @@ def packaged_template(built: Path, artifacts: str = ARTIFACTS) -> dict[str, Any]
     """The built template with every code location uploaded to the emulator's S3, as sam package does."""
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=artifacts)
-    template: dict[str, Any] = yaml_parse(built.read_text(encoding="utf-8"))
+    with build_lock(fcntl.LOCK_SH):  # another process's build must not rewrite what is read here
+        template: dict[str, Any] = yaml_parse(built.read_text(encoding="utf-8"))
+        _upload_code(s3, template, built.parent, artifacts)
+    return template
+
+
+def _upload_code(s3: Any, template: dict[str, Any], folder: Path, artifacts: str) -> None:
     for name, resource in template["Resources"].items():
         properties = resource.get("Properties", {})
         for key in ("CodeUri", "ContentUri"):
             if key in properties:
-                s3.put_object(Bucket=artifacts, Key=f"{name}.zip", Body=zipped(built.parent / properties[key]))
+                s3.put_object(Bucket=artifacts, Key=f"{name}.zip", Body=zipped(folder / properties[key]))
                 properties[key] = f"s3://{artifacts}/{name}.zip"
         if resource.get("Type") == "AWS::Lambda::Function" and isinstance(properties.get("Code"), str):
             # A plain function (LocateFunction): sam package turns its folder into S3Bucket and S3Key.
-            s3.put_object(Bucket=ARTIFACTS, Key=f"{name}.zip", Body=zipped(built.parent / properties["Code"]))
+            s3.put_object(Bucket=ARTIFACTS, Key=f"{name}.zip", Body=zipped(folder / properties["Code"]))
             properties["Code"] = {"S3Bucket": ARTIFACTS, "S3Key": f"{name}.zip"}
         if "DefinitionUri" in properties:
             body = (ROOT / "statemachine" / Path(properties["DefinitionUri"]).name).read_bytes()
             s3.put_object(Bucket=ARTIFACTS, Key=f"{name}.asl.json", Body=body)
             properties["DefinitionUri"] = f"s3://{ARTIFACTS}/{name}.asl.json"
-    return template
 
 
 def deploy(parameters: dict[str, str], region: str = "us-east-1", timeout: float = 120) -> dict[str, str]:
@@ -134,10 +175,16 @@ def create_or_update(
         # As in CloudFormation, a stack whose create rolled back can only be deleted, then created anew.
         cloudformation.delete_stack(StackName=stack)
         existing = []
-    if existing:
-        cloudformation.update_stack(**arguments)
-    else:
-        cloudformation.create_stack(**arguments)
+    try:
+        if existing:
+            cloudformation.update_stack(**arguments)
+        else:
+            cloudformation.create_stack(**arguments)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ValidationError":
+            raise
+        # Refused before anything was created (a parameter breaks its constraint): CloudFormation's words.
+        raise DeployFailed(f"CloudFormation refused {stack}: {exc.response['Error']['Message']}") from exc
     return wait(cloudformation, timeout, stack)
 
 

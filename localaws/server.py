@@ -1,5 +1,6 @@
-"""moto's server on 127.0.0.1, in this process, with every gap from patches.py filled (and the
-landing zone's service control policies enforced, localaws.controls)."""
+"""moto's server on 127.0.0.1, in this process, with every gap filled: Lambda in this process
+(localaws.lambda_runtime), CloudFormation's (localaws.cloudformation), the services' rules
+(localaws.service_gaps) and the server's own."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from moto.core.config import default_user_config
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from localaws import landing_zone, patches
+from localaws import cloudformation, lambda_runtime, service_gaps, state
+from localaws.accounts import MEMBERS
 
 REGION = "us-east-1"
 
@@ -30,8 +32,10 @@ def running() -> Iterator[str]:
 
     Every boto3 client in this process is pointed at it (AWS_ENDPOINT_URL), with fake credentials,
     so nothing here can reach a real account."""
-    # moto's backends live in this process: a second local AWS here starts empty, as a new one would.
+    # moto's backends live in this process: a second local AWS here starts empty, as a new one would,
+    # and the product's cached clients are made anew for its endpoint.
     moto_api_backend.reset()
+    state.reset()
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     saved = {name: os.environ.get(name) for name in ENVIRONMENT}
@@ -53,16 +57,16 @@ def running() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     with ExitStack() as stack:
-        stack.enter_context(patches.in_process_lambda())
-        stack.enter_context(patches.cloudformation_gaps())
-        stack.enter_context(patches.server_gaps(member_ids=tuple(landing_zone.MEMBERS)))
-        stack.enter_context(patches.control_tower_gaps())
+        stack.enter_context(lambda_runtime.in_process_lambda())
+        stack.enter_context(cloudformation.cloudformation_gaps())
+        stack.enter_context(service_gaps.server_gaps(member_ids=tuple(MEMBERS)))
+        stack.enter_context(service_gaps.filled())
         server.start()
         stack.callback(server.stop)
         try:
             yield endpoint
         finally:
-            patches.forget_organizations()
+            state.reset()
             default_user_config["stepfunctions"]["execute_state_machine"] = executing
             for name, value in saved.items():
                 if value is None:

@@ -1,7 +1,7 @@
 """The benchmark behind `make bench`: AWS calls and writes per step and mode, merge times, and the relay.
 
-Calls are counted with botocore's before-call hook against moto, on the seeded landing zone from
-tests/support/landing_zone.py, by running each step's real Lambda handler in-process.
+Calls are counted with botocore's before-call hook against moto, on the local landing zone
+(localaws.landing_zone), by running each step's real Lambda handler in-process.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from unittest import mock
 
@@ -21,20 +22,15 @@ import boto3
 from crhelper import CfnResource
 from moto import mock_aws
 
-from expel_onboarding import key_policy, notification, settings
-from localaws import patches
-from tests.support import deployment, landing_zone
-from tests.support.aws_calls import AwsCalls
-from tests.support.cfn_template import ROOT
+from expel_onboarding import caches, key_policy, notification
+from localaws import ROOT, deployment, lambda_runtime, landing_zone, service_gaps, stack_resources
+from localaws.aws_calls import AwsCalls
+from localaws.lambda_context import FakeContext
 
 STEPS = ["discover", "ownership", "key_policy", "notification", "verify"]
 
 
-class _Context:
-    function_name = "bench"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id = "bench"
+BENCH = FakeContext(function_name="bench", invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:bench")
 
 
 def _run_mode(mode: str, discovered: dict[str, Any]) -> list[tuple[str, str, int, list[str]]]:
@@ -43,7 +39,7 @@ def _run_mode(mode: str, discovered: dict[str, Any]) -> list[tuple[str, str, int
     for step in order:
         calls = AwsCalls().start()
         handler = importlib.import_module(f"functions.{step}.app").lambda_handler
-        report = handler({"Mode": mode, "Discover": discovered}, _Context())
+        report = handler({"Mode": mode, "Discover": discovered}, BENCH)
         rows.append((step, report["Status"], len(calls.made), calls.writes))
     return rows
 
@@ -59,12 +55,12 @@ def aws_calls_per_step(generation: str) -> None:
         }
     )
     # In-process Lambda: the KeyPolicy step invokes the management account's delegate.
-    with mock_aws(), patches.control_tower_gaps(), patches.in_process_lambda():
+    with mock_aws(), service_gaps.filled(), lambda_runtime.in_process_lambda():
         zone = landing_zone.seed(generation)
-        os.environ.update(landing_zone.deploy_stack_resources(zone))
-        settings.settings.cache_clear()
+        os.environ.update(stack_resources.deploy_stack_resources(zone))
+        caches.reset()
         discover = importlib.import_module("functions.discover.app").lambda_handler
-        discovered = discover({"Mode": "apply"}, _Context())
+        discovered = discover({"Mode": "apply"}, BENCH)
         mode_in_use = discovered["Data"]["DeliveryMode"]
         print(f"AWS calls per step and mode: landing zone {generation}, {mode_in_use} (moto, cross-account key)")
         print(f"{'run':<22}{'step':<14}{'status':<17}{'calls':>6}  writes")
@@ -162,12 +158,12 @@ def whole_workflow() -> None:
     print(f"{'run':<40}{'step calls':>11}{'writes':>8}{'seconds':>9}")
     with (
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
-        patches.in_process_lambda(),
-        patches.control_tower_gaps(),
+        lambda_runtime.in_process_lambda(),
+        service_gaps.filled(),
     ):
         zone = landing_zone.seed()
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-        environment = {**landing_zone.deploy_stack_resources(zone), **quiet}
+        environment = {**stack_resources.deploy_stack_resources(zone), **quiet}
         discovered = deployment.deploy(environment)
         keyed = deployment.deploy({**environment, "CLOUDTRAIL_KEY_ARN": zone.cloudtrail_key_arn}, name="keyed")
         for label, flow, mode in [
@@ -191,7 +187,7 @@ def bridge_overhead(zone: landing_zone.LandingZone, environment: dict[str, str])
     """What the custom resource adds to the run: its handler's time minus the execution's own."""
     flow = deployment.deploy(environment, name="bridged")
     os.environ.update({**environment, "STATE_MACHINE_ARN": flow.state_machine_arn})
-    settings.settings.cache_clear()
+    caches.reset()
     sent: list[str] = []
 
     def capture(self: CfnResource, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
@@ -202,7 +198,7 @@ def bridge_overhead(zone: landing_zone.LandingZone, environment: dict[str, str])
         event = json.loads((ROOT / "events" / "bridge-create.json").read_text())
         event["ResourceProperties"]["LogBucketName"] = zone.bucket
         start = time.perf_counter()
-        bridge.lambda_handler(event, _BridgeContext())
+        bridge.lambda_handler(event, FakeContext(function_name="bench-bridge", remaining_ms=300_000))
         handler_seconds = time.perf_counter() - start
     sfn = boto3.client("stepfunctions")
     execution = sfn.list_executions(stateMachineArn=flow.state_machine_arn)["executions"][0]
@@ -212,13 +208,6 @@ def bridge_overhead(zone: landing_zone.LandingZone, environment: dict[str, str])
         f"execution {run_seconds:.2f} s, added by the bridge {handler_seconds - run_seconds:.2f} s "
         "(its polling interval bounds it)"
     )
-
-
-class _BridgeContext(_Context):
-    function_name = "bench-bridge"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
 
 
 IMPORT_PROBE = """
@@ -269,11 +258,11 @@ def relay_costs(imports: dict[str, float]) -> None:
     """The relay per CloudTrail message of N log files: AWS calls, time per key, and its cold import."""
     print("\nRelay: one CloudTrail message of N log files (moto, handler in-process; times are moto's, not AWS's)")
     print(f"  {'keys':>5}{'HeadObject':>12}{'PublishBatch':>14}{'calls':>7}{'ms per key':>12}")
-    with mock_aws(), patches.control_tower_gaps():
+    with mock_aws(), service_gaps.filled():
         zone = landing_zone.seed()
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-        os.environ.update({**landing_zone.deploy_stack_resources(zone), **quiet})
-        settings.settings.cache_clear()
+        os.environ.update({**stack_resources.deploy_stack_resources(zone), **quiet})
+        caches.reset()
         handler = importlib.import_module("functions.relay.app").lambda_handler
         first = json.loads((ROOT / "events" / "relay-sqs-batch.json").read_text())["Records"][0]
         template = json.loads(first["body"])["s3ObjectKey"][0]
@@ -284,10 +273,10 @@ def relay_costs(imports: dict[str, float]) -> None:
                 s3.put_object(Bucket=zone.bucket, Key=key, Body=b'{"Records":[]}')
             event = _relay_event(zone.bucket, keys)
             calls = AwsCalls().start()
-            if handler(event, _Context())["batchItemFailures"]:
+            if handler(event, BENCH)["batchItemFailures"]:
                 raise SystemExit(f"the relay failed a message of {count} keys")
             made = calls.count()
-            per_key = _median_ms(lambda event=event: handler(event, _Context()), repeat=5) / count
+            per_key = _median_ms(partial(handler, event, BENCH), repeat=5) / count
             print(
                 f"  {count:>5}{made['s3:HeadObject']:>12}{made['sns:PublishBatch']:>14}"
                 f"{sum(made.values()):>7}{per_key:>12.2f}"

@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -117,7 +117,7 @@ def _short_tag(loader: yaml.CSafeLoader, suffix: str, node: yaml.Node) -> dict[s
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)
+        value = loader.construct_mapping(cast(yaml.MappingNode, node), deep=True)
     if suffix == "Ref":
         return {"Ref": value}
     if suffix == "Condition":
@@ -131,7 +131,8 @@ CfnLoader.add_multi_constructor("!", _short_tag)
 
 
 def load(text: str) -> dict[str, Any]:
-    return yaml.load(text, Loader=CfnLoader)  # noqa: S506 - CfnLoader is a CSafeLoader
+    loaded: dict[str, Any] = yaml.load(text, Loader=CfnLoader)  # noqa: S506 - CfnLoader is a CSafeLoader
+    return loaded
 
 
 # --- Resolving -----------------------------------------------------------------------------------
@@ -349,7 +350,7 @@ def _policy_name(props: dict[str, Any], path: tuple[Any, ...]) -> str:
     if len(path) >= 2 and path[0] == "Policies" and isinstance(path[1], int):
         item = props["Policies"][path[1]]
         if isinstance(item, dict) and isinstance(item.get("PolicyName"), str):
-            return item["PolicyName"]
+            return str(item["PolicyName"])
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
@@ -394,13 +395,13 @@ def scenarios(document: Document) -> list[dict[str, Any]]:
         candidates.append([v for i, v in enumerate(values) if v not in values[:i]])
     found: dict[tuple[bool, ...], dict[str, Any]] = {}
     for combination in itertools.product(*candidates):
-        values = dict(zip(parameters, combination, strict=True))
-        resolver = Resolver(template, values)
+        chosen = dict(zip(parameters, combination, strict=True))
+        resolver = Resolver(template, chosen)
         if condition_of_resource and not resolver.condition(condition_of_resource):
             continue
         if any(resolver.condition(g) != want for g, want in document.guards):
             continue
-        found.setdefault(tuple(resolver.condition(c) for c in sorted(conditions)), values)
+        found.setdefault(tuple(resolver.condition(c) for c in sorted(conditions)), chosen)
     return list(found.values())
 
 
@@ -566,8 +567,8 @@ def main() -> int:
         if key in reasons:
             continue
         failed = True
-        template, resource, statement, code = key
-        print(f"{template} {resource} {statement}: {code}")
+        template_name, resource, statement, code = key
+        print(f"{template_name} {resource} {statement}: {code}")
         for detail, where in sorted({(f.detail, f.where) for f in group}):
             print(f"    {detail or '(no detail)'}  [{where}]")
     for key in sorted(set(reasons) - set(grouped)):

@@ -26,7 +26,7 @@ from typing import Any
 
 from samtranslator.yaml_helper import yaml_parse
 
-from scripts.product_template import expand
+from localaws.sam_transform import expand
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTFOLIO = ROOT / "servicecatalog" / "portfolio.yaml"
@@ -217,7 +217,8 @@ def write_portfolio(blocks: dict[str, list[str]]) -> None:
         end = f"{indent[:-2]}# END computed: {name}\n"
         block = begin + "".join(f"{indent}- {action}\n" for action in actions) + end
         pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
-        text, count = pattern.subn(lambda _, block=block: block, text)
+        # A function, not the block itself: re would read backslashes in it as escapes.
+        text, count = pattern.subn(lambda _match, block=block: str(block), text)  # type: ignore[misc]
         if count != 1:
             raise ValueError(f"{PORTFOLIO.name} must hold the computed block {name!r} once, found {count}")
     PORTFOLIO.write_text(text, encoding="utf-8")

@@ -19,8 +19,8 @@ from botocore.client import BaseClient
 
 from expel_onboarding import cli
 from localaws import demo, deploy, landing_zone
+from localaws.aws_calls import WRITE_PREFIXES
 from tests.cli.planning import change, plan, ready, write_management_profile
-from tests.support.aws_calls import WRITE_PREFIXES
 from tests.support.local_aws import local_aws
 
 # A delegate that is not there: the deploy's KeyPolicy step could not reach it either.

@@ -19,9 +19,9 @@ from moto import mock_aws
 
 from expel_onboarding import clients, custom_resource, delegate, settings
 from expel_onboarding.settings import Settings
+from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT, load_template
 from tests.support.fake_aws import use_fake_credentials
-from tests.support.lambda_context import FakeContext
 
 EVENTS = ROOT / "events"
 FUNCTIONS = sorted(path.name for path in (ROOT / "functions").iterdir() if (path / "app.py").exists())

@@ -16,6 +16,7 @@ from expel_onboarding import clients, key_policy
 from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode, Status
 from localaws import demo, landing_zone
+from localaws.accounts import AUDIT, MANAGEMENT, as_account
 from tests.support.local_aws import local_aws
 
 STACK_ID = (
@@ -124,9 +125,9 @@ def test_a_hostile_request_is_refused_and_the_key_policy_stays_unchanged(
 
 def test_another_account_may_not_invoke_the_delegate(delegated: Delegated) -> None:
     # The resource-based policy names the Log Archive account only. (moto never reads it; the local
-    # AWS's cross-account invoke does, for the account: localaws.patches._invoke_across_accounts.)
+    # AWS's cross-account invoke does, for the account: localaws.lambda_runtime._invoke_across_accounts.)
     before = landing_zone.key_policy_of(delegated.zone.cloudtrail_key_arn)
-    with landing_zone.as_account(landing_zone.AUDIT):
+    with as_account(AUDIT):
         lambda_client = boto3.client("lambda", region_name=landing_zone.REGION)
         with pytest.raises(ClientError, match="AccessDeniedException"):
             lambda_client.invoke(FunctionName=delegated.delegate_arn, Payload=b"{}")
@@ -134,10 +135,10 @@ def test_another_account_may_not_invoke_the_delegate(delegated: Delegated) -> No
 
 
 def test_the_delegates_resource_policy_allows_only_the_log_archive_account(delegated: Delegated) -> None:
-    with landing_zone.as_account(landing_zone.MANAGEMENT):
+    with as_account(MANAGEMENT):
         policy = boto3.client("lambda", region_name=landing_zone.REGION).get_policy(
             FunctionName=delegated.delegate_arn
         )["Policy"]
     assert landing_zone.LOG_ARCHIVE in policy
-    assert landing_zone.AUDIT not in policy
+    assert AUDIT not in policy
     assert "lambda:InvokeFunction" in policy

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from localaws import demo, deploy, landing_zone
-from tests.support.aws_calls import AwsCalls
+from localaws.aws_calls import AwsCalls
 from tests.support.local_aws import local_aws
 
 GUARDED = ("s3:PutBucketNotificationConfiguration", "s3:PutBucketOwnershipControls")

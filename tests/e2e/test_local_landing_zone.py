@@ -8,8 +8,8 @@ import json
 import boto3
 
 from localaws import demo, deploy, landing_zone
+from localaws.aws_calls import AwsCalls
 from tests.e2e.conftest import Deployed
-from tests.support.aws_calls import AwsCalls
 
 
 def test_deploy_outputs_the_workbench_values(deployed: Deployed) -> None:

@@ -82,5 +82,8 @@ def test_mistakes_say_what_was_found_and_the_fix_without_a_traceback(endpoint: s
     assert "seed first" in failing("localaws", "deploy", endpoint=endpoint).lower()
     command("localaws", "seed", endpoint=endpoint)
     assert "already seeded" in failing("localaws", "seed", endpoint=endpoint)
+    # CloudFormation's ValidationError, whose message is the parameter's ConstraintDescription.
+    refused = failing("localaws", "deploy", "--workbench-external-id", "acme-corp", endpoint=endpoint)
+    assert "deploy: CloudFormation refused expel-org: Parameter 'WorkbenchExternalId' must be your Workbench" in refused
     assert "nothing answers at http://127.0.0.1:9" in failing("localaws", "seed", endpoint="http://127.0.0.1:9")
     assert "has no scheme" in failing("localaws", "seed", endpoint="127.0.0.1:9")

@@ -6,9 +6,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from expel_onboarding import clients
-from localaws import patches
-from tests.support.aws_calls import AwsCalls
+from localaws import service_gaps, state
+from localaws.aws_calls import AwsCalls
 from tests.support.fake_aws import use_fake_credentials
 
 
@@ -16,13 +15,11 @@ from tests.support.fake_aws import use_fake_credentials
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fake credentials and a region, fresh cached clients, and moto behind every call."""
     use_fake_credentials(monkeypatch)
-    clients.reset()
-    patches.forget_organizations()
-    with mock_aws(), patches.control_tower_gaps():
+    state.reset()
+    with mock_aws(), service_gaps.filled():
         boto3.setup_default_session()
         yield
-    clients.reset()
-    patches.forget_organizations()
+    state.reset()
 
 
 @pytest.fixture

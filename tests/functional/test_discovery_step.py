@@ -13,7 +13,7 @@ from expel_onboarding import clients, discovery
 from expel_onboarding.discovery import Target
 from expel_onboarding.errors import AccessNotGranted, BucketInWrongRegion, BucketNotFound, OrganizationNotFound
 from expel_onboarding.reports import Mode, Status
-from tests.support.aws_calls import AwsCalls
+from localaws.aws_calls import AwsCalls
 from tests.support.stubbed import stubbable_client
 
 MANAGEMENT = "111111111111"

@@ -17,7 +17,8 @@ from moto.core.authorization import ActionAuthenticatorMixin
 
 from expel_onboarding.errors import is_explicit_deny
 from localaws import landing_zone
-from localaws.landing_zone import AUDIT, LOG_ARCHIVE, MANAGEMENT, REGION, LandingZone, as_account
+from localaws.accounts import AUDIT, LOG_ARCHIVE, MANAGEMENT, REGION, as_account
+from localaws.landing_zone import LandingZone
 
 ROOT = f"arn:aws:iam::{LOG_ARCHIVE}:root"
 SCP_ARN = rf"arn:aws:organizations::{MANAGEMENT}:policy/o-[a-z0-9]+/service_control_policy/p-[a-z0-9]+"
@@ -45,12 +46,12 @@ def s3_denial(principal: str, action: str, resource: str) -> str:
 
 
 def assumed(role_name: str, session: str = "session") -> boto3.Session:
-    """A session of a role in the Log Archive account, as moto's STS hands it out."""
+    """A session of a role in the Log Archive account, assumed by the account's own root (the caller)."""
     iam = boto3.client("iam")
     trust = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"}, "Action": "sts:AssumeRole"}
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{LOG_ARCHIVE}:root"}, "Action": "sts:AssumeRole"}
         ],
     }
     role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]

@@ -14,8 +14,10 @@ import crhelper.utils
 from crhelper import CfnResource
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
+from moto.cloudformation.models import CloudFormationBackend
+from moto.core.authorization import ActionAuthenticatorMixin
 
-from localaws import patches
+from localaws import lambda_runtime
 
 PINNED = {"moto": "5.2.5", "crhelper": "2.0.12"}
 
@@ -44,7 +46,7 @@ def test_a_function_runs_in_process_through_moto_lambda_invoke() -> None:
     archive = deployment_zip(code)
     iam = boto3.client("iam")
     role = iam.create_role(RoleName="smoke", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    with patches.in_process_lambda():
+    with lambda_runtime.in_process_lambda():
         boto3.client("lambda").create_function(
             FunctionName="smoke", Runtime="python3.13", Role=role, Handler="app.handler", Code={"ZipFile": archive}
         )
@@ -57,3 +59,20 @@ def deployment_zip(source: bytes) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", source)
     return buffer.getvalue()
+
+
+def test_moto_cloudformation_still_creates_and_updates_stacks_where_parameters_are_checked() -> None:
+    update = list(inspect.signature(CloudFormationBackend.update_stack).parameters)
+    assert update == ["self", "name", "template", "role_arn", "parameters", "tags"]
+    assert list(inspect.signature(CloudFormationBackend.create_stack).parameters)[:4] == [
+        "self",
+        "name",
+        "template",
+        "parameters",
+    ]
+    assert callable(CloudFormationBackend._resolve_update_parameters)
+
+
+def test_moto_still_authorizes_every_query_action_where_scps_and_role_trust_are_evaluated() -> None:
+    hook = ActionAuthenticatorMixin._authenticate_and_authorize_action
+    assert list(inspect.signature(hook).parameters)[:3] == ["self", "iam_request_cls", "resource"]

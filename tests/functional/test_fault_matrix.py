@@ -20,7 +20,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from expel_onboarding import key_policy, notification
 from expel_onboarding.reports import Mode
-from localaws.landing_zone import CLOUDTRAIL_KEY_POLICY
+from localaws.control_tower import CLOUDTRAIL_KEY_POLICY
 
 ACCOUNT = "123456789012"
 BUCKET = "aws-controltower-logs-123456789012-us-east-1"

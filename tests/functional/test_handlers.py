@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 
 from expel_onboarding import settings
-from localaws import patches
-from tests.support import landing_zone
-from tests.support.aws_calls import AwsCalls
+from localaws import lambda_runtime, landing_zone, stack_resources
+from localaws.aws_calls import AwsCalls
+from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
-from tests.support.lambda_context import FakeContext
 
 STEPS = ["discover", "ownership", "key_policy", "notification", "verify"]
 
@@ -31,9 +30,9 @@ def handler(step: str) -> Any:
 @pytest.fixture
 def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[landing_zone.LandingZone]:
     # The key-policy and verify handlers invoke the management account's delegate, in this process.
-    with patches.in_process_lambda():
+    with lambda_runtime.in_process_lambda():
         zone = landing_zone.seed()
-        for name, value in landing_zone.deploy_stack_resources(zone).items():
+        for name, value in stack_resources.deploy_stack_resources(zone).items():
             monkeypatch.setenv(name, value)
         settings.settings.cache_clear()
         yield zone

@@ -18,9 +18,9 @@ from expel_onboarding.errors import ConcurrentModification, DelegateFailed, KeyN
 from expel_onboarding.key_policy import Target
 from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode, Status
-from localaws.landing_zone import CLOUDTRAIL_KEY_POLICY, MANAGEMENT
-from localaws.patches import as_account
-from tests.support.aws_calls import AwsCalls
+from localaws.accounts import MANAGEMENT, as_account
+from localaws.aws_calls import AwsCalls
+from localaws.control_tower import CLOUDTRAIL_KEY_POLICY
 
 LOG_ARCHIVE = "123456789012"  # moto's default account
 DELEGATE_ARN = f"arn:aws:lambda:us-east-1:{MANAGEMENT}:function:expel-org-KeyPolicyDelegate"

@@ -15,9 +15,8 @@ import boto3
 import pytest
 
 from expel_onboarding import settings
-from localaws import patches
-from tests.support import landing_zone
-from tests.support.lambda_context import FakeContext
+from localaws import lambda_runtime, landing_zone, stack_resources
+from localaws.lambda_context import FakeContext
 
 KEY_REGION = "eu-west-1"
 ADMIN = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{landing_zone.LOG_ARCHIVE}:root"}}
@@ -26,9 +25,9 @@ ADMIN = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::
 @pytest.fixture
 def key_elsewhere(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The stack's functions in us-east-1, and a CloudTrail key of this (Log Archive) account in eu-west-1."""
-    with patches.in_process_lambda():
+    with lambda_runtime.in_process_lambda():
         zone = landing_zone.seed()
-        for name, value in landing_zone.deploy_stack_resources(zone).items():
+        for name, value in stack_resources.deploy_stack_resources(zone).items():
             monkeypatch.setenv(name, value)
         settings.settings.cache_clear()
         kms = boto3.client("kms", region_name=KEY_REGION)

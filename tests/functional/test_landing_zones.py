@@ -12,9 +12,11 @@ from typing import Any
 import boto3
 import pytest
 
+from expel_onboarding.delivery import account_of
 from localaws import __main__ as localaws_cli
-from localaws import landing_zone
-from localaws.landing_zone import AUDIT, LOG_ARCHIVE, MANAGEMENT, REGION, LandingZone, as_account
+from localaws import control_tower, landing_zone
+from localaws.accounts import AUDIT, LOG_ARCHIVE, MANAGEMENT, REGION, as_account
+from localaws.landing_zone import LandingZone
 
 SCP = "SERVICE_CONTROL_POLICY"
 
@@ -69,7 +71,7 @@ def test_a_4_0_zone_writes_to_a_new_cloudtrail_bucket_and_publishes_to_its_own_t
     zone = landing_zone.seed("4.0")
     assert zone.generation == "4.0"
     assert re.fullmatch(rf"aws-controltower-cloudtrail-logs-{LOG_ARCHIVE}-[0-9a-f]{{8}}", zone.bucket)
-    assert zone.bucket == landing_zone.log_bucket("4.0")  # a fixed suffix, not a random one
+    assert zone.bucket == control_tower.log_bucket("4.0")  # a fixed suffix, not a random one
     assert zone.trail_topic_arn == (
         f"arn:aws:sns:{REGION}:{LOG_ARCHIVE}:aws-controltower-CentralizedLoggingNotifications"
     )
@@ -84,8 +86,8 @@ def test_a_4_0_zone_attaches_ct_s3_pv_8_and_ct_sns_pv_1_to_the_log_archive_only(
     landing_zone.seed("4.0")
     assert scps_on(LOG_ARCHIVE) == {
         "FullAWSAccess": scps_on(LOG_ARCHIVE)["FullAWSAccess"],
-        "aws-guardrails-CTS3PV8": landing_zone.CT_S3_PV_8,
-        "aws-guardrails-CTSNSPV1": landing_zone.CT_SNS_PV_1,
+        "aws-guardrails-CTS3PV8": control_tower.CT_S3_PV_8,
+        "aws-guardrails-CTSNSPV1": control_tower.CT_SNS_PV_1,
     }
     assert list(scps_on(AUDIT)) == ["FullAWSAccess"]
     with as_account(MANAGEMENT):
@@ -102,7 +104,7 @@ def test_both_generations_have_the_organization_the_key_and_the_other_teams_entr
     assert accounts[AUDIT] == "Audit"
     assert [e["Id"] for e in zone.foreign_notifications["QueueConfigurations"]] == ["security-lake"]
     assert [e["Id"] for e in zone.foreign_notifications["TopicConfigurations"]] == ["audit-deletions"]
-    assert zone.foreign_key_policy == landing_zone.CLOUDTRAIL_KEY_POLICY
+    assert zone.foreign_key_policy == control_tower.CLOUDTRAIL_KEY_POLICY
     assert zone.cloudtrail_key_arn.split(":")[4] == MANAGEMENT
 
 
@@ -114,7 +116,7 @@ def test_an_unknown_generation_is_refused() -> None:
 @pytest.mark.parametrize("generation", ["3", "4.0"])
 def test_a_delivered_log_file_lands_in_the_bucket_and_its_message_on_the_trail_topic(generation: str) -> None:
     zone = landing_zone.seed(generation)
-    with as_account(landing_zone.account_of(zone.trail_topic_arn)):
+    with as_account(account_of(zone.trail_topic_arn)):
         queue_url = raw_queue(zone.trail_topic_arn)
 
     key = landing_zone.deliver_log_file(zone)
@@ -126,7 +128,7 @@ def test_a_delivered_log_file_lands_in_the_bucket_and_its_message_on_the_trail_t
     body = json.loads(gzip.decompress(s3.get_object(Bucket=zone.bucket, Key=key)["Body"].read()))
     assert body["Records"][0]["eventSource"] == "iam.amazonaws.com"
     assert s3.head_object(Bucket=zone.bucket, Key=key)["SSEKMSKeyId"] == zone.cloudtrail_key_arn
-    with as_account(landing_zone.account_of(zone.trail_topic_arn)):
+    with as_account(account_of(zone.trail_topic_arn)):
         messages = boto3.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in messages] == [f'{{"s3Bucket":"{zone.bucket}","s3ObjectKey":["{key}"]}}']
 

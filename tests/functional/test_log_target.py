@@ -15,10 +15,11 @@ import pytest
 from expel_onboarding import discovery
 from expel_onboarding.delivery import DeliveryMode
 from expel_onboarding.errors import TrailNotFound
-from tests.support import landing_zone
-from tests.support.aws_calls import AwsCalls
+from localaws import landing_zone
+from localaws.aws_calls import AwsCalls
+from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
-from tests.support.lambda_context import FakeContext, capture_responses
+from tests.support.crhelper_answers import capture_responses
 
 ACCOUNT, REGION = landing_zone.LOG_ARCHIVE, landing_zone.REGION
 

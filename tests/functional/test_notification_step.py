@@ -12,7 +12,7 @@ from expel_onboarding import notification
 from expel_onboarding.errors import NotificationOverlap
 from expel_onboarding.notification import Target
 from expel_onboarding.reports import Mode, Status
-from tests.support.aws_calls import AwsCalls
+from localaws.aws_calls import AwsCalls
 
 ACCOUNT = "123456789012"  # moto's default account
 BUCKET = f"aws-controltower-logs-{ACCOUNT}-us-east-1"

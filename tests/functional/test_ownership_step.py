@@ -9,7 +9,7 @@ from botocore.stub import Stubber
 from expel_onboarding import ownership
 from expel_onboarding.ownership import Target
 from expel_onboarding.reports import Mode, Status, StepReport
-from tests.support.aws_calls import AwsCalls
+from localaws.aws_calls import AwsCalls
 from tests.support.stubbed import explicit_deny, stubbable_client
 
 ACCOUNT = "123456789012"

@@ -14,8 +14,8 @@ from expel_onboarding import delegate, key_policy, notification, steps
 from expel_onboarding.errors import AwsThrottled, KeyPolicyTooLarge, NotificationOverlap
 from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode, Status, StepReport
-from localaws.landing_zone import CLOUDTRAIL_KEY_POLICY
-from tests.support.aws_calls import AwsCalls
+from localaws.aws_calls import AwsCalls
+from localaws.control_tower import CLOUDTRAIL_KEY_POLICY
 
 ACCOUNT = "123456789012"
 BUCKET = f"aws-controltower-logs-{ACCOUNT}-us-east-1"

@@ -1,6 +1,6 @@
 """The relay handler under moto, from the relay queue's SQS event to the S3 events on our queue.
 
-Our topic and its raw-delivery queue come from tests/support/landing_zone.py, so the queue receives
+Our topic and its raw-delivery queue come from localaws/stack_resources.py, so the queue receives
 exactly what Workbench would. What moto cannot do (refuse a PublishBatch entry) is shown with Stubber.
 """
 
@@ -20,10 +20,10 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from expel_onboarding import clients, relay, settings
-from tests.support import landing_zone
-from tests.support.aws_calls import AwsCalls
+from localaws import landing_zone, stack_resources
+from localaws.aws_calls import AwsCalls
+from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
-from tests.support.lambda_context import FakeContext
 from tests.support.stubbed import stubbable_client
 
 DIGEST = "CloudTrail-Digest"
@@ -86,7 +86,7 @@ def received(queue_url: str) -> list[dict[str, Any]]:
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """The landing zone's versioned log bucket, our topic and its raw queue, and the functions' environment."""
     zone = landing_zone.seed()
-    environment = landing_zone.deploy_stack_resources(zone)
+    environment = stack_resources.deploy_stack_resources(zone)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     settings.settings.cache_clear()

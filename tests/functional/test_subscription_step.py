@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 
 from expel_onboarding import notification, subscription
 from expel_onboarding.reports import Mode, Status
-from tests.support.aws_calls import AwsCalls
+from localaws.aws_calls import AwsCalls
 from tests.support.stubbed import explicit_deny, stubbable_client
 
 ACCOUNT = "123456789012"

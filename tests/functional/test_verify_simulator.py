@@ -16,7 +16,8 @@ from botocore.stub import Stubber
 
 from expel_onboarding import notification, verify
 from expel_onboarding.reports import Mode, Status
-from tests.support.landing_zone import EXPEL_PRINCIPAL, EXPEL_TRUST, EXTERNAL_ID
+from localaws.landing_zone import EXPEL_PRINCIPAL, EXTERNAL_ID
+from localaws.stack_resources import EXPEL_TRUST
 from tests.support.stubbed import stubbable_client
 
 LOG_ARCHIVE, MANAGEMENT = "222222222222", "111111111111"

@@ -14,9 +14,10 @@ from botocore.stub import Stubber
 
 from expel_onboarding import key_policy, notification, verify
 from expel_onboarding.reports import Mode, Status
-from tests.support.aws_calls import AwsCalls
-from tests.support.landing_zone import EXPEL_PRINCIPAL as EXPEL
-from tests.support.landing_zone import EXPEL_TRUST, EXTERNAL_ID
+from localaws.aws_calls import AwsCalls
+from localaws.landing_zone import EXPEL_PRINCIPAL as EXPEL
+from localaws.landing_zone import EXTERNAL_ID
+from localaws.stack_resources import EXPEL_TRUST
 from tests.support.stubbed import explicit_deny, stubbable_client
 
 ACCOUNT = "123456789012"

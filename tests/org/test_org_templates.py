@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.support.cfn_template import ROOT, load_template, resolve_conditions
-from tests.template.contract import log_scope_violations, own_log_group, seed_read_only_permissions
+from tests.template.contract import guide_read_only_permissions, log_scope_violations, own_log_group
 
 MANAGEMENT = load_template(ROOT / "org" / "management.yaml")
 MEMBER = load_template(ROOT / "org" / "member-role.yaml")
@@ -26,7 +26,7 @@ def read_only_statement(role: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("template", [MANAGEMENT, MEMBER], ids=["management", "member"])
 def test_the_expel_role_has_the_seeds_read_only_permissions_and_no_s3_access(template: dict[str, Any]) -> None:
     statement = read_only_statement(template["Resources"]["ExpelRole"])
-    assert set(statement["Action"]) == seed_read_only_permissions()
+    assert set(statement["Action"]) == guide_read_only_permissions()
     assert "s3:GetObject" not in statement["Action"]
 
 

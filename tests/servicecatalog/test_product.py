@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from scripts import launch_role, product_template
+from localaws import sam_transform
+from scripts import launch_role
 from tests.support.cfn_template import ROOT, load_template
 
 PRODUCT = launch_role.product_from_source("us-east-1")
@@ -41,8 +42,8 @@ def test_the_product_stays_region_agnostic() -> None:
 
 
 def test_an_unpackaged_template_is_refused_with_the_fix() -> None:
-    with pytest.raises(product_template.NotPackaged, match="run sam package first"):
-        product_template.expand(
+    with pytest.raises(sam_transform.NotPackaged, match="run sam package first"):
+        sam_transform.expand(
             {"Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "functions/x/"}}}},
             "us-east-1",
         )

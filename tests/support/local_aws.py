@@ -1,5 +1,5 @@
-"""The local AWS for an end-to-end test module: a fresh server, and the product's cached clients made
-anew on both sides of it (they would otherwise keep pointing at the last server)."""
+"""The local AWS for an end-to-end test module: a fresh server, the product's caches and moto's
+organizations forgotten on both sides of it (localaws.state; server.running() does both)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,11 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from expel_onboarding import clients
 from localaws import server
 
 
 @contextmanager
 def local_aws() -> Iterator[str]:
     warnings.simplefilter("ignore")
-    clients.reset()
-    try:
-        with server.running() as endpoint:
-            yield endpoint
-    finally:
-        clients.reset()
+    with server.running() as endpoint:
+        yield endpoint

@@ -17,10 +17,10 @@ from typing import Any
 
 from tests.support.cfn_template import evaluate_conditions, resolve_conditions
 
-SEED_PERMISSIONS_FILE = Path(__file__).with_name("seed_permissions.txt")
+GUIDE_PERMISSIONS_FILE = Path(__file__).with_name("guide_permissions.txt")
 
-# The seed's table lists these four among the read-only ones; we scope each to its own resource.
-SCOPED_SEED_ACTIONS = frozenset({"s3:GetObject", "sqs:ReceiveMessage", "sqs:DeleteMessage", "kms:Decrypt"})
+# The guide's table lists these four among the read-only ones; we scope each to its own resource.
+SCOPED_GUIDE_ACTIONS = frozenset({"s3:GetObject", "sqs:ReceiveMessage", "sqs:DeleteMessage", "kms:Decrypt"})
 
 # Seed step 5, exactly.
 SEED_QUEUE_SETTINGS: dict[str, int] = {
@@ -35,14 +35,14 @@ Template = dict[str, Any]
 Statement = dict[str, Any]
 
 
-def seed_permissions() -> list[str]:
-    """The seed's permission table, one action a line, in the guide's order."""
-    lines = SEED_PERMISSIONS_FILE.read_text(encoding="utf-8").splitlines()
+def guide_permissions() -> list[str]:
+    """The permission table of Expel's Control Tower guide, one action a line, in the guide's order."""
+    lines = GUIDE_PERMISSIONS_FILE.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def seed_read_only_permissions() -> frozenset[str]:
-    return frozenset(seed_permissions()) - SCOPED_SEED_ACTIONS
+def guide_read_only_permissions() -> frozenset[str]:
+    return frozenset(guide_permissions()) - SCOPED_GUIDE_ACTIONS
 
 
 @cache
@@ -173,16 +173,16 @@ def expel_policy_statements(template: Template, conditions: dict[str, bool]) -> 
 
 
 def permission_violations(template: Template) -> list[str]:
-    seed = seed_permissions()
+    seed = guide_permissions()
     found = []
     for conditions in condition_combinations(template):
         granted: list[str] = []
         for statement in expel_policy_statements(template, conditions):
             actions = as_list(statement["Action"])
             granted.extend(actions)
-            if statement.get("Resource") == "*" and not set(actions) <= seed_read_only_permissions():
+            if statement.get("Resource") == "*" and not set(actions) <= guide_read_only_permissions():
                 found.append(
-                    f"{statement.get('Sid')} grants {sorted(set(actions) - seed_read_only_permissions())} on '*'"
+                    f"{statement.get('Sid')} grants {sorted(set(actions) - guide_read_only_permissions())} on '*'"
                 )
         missing = sorted(set(seed) - set(granted))
         extra = sorted(set(granted) - set(seed))
@@ -209,7 +209,7 @@ def service_grant_violations(template: Template) -> list[str]:
 
 
 def wildcard_violations(template: Template) -> list[str]:
-    read_only = seed_read_only_permissions()
+    read_only = guide_read_only_permissions()
     found = []
     for name, kind, statement in statements(template):
         sid = statement.get("Sid")

@@ -8,11 +8,11 @@ import pytest
 
 from tests.support.cfn_template import ROOT, evaluate_conditions, load_template, resolve_conditions
 from tests.template.contract import (
-    SCOPED_SEED_ACTIONS,
+    SCOPED_GUIDE_ACTIONS,
     as_list,
     expel_policy_statements,
+    guide_read_only_permissions,
     permission_violations,
-    seed_read_only_permissions,
 )
 
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -32,7 +32,7 @@ def test_policy_grants_exactly_the_seed_permission_table(template: dict[str, Any
 
 def test_read_only_list_is_the_seed_table_without_the_scoped_actions(template: dict[str, Any]) -> None:
     read_only = statement(template, "ExpelReadOnlyInvestigation")
-    assert set(read_only["Action"]) == seed_read_only_permissions()
+    assert set(read_only["Action"]) == guide_read_only_permissions()
     assert read_only["Resource"] == "*"
     assert len(read_only["Action"]) == len(set(read_only["Action"])) == 31
 
@@ -69,7 +69,7 @@ def test_a_discovered_key_is_decryptable_only_through_s3_in_this_region(template
 
 def test_scoped_actions_never_sit_on_resource_star(template: dict[str, Any]) -> None:
     for s in expel_policy_statements(template, KEY_KNOWN):
-        if set(as_list(s["Action"])) & SCOPED_SEED_ACTIONS:
+        if set(as_list(s["Action"])) & SCOPED_GUIDE_ACTIONS:
             assert s["Resource"] != "*", s["Sid"]
 
 

@@ -6,9 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from expel_onboarding import clients
-from localaws import patches
-from tests.support import deployment, landing_zone
+from localaws import deployment, lambda_runtime, landing_zone, service_gaps, stack_resources, state
 from tests.support.fake_aws import use_fake_credentials
 
 
@@ -16,17 +14,15 @@ from tests.support.fake_aws import use_fake_credentials
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto with its Step Functions interpreter on, and Lambda code run in this process."""
     use_fake_credentials(monkeypatch)
-    clients.reset()
-    patches.forget_organizations()
+    state.reset()
     with (
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
-        patches.in_process_lambda(),
-        patches.control_tower_gaps(),
+        lambda_runtime.in_process_lambda(),
+        service_gaps.filled(),
     ):
         boto3.setup_default_session()
         yield
-    clients.reset()
-    patches.forget_organizations()
+    state.reset()
 
 
 @pytest.fixture
@@ -36,7 +32,7 @@ def zone() -> landing_zone.LandingZone:
 
 @pytest.fixture
 def stack_environment(zone: landing_zone.LandingZone) -> dict[str, str]:
-    return landing_zone.deploy_stack_resources(zone)
+    return stack_resources.deploy_stack_resources(zone)
 
 
 @pytest.fixture

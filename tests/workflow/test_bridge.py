@@ -13,9 +13,10 @@ import boto3
 import pytest
 
 from expel_onboarding import custom_resource, settings
-from tests.support import deployment, landing_zone
+from localaws import deployment, landing_zone, stack_resources
+from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
-from tests.support.lambda_context import FakeContext, capture_responses
+from tests.support.crhelper_answers import capture_responses
 
 CONTEXT = FakeContext(function_name="expel-BridgeFunction")
 
@@ -39,7 +40,9 @@ def bridge(
     sys.modules.pop("functions.bridge.app", None)
 
 
-DELEGATE_ARN = f"arn:aws:lambda:{landing_zone.REGION}:{landing_zone.MANAGEMENT}:function:{landing_zone.DELEGATE_NAME}"
+DELEGATE_ARN = (
+    f"arn:aws:lambda:{landing_zone.REGION}:{landing_zone.MANAGEMENT}:function:{stack_resources.DELEGATE_NAME}"
+)
 
 
 def event(name: str, zone: landing_zone.LandingZone, **changes: Any) -> dict[str, Any]:

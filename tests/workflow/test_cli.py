@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from expel_onboarding import cli
-from tests.support import deployment, landing_zone
+from localaws import deployment, landing_zone
 
 STACK = "expel-cloudtrail-onboarding"
 

@@ -9,8 +9,8 @@ from urllib.parse import unquote_plus
 import boto3
 import pytest
 
-from tests.support import deployment, landing_zone
-from tests.support.aws_calls import AwsCalls
+from localaws import deployment, landing_zone, stack_resources
+from localaws.aws_calls import AwsCalls
 
 GUARDED_WRITES = ("s3:PutBucketNotificationConfiguration", "s3:PutBucketOwnershipControls")
 
@@ -150,7 +150,7 @@ def test_forcing_bucket_notification_on_4_0_is_action_required_naming_trail_topi
 def upgraded() -> tuple[landing_zone.LandingZone, dict[str, str], deployment.Workflow]:
     """Deployed and applied on 3.x (our entry on the bucket), then the landing zone is upgraded."""
     zone = landing_zone.seed("3")
-    environment = landing_zone.deploy_stack_resources(zone)
+    environment = stack_resources.deploy_stack_resources(zone)
     workflow = deployment.deploy(environment, name="upgraded")
     assert statuses(summary_of(workflow, "apply"))["Notification"] == "CHANGED"
     return landing_zone.upgrade(zone), environment, workflow
@@ -211,7 +211,10 @@ def control_tower_execution() -> boto3.Session:
     role = boto3.client("iam").create_role(
         RoleName="AWSControlTowerExecution", AssumeRolePolicyDocument=json.dumps(trust)
     )
-    credentials = boto3.client("sts").assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="ct")["Credentials"]
+    # The role trusts the management account, so Control Tower assumes it from there.
+    with landing_zone.as_account(landing_zone.MANAGEMENT):
+        sts = boto3.client("sts")
+        credentials = sts.assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="ct")["Credentials"]
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],

@@ -9,8 +9,8 @@ import boto3
 import pytest
 
 from expel_onboarding import errors, notification
-from tests.support import deployment, landing_zone
-from tests.support.aws_calls import AwsCalls
+from localaws import deployment, landing_zone
+from localaws.aws_calls import AwsCalls
 
 OUR_ENTRY_PREFIX = "ExpelOnboarding"
 ORCHESTRATION_SERVICES = ("stepfunctions:", "lambda:")

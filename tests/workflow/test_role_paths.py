@@ -7,8 +7,8 @@ import json
 import boto3
 import pytest
 
-from tests.support import deployment, landing_zone
-from tests.support.aws_calls import AwsCalls
+from localaws import deployment, landing_zone, stack_resources
+from localaws.aws_calls import AwsCalls
 from tests.support.cfn_template import ROOT
 
 
@@ -22,7 +22,7 @@ def test_apply_verifies_with_either_role(zone: landing_zone.LandingZone, create_
             Parameters=[{"ParameterKey": "WorkbenchExternalId", "ParameterValue": landing_zone.EXTERNAL_ID}],
             Capabilities=["CAPABILITY_NAMED_IAM"],
         )
-    environment = landing_zone.deploy_stack_resources(zone, create_role=create_role)
+    environment = stack_resources.deploy_stack_resources(zone, create_role=create_role)
     workflow = deployment.deploy(environment)
     description = deployment.run(workflow, {"Mode": "apply"})
     assert description["status"] == "SUCCEEDED", description.get("cause")
@@ -38,7 +38,7 @@ def test_check_with_the_stacksets_role_also_verifies_its_trust_in_seven_calls(zo
         Parameters=[{"ParameterKey": "WorkbenchExternalId", "ParameterValue": landing_zone.EXTERNAL_ID}],
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )
-    workflow = deployment.deploy(landing_zone.deploy_stack_resources(zone, create_role=False))
+    workflow = deployment.deploy(stack_resources.deploy_stack_resources(zone, create_role=False))
     deployment.run(workflow, {"Mode": "apply"})
     calls = AwsCalls().start()
     description = deployment.run(workflow, {"Mode": "check"})

@@ -22,9 +22,8 @@ from botocore.exceptions import ReadTimeoutError
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from expel_onboarding import clients
-from localaws import patches
+from localaws import accounts, deployment, landing_zone
 from tests.functional.test_fault_matrix import fault_of
-from tests.support import deployment, landing_zone
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 # (the product's client, its operation, the IAM action named in a deny)
@@ -74,7 +73,7 @@ def faulty(monkeypatch: pytest.MonkeyPatch, service: str, operation: str, action
 
 
 def key_policy_text(key_arn: str) -> str:
-    with patches.as_account(landing_zone.MANAGEMENT):
+    with accounts.as_account(landing_zone.MANAGEMENT):
         kms = boto3.client("kms", region_name=landing_zone.REGION)
         return str(kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"])
 

@@ -59,32 +59,15 @@ class Settings:
                 )
             return environ[name]
 
+        raw: dict[str, Any] = {field_name: get(name) for name, field_name in VARIABLES.items()}
         return cls(
-            stack_id=get("STACK_ID"),
-            account_id=get("ACCOUNT_ID"),
-            region=get("AWS_REGION"),
-            partition=get("PARTITION"),
-            log_bucket=get("LOG_BUCKET_NAME"),
-            cloudtrail_key_arn=get("CLOUDTRAIL_KEY_ARN"),
-            key_policy_delegate_arn=get("KEY_POLICY_DELEGATE_ARN"),
-            fix_object_ownership=get("FIX_OBJECT_OWNERSHIP") == "true",
-            notification_prefix=get("NOTIFICATION_PREFIX"),
-            topic_arn=get("TOPIC_ARN"),
-            queue_arn=get("QUEUE_ARN"),
-            queue_url=get("QUEUE_URL"),
-            subscription_arn=get("SUBSCRIPTION_ARN"),
-            notification_key_arn=get("NOTIFICATION_KEY_ARN"),
-            expel_role_name=get("EXPEL_ROLE_NAME"),
-            expel_role_in_stack=get("CREATE_EXPEL_ROLE") == "true",
-            expel_role_arn=get("EXPEL_ROLE_ARN"),
-            expel_principal_arn=get("EXPEL_PRINCIPAL_ARN"),
-            workbench_external_id=get("WORKBENCH_EXTERNAL_ID"),
-            delivery_mode=delivery_mode(get("DELIVERY_MODE"), "DELIVERY_MODE"),
-            delivery_reason=get("DELIVERY_REASON"),
-            requested_delivery_mode=delivery_mode(get("REQUESTED_DELIVERY_MODE"), "REQUESTED_DELIVERY_MODE"),
-            trail_topic_arn=get("TRAIL_TOPIC_ARN"),
-            relay_queue_arn=get("RELAY_QUEUE_ARN"),
-            relay_dead_letter_arn=get("RELAY_DEAD_LETTER_ARN"),
+            **{
+                **raw,
+                "fix_object_ownership": raw["fix_object_ownership"] == "true",
+                "expel_role_in_stack": raw["expel_role_in_stack"] == "true",
+                "delivery_mode": delivery_mode(raw["delivery_mode"], "DELIVERY_MODE"),
+                "requested_delivery_mode": delivery_mode(raw["requested_delivery_mode"], "REQUESTED_DELIVERY_MODE"),
+            }
         )
 
     def targeting(self, override: Mapping[str, str]) -> Settings:
@@ -161,6 +144,44 @@ class Settings:
             role_in_stack=self.expel_role_in_stack,
         )
 
+
+# The environment contract, declared once: each variable a step function reads, and the Settings field it
+# fills. template.yaml's Globals set all of them but AWS_REGION on every function (Lambda sets that one);
+# tests/template/test_environment_contract.py holds the template to this list.
+VARIABLES: dict[str, str] = {
+    "STACK_ID": "stack_id",
+    "ACCOUNT_ID": "account_id",
+    "AWS_REGION": "region",
+    "PARTITION": "partition",
+    "LOG_BUCKET_NAME": "log_bucket",
+    "CLOUDTRAIL_KEY_ARN": "cloudtrail_key_arn",
+    "KEY_POLICY_DELEGATE_ARN": "key_policy_delegate_arn",
+    "FIX_OBJECT_OWNERSHIP": "fix_object_ownership",
+    "NOTIFICATION_PREFIX": "notification_prefix",
+    "TOPIC_ARN": "topic_arn",
+    "QUEUE_ARN": "queue_arn",
+    "QUEUE_URL": "queue_url",
+    "SUBSCRIPTION_ARN": "subscription_arn",
+    "NOTIFICATION_KEY_ARN": "notification_key_arn",
+    "EXPEL_ROLE_NAME": "expel_role_name",
+    "CREATE_EXPEL_ROLE": "expel_role_in_stack",
+    "EXPEL_ROLE_ARN": "expel_role_arn",
+    "EXPEL_PRINCIPAL_ARN": "expel_principal_arn",
+    "WORKBENCH_EXTERNAL_ID": "workbench_external_id",
+    "DELIVERY_MODE": "delivery_mode",
+    "DELIVERY_REASON": "delivery_reason",
+    "REQUESTED_DELIVERY_MODE": "requested_delivery_mode",
+    "TRAIL_TOPIC_ARN": "trail_topic_arn",
+    "RELAY_QUEUE_ARN": "relay_queue_arn",
+    "RELAY_DEAD_LETTER_ARN": "relay_dead_letter_arn",
+}
+# Set by the Lambda service on every function, never by the template.
+SET_BY_LAMBDA = frozenset({"AWS_REGION"})
+# Read by Powertools, not by settings; template.yaml's Globals set them on every function.
+POWERTOOLS_VARIABLES = frozenset({"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"})
+# A function's own variables beyond the Globals: only the bridge knows the state machine
+# (custom_resource.bridge_settings reads it; giving it to every step would make a dependency cycle).
+FUNCTION_VARIABLES: dict[str, frozenset[str]] = {"BridgeFunction": frozenset({"STATE_MACHINE_ARN"})}
 
 # What a stack update can move: the remove run for the old target names the old values.
 OVERRIDABLE = {"LogBucketName": "log_bucket", "CloudTrailKeyArn": "cloudtrail_key_arn", "DeliveryMode": "delivery_mode"}

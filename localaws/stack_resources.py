@@ -1,4 +1,5 @@
-"""What template.yaml creates, made directly in moto, for tests that run the workflow without CloudFormation."""
+"""What template.yaml creates, and org/management.yaml's key-policy delegate, made directly in moto for
+the workflow tests and make bench, which run the workflow without CloudFormation (localaws.deployment)."""
 
 from __future__ import annotations
 
@@ -8,25 +9,11 @@ import zipfile
 
 import boto3
 
-from expel_onboarding import discovery
+from expel_onboarding import discovery, settings
 from expel_onboarding.delivery import DeliveryMode
-from localaws.landing_zone import (  # noqa: F401 - re-exported for the tests
-    EXPEL_PRINCIPAL,
-    EXTERNAL_ID,
-    GENERATIONS,
-    LOG_ARCHIVE,
-    MANAGEMENT,
-    REGION,
-    STACK_ID,
-    LandingZone,
-    as_account,
-    deliver_log_file,
-    key_policy_of,
-    notifications_of,
-    seed,
-    upgrade,
-)
-from tests.support.cfn_template import ROOT
+from localaws import ROOT
+from localaws.accounts import LOG_ARCHIVE, MANAGEMENT, REGION, as_account
+from localaws.landing_zone import EXPEL_PRINCIPAL, EXTERNAL_ID, STACK_ID, LandingZone
 
 # The Expel role's trust, as template.yaml (and org/member-role.yaml) write it.
 EXPEL_TRUST = {
@@ -99,7 +86,8 @@ def deploy_stack_resources(
     create_role=False is CreateExpelRole=false: the org StackSet already made the role here. The
     log target comes from the organization trail, as the LogTarget custom resource finds it.
     delegate=True also deploys the org/ stack's key-policy delegate and names it, as KeyPolicyDelegateArn."""
-    kms, sns, sqs, iam = (boto3.client(name, region_name=REGION) for name in ("kms", "sns", "sqs", "iam"))
+    kms, sns = boto3.client("kms", region_name=REGION), boto3.client("sns", region_name=REGION)
+    sqs, iam = boto3.client("sqs", region_name=REGION), boto3.client("iam", region_name=REGION)
     target = discovery.log_target(
         boto3.client("cloudtrail", region_name=REGION), "", delivery_mode, LOG_ARCHIVE, REGION
     )
@@ -123,30 +111,32 @@ def deploy_stack_resources(
         ]
     else:
         role = iam.get_role(RoleName="ExpelTrailAssumeRole")["Role"]
-    return {
-        "AWS_REGION": REGION,
-        "STACK_ID": STACK_ID,
-        "ACCOUNT_ID": LOG_ARCHIVE,
-        "PARTITION": "aws",
-        "LOG_BUCKET_NAME": attributes["Bucket"],
-        "CLOUDTRAIL_KEY_ARN": "",
-        "KEY_POLICY_DELEGATE_ARN": create_delegate(landing_zone) if delegate else "",
-        "FIX_OBJECT_OWNERSHIP": "false",
-        "NOTIFICATION_PREFIX": prefix,
-        "TOPIC_ARN": topic,
-        "QUEUE_ARN": queue_arn,
-        "QUEUE_URL": queue_url,
-        "SUBSCRIPTION_ARN": subscription,
-        "NOTIFICATION_KEY_ARN": key_arn,
-        "EXPEL_ROLE_NAME": "ExpelTrailAssumeRole",
-        "CREATE_EXPEL_ROLE": "true" if create_role else "false",
-        "EXPEL_ROLE_ARN": role["Arn"],
-        "EXPEL_PRINCIPAL_ARN": EXPEL_PRINCIPAL,
-        "WORKBENCH_EXTERNAL_ID": EXTERNAL_ID,
-        "DELIVERY_MODE": attributes["DeliveryMode"],
-        "DELIVERY_REASON": attributes["Reason"],
-        "REQUESTED_DELIVERY_MODE": delivery_mode.value,
-        "TRAIL_TOPIC_ARN": attributes["TopicArn"],
-        "RELAY_QUEUE_ARN": relay_queues["expel-cloudtrail-relay"],
-        "RELAY_DEAD_LETTER_ARN": relay_queues["expel-cloudtrail-relay-dead-letters"],
+    values = {
+        "region": REGION,
+        "stack_id": STACK_ID,
+        "account_id": LOG_ARCHIVE,
+        "partition": "aws",
+        "log_bucket": attributes["Bucket"],
+        "cloudtrail_key_arn": "",
+        "key_policy_delegate_arn": create_delegate(landing_zone) if delegate else "",
+        "fix_object_ownership": "false",
+        "notification_prefix": prefix,
+        "topic_arn": topic,
+        "queue_arn": queue_arn,
+        "queue_url": queue_url,
+        "subscription_arn": subscription,
+        "notification_key_arn": key_arn,
+        "expel_role_name": "ExpelTrailAssumeRole",
+        "expel_role_in_stack": "true" if create_role else "false",
+        "expel_role_arn": role["Arn"],
+        "expel_principal_arn": EXPEL_PRINCIPAL,
+        "workbench_external_id": EXTERNAL_ID,
+        "delivery_mode": attributes["DeliveryMode"],
+        "delivery_reason": attributes["Reason"],
+        "requested_delivery_mode": delivery_mode.value,
+        "trail_topic_arn": attributes["TopicArn"],
+        "relay_queue_arn": relay_queues["expel-cloudtrail-relay"],
+        "relay_dead_letter_arn": relay_queues["expel-cloudtrail-relay-dead-letters"],
     }
+    # Named by the product's environment contract (settings.VARIABLES): a new or renamed variable fails here.
+    return {name: values[field_name] for name, field_name in settings.VARIABLES.items()}

@@ -1,7 +1,9 @@
-"""The onboarding workflow deployed into moto as template.yaml describes it, minus CloudFormation.
+"""The onboarding workflow deployed into moto as template.yaml describes it, minus CloudFormation, for
+the workflow tests and make bench (the local deploy, localaws.deploy, goes through CloudFormation).
 
 Each function is created from its own folder's code with the stack's environment, and the state
 machine from the very ASL file template.yaml references, with its DefinitionSubstitutions filled in.
+The stack's other resources come from localaws.stack_resources.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from samtranslator.yaml_helper import yaml_parse
 
-from tests.support.cfn_template import ROOT, load_template
+from expel_onboarding.workflow import history, summary_from_history
+from localaws import ROOT
 
-TEMPLATE = load_template(ROOT / "template.yaml")
+TEMPLATE: dict[str, Any] = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
 STATE_MACHINE = TEMPLATE["Resources"]["OnboardingStateMachine"]["Properties"]
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -67,13 +71,15 @@ def create_function(logical_id: str, role_arn: str, environment: dict[str, str],
 
 def definition(function_arns: dict[str, str]) -> str:
     """The ASL file with ${Name} replaced as CloudFormation's DefinitionSubstitutions would."""
-    text = (ROOT / STATE_MACHINE["DefinitionUri"]).read_text(encoding="utf-8")
+    text = (ROOT / str(STATE_MACHINE["DefinitionUri"])).read_text(encoding="utf-8")
     for name, value in STATE_MACHINE["DefinitionSubstitutions"].items():
         logical_id, attribute = value["Fn::GetAtt"]
-        assert attribute == "Arn"
-        text = text.replace("${" + name + "}", function_arns[logical_id])
+        if attribute != "Arn":
+            raise ValueError(f"DefinitionSubstitutions.{name} reads {logical_id}.{attribute}; only .Arn is made here")
+        text = text.replace("${" + name + "}", str(function_arns[logical_id]))
     leftover = re.findall(r"\$\{\w+\}", text)
-    assert not leftover, f"unsubstituted {leftover}"
+    if leftover:
+        raise ValueError(f"the ASL still holds {leftover} after DefinitionSubstitutions")
     return text
 
 
@@ -108,9 +114,8 @@ def run(workflow: Workflow, run_input: dict[str, Any], timeout: float = 60) -> d
 
 
 def summary(description: dict[str, Any]) -> dict[str, Any]:
-    from expel_onboarding import workflow
-
-    events = list(workflow.history(boto3.client("stepfunctions"), description["executionArn"]))
-    found = workflow.summary_from_history(events)
-    assert found is not None, "the run never reached Outputs"
+    events = list(history(boto3.client("stepfunctions"), description["executionArn"]))
+    found = summary_from_history(events)
+    if found is None:
+        raise LookupError(f"the run {description['executionArn']} never reached Outputs")
     return found

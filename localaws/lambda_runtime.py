@@ -1,0 +1,155 @@
+"""Gap: moto runs Lambda code only in Docker, and there is no Docker here.
+
+in_process_lambda() runs the function's own zipped code in this process instead, with the function's
+environment, as a container of its own would. The one hook (moto's LambdaFunction._invoke_lambda, a
+private method: moto is pinned exactly and tests/functional/test_emulator_hooks.py fails loudly if it
+moves) serves Invoke, Step Functions tasks and CloudFormation custom resources alike.
+
+Gap: moto looks an invoked function up in the caller's own account, even when the caller names
+another account's function by ARN, and never reads the function's resource-based policy. Here a
+cross-account ARN reaches its own account's function, if that policy lets the caller's account invoke
+it; otherwise the caller gets Lambda's AccessDeniedException.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import sys
+import tempfile
+import traceback
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
+from moto.core.models import DEFAULT_ACCOUNT_ID
+
+from expel_onboarding import caches
+from localaws.accounts import as_account
+from localaws.lambda_context import FakeContext
+from localaws.per_thread import ThreadEnviron, ThreadStdout, thread_stdout
+
+_HANDLERS: dict[str, Callable[[Any, Any], Any]] = {}
+_ORIGINAL_INVOKE = LambdaBackend.invoke
+
+
+@contextmanager
+def in_process_lambda() -> Iterator[None]:
+    """Lambda functions run in this process, for as long as the context lasts."""
+    original = os.environ
+    os.environ = ThreadEnviron(original)  # type: ignore[assignment]  # noqa: B003 - a view over the same environment
+    try:
+        with (
+            mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_in_process),
+            mock.patch.object(LambdaBackend, "invoke", _invoke_across_accounts),
+            mock.patch.object(sys, "stdout", thread_stdout()),
+        ):
+            yield
+    finally:
+        os.environ = original  # noqa: B003 - the real environment back
+
+
+def _handler_of(function: Any) -> Callable[[Any, Any], Any]:
+    """Import the handler from the function's own code zip, once per code version."""
+    sha = hashlib.sha256(function.code_bytes).hexdigest()
+    key = f"{sha}:{function.handler}"
+    if key not in _HANDLERS:
+        folder = Path(tempfile.mkdtemp(prefix="lambda-code-"))
+        with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
+            archive.extractall(folder)
+        module_name, attribute = function.handler.rsplit(".", 1)
+        spec = importlib.util.spec_from_file_location(
+            f"lambda_{sha[:12]}_{module_name}", folder / f"{module_name.replace('.', '/')}.py"
+        )
+        if spec is None or spec.loader is None:
+            raise ImportError(f"no {module_name}.py in the code of {function.function_name}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _HANDLERS[key] = getattr(module, attribute)
+    return _HANDLERS[key]
+
+
+def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    """moto's LambdaFunction._invoke_lambda(self, event) -> (payload, errored, logs), in this process."""
+    if isinstance(event, str):
+        event = json.loads(event or "{}")
+    environ = os.environ
+    if not isinstance(environ, ThreadEnviron):
+        raise RuntimeError("in_process_lambda() is not active")
+    previous = environ.overlay
+    environ.overlay = {
+        **environ.base,
+        **{k: str(v) for k, v in self.environment_vars.items()},
+        "AWS_REGION": self.region,
+        "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
+    }
+    # Each invocation sees its own function's environment, as a separate Lambda container would.
+    caches.reset()
+    stdout = sys.stdout
+    log = io.StringIO()
+    if isinstance(stdout, ThreadStdout):
+        stdout.capture = log
+    # A function in another account than moto's default (the management account's key-policy
+    # delegate) makes its calls as its own account, as its execution role would.
+    acting = ExitStack()
+    if self.account_id != DEFAULT_ACCOUNT_ID:
+        acting.enter_context(as_account(self.account_id))
+    try:
+        result = _handler_of(self)(event if event is not None else {}, FakeContext.of(self))
+        return json.dumps(result), False, log.getvalue()
+    except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports an unhandled error
+        error = {
+            "errorType": type(exc).__name__,
+            "errorMessage": str(exc),
+            "stackTrace": traceback.format_tb(exc.__traceback__),
+        }
+        return json.dumps(error), True, log.getvalue()
+    finally:
+        acting.close()
+        environ.overlay = previous
+        if isinstance(stdout, ThreadStdout):
+            stdout.capture = None
+
+
+def _principals(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    values = principal.get("AWS", []) if isinstance(principal, dict) else principal
+    return [str(v) for v in (values if isinstance(values, list) else [values])]
+
+
+def _resource_policy_allows(function: Any, caller: str) -> bool:
+    """Whether the function's resource-based policy lets the caller's account invoke it (an explicit
+    Deny wins). Only the account is checked: moto knows no caller principal for a condition on it."""
+    allowed = {caller, f"arn:aws:iam::{caller}:root"}
+    effects = set()
+    for statement in function.policy.statements:
+        actions = statement.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        if {"lambda:InvokeFunction", "lambda:*"} & set(actions) and allowed & set(_principals(statement)):
+            effects.add(statement.get("Effect", "Allow"))
+    return effects == {"Allow"}
+
+
+def _invoke_across_accounts(
+    self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+) -> Any:
+    parts = function_name.split(":")
+    if not function_name.startswith("arn:") or len(parts) < 7 or parts[4] == self.account_id:
+        return _ORIGINAL_INVOKE(self, function_name, qualifier, body, headers, response_headers)
+    owner = lambda_backends[parts[4]][parts[3]]
+    function = owner.get_function(function_name, qualifier)
+    if not _resource_policy_allows(function, self.account_id):
+        raise LambdaClientError(
+            "AccessDeniedException",
+            f"User: arn:aws:iam::{self.account_id}:root is not authorized to perform: lambda:InvokeFunction on "
+            f"resource: {function_name} because no resource-based policy allows the lambda:InvokeFunction action",
+        )
+    return _ORIGINAL_INVOKE(owner, function_name, qualifier, body, headers, response_headers)

@@ -1,0 +1,89 @@
+"""Gaps in moto's services beyond CloudFormation and Lambda, each named where it is filled.
+
+filled() is what the tests, make bench and the local server run under: the landing zone's service
+control policies (localaws.controls), role trust (localaws.trust_policies), and a trail's topic named by
+ARN (below). server_gaps() adds what only moto's server lacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+from moto.cloudtrail.models import Trail
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.iam.exceptions import IAMException
+from moto.iam.responses import IamResponse
+from moto.organizations import utils as organizations_utils
+from moto.organizations.models import organizations_backends
+from moto.utilities.utils import get_partition
+
+from localaws import controls, trust_policies
+
+
+@contextmanager
+def filled() -> Iterator[None]:
+    """The rules AWS enforces and moto does not, for as long as the context lasts."""
+    with controls.service_control_policies(), trust_policies.role_trust(), trail_topics_by_arn():
+        yield
+
+
+def _trail_topic_arn(self: Trail) -> str | None:
+    name: str | None = self.sns_topic_name
+    if not name or name.startswith("arn:"):
+        return name or None
+    return f"arn:{get_partition(self.region_name)}:sns:{self.region_name}:{self.account_id}:{name}"
+
+
+@contextmanager
+def trail_topics_by_arn() -> Iterator[None]:
+    """Gap: CloudTrail takes SnsTopicName as a topic name or ARN, and the topic may be in another
+    account (a Control Tower 3.x trail publishes to the Audit account's AllConfigNotifications topic).
+    moto's Trail.topic_arn always builds "arn:...:<the trail's account>:<SnsTopicName>", so an ARN
+    becomes a topic that does not exist (InsufficientSnsTopicPolicyException) and DescribeTrails
+    shows a mangled SnsTopicARN. This keeps an ARN as it is (moto's SNS already finds a topic of any
+    account by its ARN)."""
+    with mock.patch.object(Trail, "topic_arn", property(_trail_topic_arn)):
+        yield
+
+
+def _simulator_not_emulated(self: Any) -> Any:
+    """Gap: moto's server answers an action it does not implement (IAM's policy simulator) with an
+    HTML 500 page that botocore cannot parse; AWS answers every action in its own error format."""
+    raise IAMException("InvalidInput", "moto does not emulate the policy simulator (SimulatePrincipalPolicy).")
+
+
+_ORIGINAL_ACCOUNT_ID = organizations_utils.make_random_account_id
+
+
+def _seeded_accounts_first(member_ids: tuple[str, ...]) -> Callable[[], str]:
+    """localaws.landing_zone.create_member_account's gap, for a seed that runs in another process than
+    the server: the member accounts get the seed's ids, in the order it creates them (the Log Archive,
+    moto's default account everything acts from, first), and random ids after that."""
+
+    def account_id() -> str:
+        for member in member_ids:
+            if member not in organizations_backends.master_accounts:
+                return member
+        return str(_ORIGINAL_ACCOUNT_ID())
+
+    return account_id
+
+
+@contextmanager
+def server_gaps(member_ids: tuple[str, ...] = (DEFAULT_ACCOUNT_ID,)) -> Iterator[None]:
+    """The gaps only moto's server has (in-process moto raises NotImplementedError, which the
+    product already treats as "no simulator"), and the seed's member accounts from another process."""
+    with (
+        mock.patch.object(IamResponse, "simulate_principal_policy", _simulator_not_emulated, create=True),
+        mock.patch.object(organizations_utils, "make_random_account_id", _seeded_accounts_first(member_ids)),
+    ):
+        yield
+
+
+def forget_organizations() -> None:
+    """Gap: resetting moto keeps its map of member accounts to organizations, so an account seeded
+    as a member stays one in the next test or server, pointing at an organization that is gone."""
+    organizations_backends.master_accounts.clear()
