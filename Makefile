@@ -25,6 +25,7 @@ help: ## list the verbs
 
 $(BIN)/.installed: requirements/dev.txt pyproject.toml
 	@[ -n "$(PY313)" ] || { echo "python3.13 not found: install it (pyenv install 3.13) or pass PY313=/path/to/python3.13" >&2; exit 1; }
+	@echo "First run: installing the Python dependencies into $(VENV)/ (about a minute; only once)."
 	$(PY313) -m venv $(VENV)
 	$(BIN)/pip install -q -r requirements/dev.txt
 	$(BIN)/pip install -q --no-deps -e .
@@ -32,6 +33,7 @@ $(BIN)/.installed: requirements/dev.txt pyproject.toml
 
 $(TOOLS)/%/.installed: requirements/%.txt
 	@[ -n "$(PY313)" ] || { echo "python3.13 not found: install it (pyenv install 3.13) or pass PY313=/path/to/python3.13" >&2; exit 1; }
+	@echo "First run: installing $* into $(TOOLS)/$*/ (under a minute; only once)."
 	$(PY313) -m venv $(TOOLS)/$*
 	$(TOOLS)/$*/bin/pip install -q -r requirements/$*.txt
 	@touch $@

@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 
 from expel_onboarding import cli
-from localaws import landing_zone
+from localaws import accounts, landing_zone
 
 MANAGEMENT_PROFILE = "management"
 
@@ -42,13 +42,16 @@ def change(printed: str, name: str) -> str:
 def write_management_profile(path: Path) -> str:
     """A credentials file whose profile acts in the management account, as an administrator there would;
     its name. Point AWS_SHARED_CREDENTIALS_FILE at the file."""
-    role = f"arn:aws:iam::{landing_zone.MANAGEMENT}:role/OrganizationAccountAccessRole"
-    credentials = boto3.client("sts").assume_role(RoleArn=role, RoleSessionName="plan")["Credentials"]
+    # An administrator's own access key in that account (moto attributes a key to the account that made it);
+    # no role in the management account trusts the Log Archive account, and the local AWS enforces trust.
+    with accounts.as_account(landing_zone.MANAGEMENT):
+        iam = boto3.client("iam")
+        iam.create_user(UserName="key-administrator")
+        key = iam.create_access_key(UserName="key-administrator")["AccessKey"]
     path.write_text(
         f"[{MANAGEMENT_PROFILE}]\n"
-        f"aws_access_key_id = {credentials['AccessKeyId']}\n"
-        f"aws_secret_access_key = {credentials['SecretAccessKey']}\n"
-        f"aws_session_token = {credentials['SessionToken']}\n",
+        f"aws_access_key_id = {key['AccessKeyId']}\n"
+        f"aws_secret_access_key = {key['SecretAccessKey']}\n",
         encoding="utf-8",
     )
     return MANAGEMENT_PROFILE

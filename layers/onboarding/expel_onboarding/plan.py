@@ -51,6 +51,7 @@ KNOWN_AFTER_DEPLOY = "(known after deploy)"
 # the length of a real one (naming.owned_id: the prefix and 12 hex digits), so the size check counts
 # the bytes the deploy will send.
 PLACEHOLDER_ID = f"{OWNED_PREFIX}{'0' * 12}"
+PLANNED = "not-deployed-yet"
 SHOWN_ID = f"{OWNED_PREFIX}{KNOWN_AFTER_DEPLOY}"
 PLACEHOLDER_TOPIC = "arn:aws:sns:placeholder:000000000000:placeholder"
 # The template's logical id of our topic: an existing stack's plan reads its ARN from there.
@@ -185,6 +186,7 @@ NOT_PLANNED = (
     "DriftCheckSchedule",
     "AutoRepair",
     "AlarmEmail",
+    "PermissionsBoundaryArn",
 )
 
 
@@ -234,6 +236,13 @@ def make(readers: Readers, parameters: Parameters) -> Plan:
     existing = existing_stack(readers.cloudformation, parameters.stack_name)
     plan.stack_exists = existing is not None
     entry_id = owned_id(existing.stack_id) if existing else PLACEHOLDER_ID
+    # The management account's delegate answers only for a Sid derived from a Log Archive stack id. Before
+    # the stack exists, its "read" is asked about a stack of that name: a Sid no policy holds, read only.
+    stack_id = (
+        existing.stack_id
+        if existing
+        else f"arn:{partition}:cloudformation:{readers.region}:{account}:stack/{parameters.stack_name}/{PLANNED}"
+    )
     topic_arn = existing.topic_arn if existing and existing.topic_arn else PLACEHOLDER_TOPIC
     # template.yaml's own formula for the role's ARN (EXPEL_ROLE_ARN; the role has no path), held to it by a
     # contract test: the statement shown is the one the deploy writes.
@@ -300,7 +309,9 @@ def make(readers: Readers, parameters: Parameters) -> Plan:
     elif not key_arn:
         plan.changes.append(Change(key_policy.STEP, "no key", Status.OK, key_policy.not_encrypted().detail))
     else:
-        key_target = key_policy.Target(key_arn, entry_id, account, role_arn, readers.region, partition)
+        key_target = key_policy.Target(
+            key_arn, owned_id(stack_id), account, role_arn, readers.region, partition, stack_id=stack_id
+        )
         plan.changes.append(key_statement(readers, key_target, parameters.key_policy_delegate_arn))
     if found.delivery_mode is DeliveryMode.TRAIL_TOPIC:
         plan.changes.append(trail_subscription(found.topic_arn, account))
