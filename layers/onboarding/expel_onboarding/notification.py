@@ -290,17 +290,9 @@ def converge(
             verb = "remove our entry from" if mode is Mode.REMOVE else "add our entry to"
             return StepReport(STEP, Status.DRIFTED, f"Would {verb} {target.bucket}; no other entry overlaps.", data)
         before = current
-        try:
-            write(s3, target, desired)
-        except ClientError as exc:
-            if is_explicit_deny(exc):
-                return denied(exc, target, mode, desired)
-            if error_code(exc) != "OperationAborted":
-                _raise_for_write(exc, target)
-            sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not crypto
-        except LOST_RESPONSE:
-            # The write may have landed before the answer was lost: the re-read below tells, as for a 409.
-            sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not crypto
+        deny = _try_write(s3, target, desired, attempt, sleep)
+        if deny is not None:
+            return denied(deny, target, mode, desired)
         current = read(s3, target)
         desired = desired_state(current, target, mode)
         if desired == current:
@@ -311,6 +303,24 @@ def converge(
         f"The notification configuration of {target.bucket} changed under us {MAX_WRITES} times in a row.",
         "find the other automation writing it (CloudTrail: PutBucketNotification events), pause it and re-run.",
     )
+
+
+def _try_write(
+    s3: S3Client, target: Target, config: Config, attempt: int, sleep: Callable[[float], None]
+) -> ClientError | None:
+    """One write of config. An explicit deny is returned, for the caller to report; a 409 or a lost answer
+    waits with jitter, and the caller's re-read tells whether the write landed; anything else raises."""
+    try:
+        write(s3, target, config)
+    except ClientError as exc:
+        if is_explicit_deny(exc):
+            return exc
+        if error_code(exc) != "OperationAborted":
+            _raise_for_write(exc, target)
+        sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not crypto
+    except LOST_RESPONSE:
+        sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not crypto
+    return None
 
 
 def refuse_overlap(config: Config, target: Target) -> None:
@@ -359,17 +369,10 @@ def undo(
             return StepReport(STEP, Status.CHANGED if attempt else Status.OK, detail, data)
         if current != after:
             return _changed_since(current, before, target, data)
-        try:
-            write(s3, target, before)
-        except ClientError as exc:
-            if is_explicit_deny(exc):
-                ours = find(after, target.entry_id) is not None
-                return denied(exc, target, Mode.REMOVE if ours else Mode.APPLY, before)
-            if error_code(exc) != "OperationAborted":
-                _raise_for_write(exc, target)
-            sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not crypto
-        except LOST_RESPONSE:
-            sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not crypto
+        deny = _try_write(s3, target, before, attempt, sleep)
+        if deny is not None:
+            ours = find(after, target.entry_id) is not None
+            return denied(deny, target, Mode.REMOVE if ours else Mode.APPLY, before)
     raise ConcurrentModification(
         f"The notification configuration of {target.bucket} changed under us {MAX_WRITES} times while undoing.",
         "find the other automation writing it (CloudTrail: PutBucketNotification events), pause it and re-run.",

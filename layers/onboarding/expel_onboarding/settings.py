@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
@@ -187,12 +188,17 @@ FUNCTION_VARIABLES: dict[str, frozenset[str]] = {"BridgeFunction": frozenset({"S
 OVERRIDABLE = {"LogBucketName": "log_bucket", "CloudTrailKeyArn": "cloudtrail_key_arn", "DeliveryMode": "delivery_mode"}
 
 
-def delivery_mode(value: str, name: str) -> DeliveryMode:
+def member[E: StrEnum](kind: type[E], value: object, name: str, fix: str, after: str = "") -> E:
+    """value as one of kind's members, or InvalidInput naming what was found and every member."""
     try:
-        return DeliveryMode(value)
+        return kind(str(value))
     except ValueError as exc:
-        modes = ", ".join(m.value for m in DeliveryMode)
-        raise InvalidInput(f"{name} is {value!r}.", f"set it to one of {modes} (template.yaml does).") from exc
+        members = ", ".join(m.value for m in kind)
+        raise InvalidInput(f"{name} is {value!r}.", f"{fix} one of {members}{after}.") from exc
+
+
+def delivery_mode(value: str, name: str) -> DeliveryMode:
+    return member(DeliveryMode, value, name, "set it to", " (template.yaml does)")
 
 
 @cache
@@ -216,22 +222,9 @@ class StepEvent:
         {"Phase": ..., "Run": <the run's state>}."""
         phase = Phase.RUN
         if "Phase" in event:
-            try:
-                phase = Phase(str(event["Phase"]))
-            except ValueError as exc:
-                phases = ", ".join(p.value for p in Phase)
-                raise InvalidInput(
-                    f"The event's Phase is {event['Phase']!r}.", f"wrap the run's state with Phase one of {phases}."
-                ) from exc
+            phase = member(Phase, event["Phase"], "The event's Phase", "wrap the run's state with Phase")
             event = event.get("Run") or {}
-        raw_mode = event.get("Mode")
-        try:
-            mode = Mode(str(raw_mode))
-        except ValueError as exc:
-            modes = ", ".join(m.value for m in Mode)
-            raise InvalidInput(
-                f"The event's Mode is {raw_mode!r}.", f"start the run with Mode one of {modes}."
-            ) from exc
+        mode = member(Mode, event.get("Mode"), "The event's Mode", "start the run with Mode")
         reports = {name: value for name, value in event.items() if isinstance(value, dict) and "Status" in value}
         discovered = (event.get("Discover") or {}).get("Data", {})
         return cls(mode, event.get("Override") or {}, discovered, reports, phase)
