@@ -1,6 +1,7 @@
 """moto's CloudFormation with every gap the onboarding meets filled: the resource models it lacks
 (localaws.cloudformation_models), the custom-resource lifecycle and the rollback
-(localaws.custom_resources), and parameter validation (localaws.parameter_constraints)."""
+(localaws.custom_resources), the update (localaws.stack_updates), and parameter validation
+(localaws.parameter_constraints)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from moto.cloudformation.models import CloudFormationBackend
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.stepfunctions.models import StateMachine
 
-from localaws import cloudformation_models, custom_resources, parameter_constraints
+from localaws import cloudformation_models, custom_resources, parameter_constraints, stack_updates
 
 _ORIGINAL_UPDATE_STACK = CloudFormationBackend.update_stack
 
@@ -31,7 +32,16 @@ def _update_stack(backend: Any, name: str, template: str, role_arn: str | None, 
     stack = backend.get_stack(name)
     resolved = backend._resolve_update_parameters(instance=stack, incoming_params=kwargs["parameters"])
     parameter_constraints.validate(template or stack.template, resolved)
-    return _ORIGINAL_UPDATE_STACK(backend, name, template, role_arn, **kwargs)
+    previous = stack.template
+    try:
+        return _ORIGINAL_UPDATE_STACK(backend, name, template, role_arn, **kwargs)
+    except stack_updates.UpdateFailed as failure:
+        if failure.status == "UPDATE_ROLLBACK_COMPLETE":
+            stack.template = previous
+            stack._parse_template()
+        stack.status = failure.status
+        stack._add_stack_event(failure.status, resource_status_reason=str(failure))
+        return stack
 
 
 @contextmanager
@@ -56,6 +66,7 @@ def cloudformation_gaps() -> Iterator[None]:
             StateMachine, "create_from_cloudformation_json", cloudformation_models.state_machine_from_cloudformation
         ),
         mock.patch.object(cfn_parsing.ResourceMap, "delete", delete),
+        mock.patch.object(cfn_parsing.ResourceMap, "update", stack_updates.update),
         mock.patch.object(CloudFormationResponse, "process_cfn_response", process_cfn_response),
         mock.patch.object(CloudFormationBackend, "create_stack", _create_stack),
         mock.patch.object(CloudFormationBackend, "update_stack", _update_stack),

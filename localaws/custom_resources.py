@@ -1,10 +1,10 @@
 """Gap: moto's custom resources. moto sends a custom resource only Create, to a ResponseURL without a
-scheme; it ignores the PhysicalResourceId and a FAILED status in the response, never sends Delete, and
-does not roll a failed create back. CloudFormation does all of that, and the bridge relies on it
-(AWS CloudFormation User Guide, "Custom resources":
+scheme; it ignores the PhysicalResourceId and a FAILED status in the response, never sends Update or
+Delete, and does not roll a failed create back. CloudFormation does all of that, and the bridge relies
+on it (AWS CloudFormation User Guide, "Custom resources":
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html).
 
-cloudformation_gaps() (localaws.cloudformation) installs them.
+cloudformation_gaps() (localaws.cloudformation) installs them; localaws.stack_updates sends Update.
 """
 
 from __future__ import annotations
@@ -19,59 +19,96 @@ from moto import settings as moto_settings
 from moto.awslambda.models import lambda_backends
 from moto.cloudformation.custom_model import CustomModel
 from moto.cloudformation.models import CloudFormationBackend, cloudformation_backends
-from moto.cloudformation.parsing import clean_json
+
+from localaws.cloudformation_models import clean_json
 
 _ORIGINAL_CREATE_STACK = CloudFormationBackend.create_stack
 
 
-class CustomResources:
-    """Gap: moto sends custom resources only Create, to a ResponseURL without a scheme, ignores
-    the PhysicalResourceId and a FAILED status in the response, and never sends Delete. This sends
-    Create and (before anything else is deleted, as CloudFormation's dependency order would) Delete,
-    with the physical id the function answered, and records failures on the stack."""
+class CustomResourceFailed(Exception):
+    """A custom resource answered FAILED (or not at all): CloudFormation stops the stack operation."""
 
-    physical_ids: ClassVar[dict[tuple[str, str], str]] = {}
-    reasons: ClassVar[dict[tuple[str, str], str]] = {}
+
+class CustomResources:
+    """Sends a custom resource's function its requests, with the physical id the function answered
+    last, and waits for its answer as CloudFormation does."""
+
+    answers: ClassVar[dict[str, dict[str, Any]]] = {}  # by RequestId: what the function PUT to the ResponseURL
 
     @staticmethod
     def response_url(region_name: str, stack_id: str) -> str:
         return f"http://localhost:{moto_settings.moto_server_port()}/cloudformation_{region_name}/cfnresponse?stack={stack_id}"
 
     @classmethod
-    def create(
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> CustomModel:
-        properties = cloudformation_json["Properties"]
-        function = lambda_backends[account_id][region_name].get_function(properties["ServiceToken"])
-        # moto's own create_from_cloudformation_json instantiates CustomModel the same way.
-        resource = CustomModel(region_name, str(uuid.uuid4()), kwargs["LogicalId"], resource_name)  # type: ignore[abstract]
-        stack = cloudformation_backends[account_id][region_name].get_stack(kwargs["StackId"])
-        stack.add_custom_resource(resource)
-        event = cls.event("Create", kwargs["StackId"], kwargs["LogicalId"], kwargs["ResourceType"], properties)
-        # Gap: moto goes on creating the resources that read this one's attributes (Fn::GetAtt) before
-        # the function answers, so they get None. CloudFormation waits for the answer: so do we.
-        invocation = threading.Thread(target=function.invoke, args=(json.dumps(event), {}, {}), daemon=True)
-        invocation.start()
-        invocation.join(timeout=float(properties.get("ServiceTimeout", 3600)))
-        if not resource.is_created():
-            # Parsed, so the rollback sends it a Delete: a failed create may have written before failing.
-            stack.resource_map._parsed_resources[kwargs["LogicalId"]] = resource
-            reason = cls.reasons.get((kwargs["StackId"], kwargs["LogicalId"]), "no response")
-            raise CustomResourceFailed(f"{kwargs['LogicalId']}: {reason}")
-        return resource
-
-    @staticmethod
-    def event(request: str, stack_id: str, logical_id: str, resource_type: str, properties: Any) -> dict[str, Any]:
-        return {
+    def send(cls, request: str, resource_map: Any, logical_id: str, properties: Any, **fields: Any) -> dict[str, Any]:
+        """One request to the custom resource's function; its answer (FAILED with a reason when it
+        gave none before the resource's ServiceTimeout)."""
+        stack_id = resource_map.stack_id
+        event = {
             "RequestType": request,
             "ServiceToken": properties["ServiceToken"],
-            "ResponseURL": CustomResources.response_url(stack_id.split(":")[3], stack_id),
+            "ResponseURL": cls.response_url(stack_id.split(":")[3], stack_id),
             "StackId": stack_id,
             "RequestId": str(uuid.uuid4()),
             "LogicalResourceId": logical_id,
-            "ResourceType": resource_type,
+            "ResourceType": resource_map._resource_json_map[logical_id]["Type"],
             "ResourceProperties": properties,
+            **fields,
         }
+        function = lambda_backends[resource_map._account_id][resource_map._region_name].get_function(
+            properties["ServiceToken"]
+        )
+        # The in-process runtime answers on this thread's call; the join is the resource's ServiceTimeout.
+        invocation = threading.Thread(target=function.invoke, args=(json.dumps(event), {}, {}), daemon=True)
+        invocation.start()
+        invocation.join(timeout=float(properties.get("ServiceTimeout", 3600)))
+        return cls.answers.pop(event["RequestId"], {"Status": "FAILED", "Reason": "no response"})
+
+    @classmethod
+    def create(
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> CustomModel:
+        logical_id = kwargs["LogicalId"]
+        # moto's own create_from_cloudformation_json instantiates CustomModel the same way.
+        resource = CustomModel(region_name, str(uuid.uuid4()), logical_id, resource_name)  # type: ignore[abstract]
+        stack = cloudformation_backends[account_id][region_name].get_stack(kwargs["StackId"])
+        stack.add_custom_resource(resource)
+        # Gap: moto goes on creating the resources that read this one's attributes (Fn::GetAtt) before
+        # the function answers, so they get None. CloudFormation waits for the answer: so do we.
+        answer = cls.send("Create", stack.resource_map, logical_id, cloudformation_json["Properties"])
+        resource.resource_name = answer.get("PhysicalResourceId") or resource_name
+        if answer["Status"] != "SUCCESS":
+            # Parsed, so the rollback sends it a Delete: a failed create may have written before failing.
+            stack.resource_map._parsed_resources[logical_id] = resource
+            stack.status = "CREATE_FAILED"
+            stack._add_stack_event("CREATE_FAILED", resource_status_reason=answer.get("Reason", ""))
+            raise CustomResourceFailed(f"{logical_id}: {answer.get('Reason', '')}")
+        resource.set_data(answer.get("Data") or {})
+        return resource
+
+    @classmethod
+    def update(cls, resource_map: Any, logical_id: str, old_properties: Any, properties: Any) -> str:
+        """Update with both property sets, as CloudFormation sends it; the physical id the function
+        answered (a different one makes the update a replacement). Raises CustomResourceFailed."""
+        resource = resource_map._parsed_resources[logical_id]
+        answer = cls.send(
+            "Update",
+            resource_map,
+            logical_id,
+            properties,
+            PhysicalResourceId=resource.physical_resource_id,
+            OldResourceProperties=old_properties,
+        )
+        if answer["Status"] != "SUCCESS":
+            raise CustomResourceFailed(f"{logical_id}: {answer.get('Reason', '')}")
+        resource.set_data(answer.get("Data") or {})
+        resource.resource_name = answer.get("PhysicalResourceId") or resource.resource_name
+        return str(resource.resource_name)
+
+    @classmethod
+    def delete(cls, resource_map: Any, logical_id: str, physical_id: str, properties: Any) -> None:
+        """Delete of one physical id, with the properties it was made with."""
+        cls.send("Delete", resource_map, logical_id, properties, PhysicalResourceId=physical_id)
 
     @classmethod
     def delete_first(cls, resource_map: Any) -> None:
@@ -84,35 +121,16 @@ class CustomResources:
             if isinstance(p, CustomModel) and i in resource_map._resource_json_map
         ]
         for logical_id, parsed in reversed(custom):
-            resource_json = resource_map._resource_json_map[logical_id]
-            properties = clean_json(resource_json["Properties"], resource_map)
-            stack_id = resource_map.stack_id
-            event = cls.event("Delete", stack_id, logical_id, resource_json["Type"], properties)
-            event["PhysicalResourceId"] = cls.physical_ids.get((stack_id, logical_id), parsed.physical_resource_id)
-            function = lambda_backends[resource_map._account_id][resource_map._region_name].get_function(
-                properties["ServiceToken"]
-            )
-            function.invoke(json.dumps(event), {}, {})
+            properties = clean_json(resource_map._resource_json_map[logical_id]["Properties"], resource_map)
+            cls.delete(resource_map, logical_id, parsed.physical_resource_id, properties)
             resource_map._resource_json_map.pop(logical_id)
 
     @classmethod
     def record_response(cls, response: Any) -> None:
-        """Records the answer; never moto's verify_readiness, which would create the stack's remaining
-        resources on this (the response's) thread while create() still waits on the other."""
+        """Keeps the answer for send(); never moto's verify_readiness, which would create the stack's
+        remaining resources on this (the response's) thread while send() still waits on the other."""
         body = json.loads(response.body)
-        key = (body["StackId"], body["LogicalResourceId"])
-        cls.physical_ids[key] = body.get("PhysicalResourceId", "")
-        stack = response.cloudformation_backend.get_stack(body["StackId"])
-        if body.get("Status") == "SUCCESS":
-            stack.get_custom_resource(body["LogicalResourceId"]).set_data(body.get("Data") or {})
-        if body.get("Status") == "FAILED":
-            cls.reasons[key] = body.get("Reason", "")
-            stack.status = "CREATE_FAILED"
-            stack._add_stack_event("CREATE_FAILED", resource_status_reason=body.get("Reason", ""))
-
-
-class CustomResourceFailed(Exception):
-    """A custom resource answered FAILED (or not at all): CloudFormation stops creating the stack."""
+        cls.answers[body["RequestId"]] = body
 
 
 def create_stack(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
