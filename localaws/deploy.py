@@ -48,10 +48,11 @@ class DeployFailed(Exception):
 def build(template: Path = ROOT / "template.yaml", build_dir: Path = BUILD) -> Path:
     """sam build into build_dir (.aws-sam/localaws), with the Lambda runtime's python first on PATH.
 
-    Once per process while the sources are unchanged: even a cached sam build costs seconds, and the
-    tests deploy many times."""
+    Only when the sources changed since the last build (by any process): even sam build --cached of an
+    unchanged tree costs seconds, and the tests and the local AWS's commands deploy many times."""
     sources = _sources_fingerprint(template)
-    if _BUILT.get(build_dir) == sources and (build_dir / "template.yaml").is_file():
+    stamp = build_dir / ".localaws-sources.json"
+    if _is_built(stamp, sources):
         return build_dir / "template.yaml"
     sam = ROOT / ".venv-tools" / "sam" / "bin" / "sam"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "SAM_CLI_TELEMETRY": "0"}
@@ -66,11 +67,15 @@ def build(template: Path = ROOT / "template.yaml", build_dir: Path = BUILD) -> P
             check=True,
             capture_output=True,
         )
-    _BUILT[build_dir] = sources
+        stamp.write_text(json.dumps(sources), encoding="utf-8")
     return build_dir / "template.yaml"
 
 
-_BUILT: dict[Path, tuple[str, int, int]] = {}
+def _is_built(stamp: Path, sources: list[Any]) -> bool:
+    with build_lock(fcntl.LOCK_SH):
+        return (
+            (stamp.parent / "template.yaml").is_file() and stamp.is_file() and json.loads(stamp.read_text()) == sources
+        )
 
 
 @contextmanager
@@ -82,13 +87,13 @@ def build_lock(mode: int) -> Iterator[None]:
         yield
 
 
-def _sources_fingerprint(template: Path) -> tuple[str, int, int]:
+def _sources_fingerprint(template: Path) -> list[Any]:
     """What a build depends on, as the template and the newest modification time and count of the files
     under the folders sam reads (functions/, layers/, statemachine/)."""
     folders = [ROOT / name for name in ("functions", "layers", "statemachine")]
     found = (path for folder in folders for path in folder.rglob("*") if "__pycache__" not in path.parts)
     files = [template, *(path for path in found if path.is_file())]
-    return str(template), max(p.stat().st_mtime_ns for p in files), len(files)
+    return [str(template), max(p.stat().st_mtime_ns for p in files), len(files)]
 
 
 def zipped(folder: Path) -> bytes:

@@ -2,7 +2,8 @@
 
 filled() is what the tests, make bench and the local server run under: the landing zone's service
 control policies (localaws.controls), role trust (localaws.trust_policies), and a trail's topic named by
-ARN (below). server_gaps() adds what only moto's server lacks.
+ARN (below), with the emulator's own costs cut (localaws.speedups). server_gaps() adds what only moto's
+server lacks.
 """
 
 from __future__ import annotations
@@ -20,13 +21,18 @@ from moto.organizations import utils as organizations_utils
 from moto.organizations.models import organizations_backends
 from moto.utilities.utils import get_partition
 
-from localaws import controls, trust_policies
+from localaws import controls, speedups, trust_policies
 
 
 @contextmanager
 def filled() -> Iterator[None]:
     """The rules AWS enforces and moto does not, for as long as the context lasts."""
-    with controls.service_control_policies(), trust_policies.role_trust(), trail_topics_by_arn():
+    with (
+        controls.service_control_policies(),
+        trust_policies.role_trust(),
+        trail_topics_by_arn(),
+        speedups.faster(),
+    ):
         yield
 
 

@@ -1,6 +1,7 @@
-"""Every mistake of issue 14's first hour, made through the public commands in their own processes, as a
-new user would make them: each exits non-zero (or recovers, where the command can), says what was found
-and the fix, and no traceback reaches the person."""
+"""A first hour, made through the public commands (python -m localaws start/seed/deploy/destroy and
+expel-onboarding), each in its own process, as a new user would run them: every mistake exits non-zero
+(or recovers, where the command can), says what was found and the fix, and no traceback reaches the
+person; after the fix, seed, deploy, check and destroy work from separate processes."""
 
 from __future__ import annotations
 
@@ -178,9 +179,17 @@ def test_a_first_hour_on_the_local_aws(endpoint: str) -> None:
     seeded = run("localaws", "seed", endpoint=endpoint)
     assert seeded.code == 0
     bucket = json.loads(seeded.out)["bucket"]
+    assert bucket.startswith("aws-controltower-logs-")
     again = run("localaws", "seed", endpoint=endpoint)
     assert again.code != 0
     assert "already seeded" in again.err
+    # CloudFormation's ValidationError, whose message is the parameter's ConstraintDescription.
+    refused = run("localaws", "deploy", "--workbench-external-id", "acme-corp", endpoint=endpoint)
+    assert refused.code != 0
+    assert (
+        "deploy: CloudFormation refused expel-org: Parameter 'WorkbenchExternalId' must be your Workbench"
+        in refused.err
+    )
 
     # The template's defaults meet the security-lake team's entry: plan says so, with the fix.
     overlap = cli("plan", endpoint=endpoint)
@@ -205,6 +214,7 @@ def test_a_first_hour_on_the_local_aws(endpoint: str) -> None:
     remove_clashing_entry(endpoint, bucket)
     deployed = run("localaws", "deploy", endpoint=endpoint)
     assert deployed.code == 0, deployed.err
+    assert json.loads(deployed.out)["ManagementAccountId"] == "111111111111"
     checked = cli("check", "--output", "json", endpoint=endpoint)
     assert checked.code == 0, checked.out
     assert {step["Status"] for step in json.loads(checked.out)["Steps"]} == {"OK"}

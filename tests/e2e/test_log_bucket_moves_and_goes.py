@@ -36,7 +36,8 @@ def move_the_trail(zone: landing_zone.LandingZone, bucket: str) -> None:
         Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     )
     s3.put_bucket_notification_configuration(
-        Bucket=bucket, NotificationConfiguration=zone.foreign_notifications  # type: ignore[arg-type]
+        Bucket=bucket,
+        NotificationConfiguration=zone.foreign_notifications,  # type: ignore[arg-type]
     )
     # (The local organization trail lives where the Log Archive account sees it: see create_organization_trail.)
     boto3.client("cloudtrail", region_name=landing_zone.REGION).update_trail(

@@ -35,8 +35,9 @@ def handler(event, context):
         "LogicalResourceId": event["LogicalResourceId"],
         "Data": {"Value": target},
     }
-    request = urllib.request.Request(event["ResponseURL"], json.dumps(answer).encode(), {"Content-Type": ""}, method="PUT")
-    urllib.request.urlopen(request)  # as crhelper sends it: no content type
+    body = json.dumps(answer).encode()
+    # As crhelper sends it: no content type (moto's server routes on it).
+    urllib.request.urlopen(urllib.request.Request(event["ResponseURL"], body, {"Content-Type": ""}, method="PUT"))
 """
 ROLE = {"Fn::GetAtt": ["EchoRole", "Arn"]}
 LAMBDA_TRUST = {

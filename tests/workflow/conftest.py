@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from localaws import deployment, lambda_runtime, landing_zone, service_gaps, stack_resources, state
 from tests.support.fake_aws import use_fake_credentials
 
 
-@pytest.fixture(autouse=True)
-def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+@contextmanager
+def workflow_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto with its Step Functions interpreter on, and Lambda code run in this process."""
     use_fake_credentials(monkeypatch)
     state.reset()
@@ -23,6 +26,20 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         boto3.setup_default_session()
         yield
     state.reset()
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A local AWS of its own for each test (a module may share one instead: see test_whole_run_faults)."""
+    with workflow_aws(monkeypatch):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ASL's Retry intervals are real seconds in moto's interpreter; the retries themselves still run
+    (tests/template/test_orchestration_contract.py holds the intervals)."""
+    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda _: None))
 
 
 @pytest.fixture

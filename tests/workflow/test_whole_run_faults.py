@@ -9,9 +9,8 @@ text are exactly as before the run, or the run converged.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -19,11 +18,11 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ReadTimeoutError
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from expel_onboarding import clients
-from localaws import accounts, deployment, landing_zone
+from localaws import accounts, deployment, landing_zone, stack_resources
 from tests.functional.test_fault_matrix import fault_of
+from tests.workflow.conftest import workflow_aws
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 # (the product's client, its operation, the IAM action named in a deny)
@@ -38,10 +37,41 @@ MODES = ["apply", "repair", "remove"]
 OURS = "ExpelOnboarding"
 
 
+Deployed = tuple[landing_zone.LandingZone, deployment.Workflow, tuple[str, str]]
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[Deployed]:
+    """One local AWS, landing zone and workflow for the whole matrix: seeding and deploying are most of
+    a case's cost, and no run changes anything but the two documents, which each case resets."""
+    with pytest.MonkeyPatch.context() as monkeypatch, workflow_aws(monkeypatch):
+        zone = landing_zone.seed()
+        workflow = deployment.deploy(stack_resources.deploy_stack_resources(zone))
+        yield zone, workflow, documents(zone)
+
+
 @pytest.fixture(autouse=True)
-def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The ASL's Retry intervals are real seconds in moto's interpreter; the retries themselves still run."""
-    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda _: None))
+def aws_environment(deployed: Deployed) -> None:
+    """Replaces the workflow tests' local AWS of its own: each case starts from the seeded documents."""
+    zone, _, (notifications, policy) = deployed
+    boto3.client("s3").put_bucket_notification_configuration(
+        Bucket=zone.bucket, NotificationConfiguration=json.loads(notifications)
+    )
+    with accounts.as_account(landing_zone.MANAGEMENT):
+        boto3.client("kms", region_name=landing_zone.REGION).put_key_policy(
+            KeyId=zone.cloudtrail_key_arn, PolicyName="default", Policy=policy
+        )
+    assert documents(zone) == (notifications, policy)
+
+
+@pytest.fixture
+def zone(deployed: Deployed) -> landing_zone.LandingZone:
+    return deployed[0]
+
+
+@pytest.fixture
+def workflow(deployed: Deployed) -> deployment.Workflow:
+    return deployed[1]
 
 
 def faulty(monkeypatch: pytest.MonkeyPatch, service: str, operation: str, action: str, kind: str) -> None:

@@ -1,0 +1,87 @@
+"""Not gaps: what the emulator itself spends, cut without changing anything it answers.
+
+- moto's Step Functions interpreter lexes and parses the whole ASL definition with ANTLR at every
+  CreateStateMachine and again at every execution (about 0.15 s of CPU each for ours, the largest
+  single cost of a workflow test). The parse tree depends only on the definition's text and is only
+  read afterwards, so it is kept per text; the evaluation components, which hold a run's state, are
+  still built fresh from it for every execution.
+- moto's KMS makes a 2048-bit RSA key for every CreateKey (about 90 ms), symmetric keys included,
+  which never use it (KMS refuses Sign, Verify and GetPublicKey on them). Those share one.
+- moto's Step Functions makes a new boto3 client (about 10 ms) for every Lambda task it runs. The
+  client holds no state of its own, so one per region and endpoint serves every task.
+
+faster() installs them; service_gaps.filled() enters it, so the tests, make bench and the local
+server all run with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache, lru_cache
+from typing import Any
+from unittest import mock
+
+from antlr4 import CommonTokenStream, InputStream, ParserRuleContext  # type: ignore[import-untyped]
+from moto.core.models import botocore_stubber
+from moto.kms import models as kms_models
+from moto.kms.utils import KeySpec
+from moto.settings import moto_server_port
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.parse import asl_parser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+_ORIGINAL_PRIVATE_KEY = kms_models.generate_private_key  # type: ignore[attr-defined]
+_ORIGINAL_CLIENT_FOR = lambda_eval_utils.boto_client_for  # type: ignore[attr-defined]
+_ASYMMETRIC = {KeySpec.RSA_2048, KeySpec.RSA_3072, KeySpec.RSA_4096, *KeySpec.ecc_key_specs()}
+
+
+@lru_cache(maxsize=32)
+def _tree(definition: str) -> ParserRuleContext:
+    """moto's own parse (AmazonStateLanguageParser.parse), without the preprocessing; raises as it
+    does on a syntax error (which is not kept)."""
+    listener = asl_parser.SyntaxErrorListener()  # type: ignore[no-untyped-call]
+    parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
+    parser.removeErrorListeners()
+    parser.addErrorListener(listener)
+    tree = parser.state_machine()  # type: ignore[no-untyped-call]
+    if listener.errors:
+        raise asl_parser.ASLParserException(errors=listener.errors)
+    return tree
+
+
+def _parse(definition: str) -> tuple[EvalComponent, ParserRuleContext]:
+    tree = _tree(definition)
+    return Preprocessor().visit(tree), tree
+
+
+@cache
+def _shared_private_key() -> Any:
+    return _ORIGINAL_PRIVATE_KEY(KeySpec.RSA_2048)
+
+
+def _private_key(key_spec: str) -> Any:
+    return _ORIGINAL_PRIVATE_KEY(key_spec) if key_spec in _ASYMMETRIC else _shared_private_key()
+
+
+@lru_cache(maxsize=32)
+def _client(region: str, service: str, intercepted: bool, port: int) -> Any:
+    return _ORIGINAL_CLIENT_FOR(region=region, service=service)
+
+
+def _client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    # moto's own client ignores state_credentials too; the endpoint depends on the other two.
+    return _client(region, service, botocore_stubber.enabled, moto_server_port())
+
+
+@contextmanager
+def faster() -> Iterator[None]:
+    with (
+        mock.patch.object(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(_parse)),
+        mock.patch.object(kms_models, "generate_private_key", _private_key),
+        mock.patch.object(lambda_eval_utils, "boto_client_for", _client_for),
+    ):
+        yield
