@@ -9,6 +9,11 @@
   which never use it (KMS refuses Sign, Verify and GetPublicKey on them). Those share one.
 - moto's Step Functions makes a new boto3 client (about 10 ms) for every Lambda task it runs. The
   client holds no state of its own, so one per region and endpoint serves every task.
+- Not moto's but the tests': each starts a fresh boto3 session (credentials and region come from its
+  own environment), and botocore's loader caches the service models it parses from JSON per session,
+  so every test parsed them again (a seeded landing zone took 0.31 s, 0.14 s with this). The files
+  never change while a process runs, so the parsed models are kept per search path for the process,
+  as one session already shares them between its clients.
 
 faster() installs them; service_gaps.filled() enters it, so the tests, make bench and the local
 server all run with them.
@@ -23,6 +28,7 @@ from typing import Any
 from unittest import mock
 
 from antlr4 import CommonTokenStream, InputStream, ParserRuleContext  # type: ignore[import-untyped]
+from botocore import loaders
 from moto.core.models import botocore_stubber
 from moto.kms import models as kms_models
 from moto.kms.utils import KeySpec
@@ -36,6 +42,8 @@ from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 _ORIGINAL_PRIVATE_KEY = kms_models.generate_private_key  # type: ignore[attr-defined]
 _ORIGINAL_CLIENT_FOR = lambda_eval_utils.boto_client_for  # type: ignore[attr-defined]
+_LOAD_SERVICE_MODEL = loaders.Loader.load_service_model
+_LOAD_DATA_WITH_PATH = loaders.Loader.load_data_with_path
 _ASYMMETRIC = {KeySpec.RSA_2048, KeySpec.RSA_3072, KeySpec.RSA_4096, *KeySpec.ecc_key_specs()}
 
 
@@ -77,11 +85,30 @@ def _client_for(region: str, service: str, state_credentials: Any = None) -> Any
     return _client(region, service, botocore_stubber.enabled, moto_server_port())
 
 
+_MODELS: dict[tuple[Any, ...], Any] = {}
+
+
+def _load_service_model(self: loaders.Loader, service_name: str, type_name: str, api_version: str | None = None) -> Any:
+    key = ("model", tuple(self.search_paths), service_name, type_name, api_version)
+    if key not in _MODELS:
+        _MODELS[key] = _LOAD_SERVICE_MODEL(self, service_name, type_name, api_version)
+    return _MODELS[key]
+
+
+def _load_data_with_path(self: loaders.Loader, name: str) -> Any:
+    key = ("data", tuple(self.search_paths), name)
+    if key not in _MODELS:
+        _MODELS[key] = _LOAD_DATA_WITH_PATH(self, name)
+    return _MODELS[key]
+
+
 @contextmanager
 def faster() -> Iterator[None]:
     with (
         mock.patch.object(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(_parse)),
         mock.patch.object(kms_models, "generate_private_key", _private_key),
         mock.patch.object(lambda_eval_utils, "boto_client_for", _client_for),
+        mock.patch.object(loaders.Loader, "load_service_model", _load_service_model),
+        mock.patch.object(loaders.Loader, "load_data_with_path", _load_data_with_path),
     ):
         yield

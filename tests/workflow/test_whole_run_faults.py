@@ -9,7 +9,8 @@ text are exactly as before the run, or the run converged.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -37,41 +38,56 @@ MODES = ["apply", "repair", "remove"]
 OURS = "ExpelOnboarding"
 
 
-Deployed = tuple[landing_zone.LandingZone, deployment.Workflow, tuple[str, str]]
+@dataclass(frozen=True)
+class Deployed:
+    zone: landing_zone.LandingZone
+    workflow: deployment.Workflow
+    seeded: tuple[str, str]  # the two documents as the landing zone has them: nothing of ours
+    applied: tuple[str, str]  # after an apply run: ours in both
 
 
 @pytest.fixture(scope="module")
 def deployed() -> Iterator[Deployed]:
     """One local AWS, landing zone and workflow for the whole matrix: seeding and deploying are most of
-    a case's cost, and no run changes anything but the two documents, which each case resets."""
+    a case's cost, and no run changes anything but the two documents, which each case sets (start)."""
     with pytest.MonkeyPatch.context() as monkeypatch, workflow_aws(monkeypatch):
         zone = landing_zone.seed()
         workflow = deployment.deploy(stack_resources.deploy_stack_resources(zone))
-        yield zone, workflow, documents(zone)
+        seeded = documents(zone)
+        deployment.run(workflow, {"Mode": "apply"})
+        applied = documents(zone)
+        deployment.run(workflow, {"Mode": "remove"})
+        # So "ours, then lost" (repair's drift) is the seeded documents, byte for byte.
+        assert documents(zone) == seeded
+        yield Deployed(zone, workflow, seeded, applied)
 
 
 @pytest.fixture(autouse=True)
 def aws_environment(deployed: Deployed) -> None:
-    """Replaces the workflow tests' local AWS of its own: each case starts from the seeded documents."""
-    zone, _, (notifications, policy) = deployed
-    boto3.client("s3").put_bucket_notification_configuration(
-        Bucket=zone.bucket, NotificationConfiguration=json.loads(notifications)
-    )
-    with accounts.as_account(landing_zone.MANAGEMENT):
-        boto3.client("kms", region_name=landing_zone.REGION).put_key_policy(
-            KeyId=zone.cloudtrail_key_arn, PolicyName="default", Policy=policy
-        )
-    assert documents(zone) == (notifications, policy)
+    """Replaces the workflow tests' local AWS of its own with the module's (deployed)."""
 
 
 @pytest.fixture
 def zone(deployed: Deployed) -> landing_zone.LandingZone:
-    return deployed[0]
+    return deployed.zone
 
 
 @pytest.fixture
 def workflow(deployed: Deployed) -> deployment.Workflow:
-    return deployed[1]
+    return deployed.workflow
+
+
+def start(deployed: Deployed, mode: str) -> None:
+    """The state before the faulty run: nothing of ours (apply), ours then lost (repair), ours (remove)."""
+    notifications, policy = deployed.applied if mode == "remove" else deployed.seeded
+    boto3.client("s3").put_bucket_notification_configuration(
+        Bucket=deployed.zone.bucket, NotificationConfiguration=json.loads(notifications)
+    )
+    with accounts.as_account(landing_zone.MANAGEMENT):
+        boto3.client("kms", region_name=landing_zone.REGION).put_key_policy(
+            KeyId=deployed.zone.cloudtrail_key_arn, PolicyName="default", Policy=policy
+        )
+    assert documents(deployed.zone) == (notifications, policy)
 
 
 def faulty(monkeypatch: pytest.MonkeyPatch, service: str, operation: str, action: str, kind: str) -> None:
@@ -118,19 +134,6 @@ def ours_in(documents_now: tuple[str, str]) -> tuple[bool, bool]:
     return f'"Id": "{OURS}' in notifications, f'"Sid": "{OURS}' in policy or f'"Sid":"{OURS}' in policy
 
 
-def drift(zone: landing_zone.LandingZone, mode: str) -> Callable[[deployment.Workflow], None]:
-    """The state before the faulty run: nothing of ours (apply), ours then lost (repair), ours (remove)."""
-
-    def prepare(workflow: deployment.Workflow) -> None:
-        if mode == "apply":
-            return
-        deployment.run(workflow, {"Mode": "apply"})
-        if mode == "repair":
-            deployment.run(workflow, {"Mode": "remove"})
-
-    return prepare
-
-
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize(("service", "operation", "action"), WRITES, ids=[w[1] for w in WRITES])
@@ -140,11 +143,12 @@ def test_a_fault_in_any_write_leaves_both_documents_as_they_were_or_converged(
     action: str,
     fault: str,
     mode: str,
+    deployed: Deployed,
     zone: landing_zone.LandingZone,
     workflow: deployment.Workflow,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    drift(zone, mode)(workflow)
+    start(deployed, mode)
     before = documents(zone)
     faulty(monkeypatch, service, operation, action, fault)
     description = deployment.run(workflow, {"Mode": mode})
