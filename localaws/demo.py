@@ -18,7 +18,7 @@ from urllib.parse import unquote_plus
 import boto3
 
 from expel_onboarding import cli
-from localaws import deploy, landing_zone, server
+from localaws import deploy, landing_zone
 from localaws.accounts import LOG_ARCHIVE, MANAGEMENT
 
 OUR_ENTRY = "ExpelOnboarding"
@@ -129,6 +129,10 @@ def show_outputs(outputs: dict[str, str], expected_mode: str) -> None:
 
 def landing_zone_3(print_cli: Callable[[str], None]) -> None:
     """Up to landing zone 3.x: our entry on the bucket, beside the other teams' (bucket-notification)."""
+    # Imported here: the server brings all of moto's CloudFormation (two seconds of imports), which the
+    # local AWS's client commands (python -m localaws seed/deploy/destroy) use this module without.
+    from localaws import server
+
     with server.running() as endpoint:
         with step("3.x 1/6", "Start the local AWS, seed a 3.x landing zone, deploy template.yaml"):
             show("local AWS", endpoint)
@@ -183,6 +187,8 @@ def landing_zone_3(print_cli: Callable[[str], None]) -> None:
 
 def landing_zone_4(print_cli: Callable[[str], None]) -> None:
     """Landing zone 4.0: CT.S3.PV.8 guards the bucket, so the relay subscribes to the trail's topic."""
+    from localaws import server  # see landing_zone_3
+
     with server.running() as endpoint:
         with step("4.0 1/5", "Start the local AWS, seed a 4.0 landing zone, deploy template.yaml"):
             show("local AWS", endpoint)
