@@ -17,7 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from expel_onboarding import clients, custom_resource, delegate, settings
+from expel_onboarding import caches, clients, custom_resource, delegate
 from expel_onboarding.settings import Settings
 from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT, load_template
@@ -67,9 +67,9 @@ def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, st
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ExpelCloudTrailOnboarding")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "expel-cloudtrail-onboarding")
-    settings.settings.cache_clear()
+    caches.reset()
     yield values
-    settings.settings.cache_clear()
+    caches.reset()
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -95,14 +95,14 @@ def test_the_env_file_names_exactly_what_the_step_functions_read() -> None:
 
 def test_the_env_file_gives_the_bridge_its_state_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     bridge = env_file()["BridgeFunction"]
-    custom_resource.bridge_settings.cache_clear()
+    caches.reset()
     monkeypatch.delenv("STATE_MACHINE_ARN", raising=False)
     with pytest.raises(Exception, match="STATE_MACHINE_ARN"):
         custom_resource.bridge_settings()
     for name, value in bridge.items():
         monkeypatch.setenv(name, value)
     assert custom_resource.bridge_settings().state_machine_arn == bridge["STATE_MACHINE_ARN"]
-    custom_resource.bridge_settings.cache_clear()
+    caches.reset()
     assert set(bridge) == {"STATE_MACHINE_ARN"}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from expel_onboarding import settings
+from expel_onboarding import caches
 from localaws import lambda_runtime, landing_zone, stack_resources
 from localaws.aws_calls import AwsCalls
 from localaws.lambda_context import FakeContext
@@ -34,9 +34,9 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[landing_zone.LandingZo
         zone = landing_zone.seed()
         for name, value in stack_resources.deploy_stack_resources(zone).items():
             monkeypatch.setenv(name, value)
-        settings.settings.cache_clear()
+        caches.reset()
         yield zone
-        settings.settings.cache_clear()
+        caches.reset()
 
 
 def run(step: str, event: dict[str, Any]) -> dict[str, Any]:

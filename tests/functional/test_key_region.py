@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from expel_onboarding import settings
+from expel_onboarding import caches, settings
 from localaws import lambda_runtime, landing_zone, stack_resources
 from localaws.lambda_context import FakeContext
 
@@ -29,13 +29,13 @@ def key_elsewhere(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         zone = landing_zone.seed()
         for name, value in stack_resources.deploy_stack_resources(zone).items():
             monkeypatch.setenv(name, value)
-        settings.settings.cache_clear()
+        caches.reset()
         kms = boto3.client("kms", region_name=KEY_REGION)
         arn: str = kms.create_key()["KeyMetadata"]["Arn"]
         policy = {"Version": "2012-10-17", "Statement": [{**ADMIN, "Action": "kms:*", "Resource": "*"}]}
         kms.put_key_policy(KeyId=arn, PolicyName="default", Policy=json.dumps(policy))
         yield arn
-        settings.settings.cache_clear()
+        caches.reset()
 
 
 def run(step: str, mode: str, key_arn: str) -> dict[str, Any]:

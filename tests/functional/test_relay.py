@@ -19,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from expel_onboarding import clients, relay, settings
+from expel_onboarding import caches, clients, relay, settings
 from localaws import landing_zone, stack_resources
 from localaws.aws_calls import AwsCalls
 from localaws.lambda_context import FakeContext
@@ -89,10 +89,10 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     environment = stack_resources.deploy_stack_resources(zone)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    settings.settings.cache_clear()
+    caches.reset()
     boto3.client("s3").put_bucket_versioning(Bucket=zone.bucket, VersioningConfiguration={"Status": "Enabled"})
     yield Stack(zone.bucket, environment["QUEUE_URL"], settings.settings().owned_id)
-    settings.settings.cache_clear()
+    caches.reset()
 
 
 def test_the_sample_event_is_about_the_landing_zones_log_bucket(stack: Stack) -> None:

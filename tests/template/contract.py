@@ -1,4 +1,4 @@
-"""The seed guide's requirements as checks over a parsed template.
+"""The requirements of Expel's Control Tower guide as checks over a parsed template.
 
 Each check returns the violations it found, so the same check proves the real template right and a
 mutated template wrong (see test_contract_catches_mutations.py).
@@ -22,8 +22,8 @@ GUIDE_PERMISSIONS_FILE = Path(__file__).with_name("guide_permissions.txt")
 # The guide's table lists these four among the read-only ones; we scope each to its own resource.
 SCOPED_GUIDE_ACTIONS = frozenset({"s3:GetObject", "sqs:ReceiveMessage", "sqs:DeleteMessage", "kms:Decrypt"})
 
-# Seed step 5, exactly.
-SEED_QUEUE_SETTINGS: dict[str, int] = {
+# The guide's step 5, exactly.
+GUIDE_QUEUE_SETTINGS: dict[str, int] = {
     "VisibilityTimeout": 30,
     "MessageRetentionPeriod": 7 * 24 * 3600,
     "DelaySeconds": 0,
@@ -118,7 +118,7 @@ def statements(template: Template) -> Iterator[tuple[str, str, Statement]]:
 
 
 def queue_violations(template: Template) -> list[str]:
-    """The seed's settings on Workbench's queue: the one our topic delivers to (the relay's queues are internal)."""
+    """The guide's settings on Workbench's queue: the one our topic delivers to (the relay's queues are internal)."""
     queues = resources_of_type(template, "AWS::SQS::Queue")
     endpoints = [
         resource["Properties"]["Endpoint"]
@@ -133,9 +133,9 @@ def queue_violations(template: Template) -> list[str]:
     found = []
     if props.get("FifoQueue") not in (None, False, "false"):
         found.append(f"{name} must be a standard queue, FifoQueue is {props['FifoQueue']!r}")
-    for setting, expected in SEED_QUEUE_SETTINGS.items():
+    for setting, expected in GUIDE_QUEUE_SETTINGS.items():
         if props.get(setting) != expected:
-            found.append(f"{name}.{setting} is {props.get(setting)!r}, the seed says {expected}")
+            found.append(f"{name}.{setting} is {props.get(setting)!r}, the guide says {expected}")
     if props.get("KmsMasterKeyId") != {"Fn::GetAtt": ["NotificationKey", "Arn"]}:
         found.append(f"{name} must use SSE-KMS with NotificationKey, found {props.get('KmsMasterKeyId')!r}")
     return found
@@ -162,7 +162,7 @@ def subscription_violations(template: Template) -> list[str]:
         if props.get(key) != value
     ]
     if props.get("RawMessageDelivery") not in (True, "true"):
-        found.append(f"{name}.RawMessageDelivery must be true (seed step 6), found {props.get('RawMessageDelivery')!r}")
+        found.append(f"{name}.RawMessageDelivery must be true (the guide's step 6), found {props.get('RawMessageDelivery')!r}")
     return found
 
 
@@ -173,7 +173,7 @@ def expel_policy_statements(template: Template, conditions: dict[str, bool]) -> 
 
 
 def permission_violations(template: Template) -> list[str]:
-    seed = guide_permissions()
+    guide = guide_permissions()
     found = []
     for conditions in condition_combinations(template):
         granted: list[str] = []
@@ -184,10 +184,10 @@ def permission_violations(template: Template) -> list[str]:
                 found.append(
                     f"{statement.get('Sid')} grants {sorted(set(actions) - guide_read_only_permissions())} on '*'"
                 )
-        missing = sorted(set(seed) - set(granted))
-        extra = sorted(set(granted) - set(seed))
+        missing = sorted(set(guide) - set(granted))
+        extra = sorted(set(granted) - set(guide))
         if missing or extra:
-            found.append(f"with {conditions}: missing {missing}, not in the seed {extra}")
+            found.append(f"with {conditions}: missing {missing}, not in the guide {extra}")
     return found
 
 

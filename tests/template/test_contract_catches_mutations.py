@@ -1,4 +1,4 @@
-"""The contract checks are not vacuous: changing any seed setting makes one of them fail."""
+"""The contract checks are not vacuous: changing any setting of Expel's Control Tower guide makes one of them fail."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ MUTATIONS: dict[str, Callable[[Template], None]] = {
     "long polling": lambda t: props(t, "NotificationQueue").update(ReceiveMessageWaitTimeSeconds=20),
     "FIFO queue": lambda t: props(t, "NotificationQueue").update(FifoQueue=True),
     "SQS-managed SSE": lambda t: props(t, "NotificationQueue").pop("KmsMasterKeyId"),
-    "seed action dropped": lambda t: read_only(t).remove("lightsail:GetRegions"),
+    "guide action dropped": lambda t: read_only(t).remove("lightsail:GetRegions"),
     "extra action added": lambda t: read_only(t).append("s3:PutObject"),
     "GetObject on *": lambda t: statement(t, "ExpelPolicy", "ReadCloudTrailLogObjects").update(Resource="*"),
     "Action *": lambda t: statement(t, "ExpelPolicy", "ConsumeObjectNotifications").update(Action="*"),
@@ -107,7 +107,7 @@ def test_the_real_template_passes_every_check(template: Template) -> None:
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=list(MUTATIONS))
-def test_a_changed_seed_setting_is_caught(template: Template, mutation: str) -> None:
+def test_a_changed_guide_setting_is_caught(template: Template, mutation: str) -> None:
     MUTATIONS[mutation](template)
     violations = [v for check in ALL_CHECKS for v in check(template)]
     assert violations, f"no contract check noticed: {mutation}"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from expel_onboarding import custom_resource, settings
+from expel_onboarding import caches, custom_resource, settings
 from expel_onboarding.errors import InvalidInput
 
 
@@ -55,10 +55,10 @@ def test_a_missing_variable_of_the_contract_is_named_with_the_fix() -> None:
 def test_the_bridge_reads_the_variable_its_function_declares(monkeypatch: pytest.MonkeyPatch) -> None:
     (name,) = settings.FUNCTION_VARIABLES["BridgeFunction"]
     monkeypatch.delenv(name, raising=False)
-    custom_resource.bridge_settings.cache_clear()
+    caches.reset()
     with pytest.raises(InvalidInput, match=name):
         custom_resource.bridge_settings()
     monkeypatch.setenv(name, "arn:aws:states:us-east-1:123456789012:stateMachine:onboarding")
-    custom_resource.bridge_settings.cache_clear()
+    caches.reset()
     assert custom_resource.bridge_settings().state_machine_arn.endswith(":stateMachine:onboarding")
-    custom_resource.bridge_settings.cache_clear()
+    caches.reset()

@@ -1,4 +1,4 @@
-"""Seed steps 1 and 9: the Expel role's trust and its permissions, for both role paths."""
+"""Steps 1 and 9 of Expel's Control Tower guide: the Expel role's trust and its permissions, for both role paths."""
 
 from __future__ import annotations
 
@@ -26,11 +26,11 @@ def statement(template: dict[str, Any], sid: str, conditions: dict[str, bool] = 
     return found
 
 
-def test_policy_grants_exactly_the_seed_permission_table(template: dict[str, Any]) -> None:
+def test_policy_grants_exactly_the_guide_permission_table(template: dict[str, Any]) -> None:
     assert permission_violations(template) == []
 
 
-def test_read_only_list_is_the_seed_table_without_the_scoped_actions(template: dict[str, Any]) -> None:
+def test_read_only_list_is_the_guide_table_without_the_scoped_actions(template: dict[str, Any]) -> None:
     read_only = statement(template, "ExpelReadOnlyInvestigation")
     assert set(read_only["Action"]) == guide_read_only_permissions()
     assert read_only["Resource"] == "*"

@@ -33,7 +33,7 @@ def test_every_service_principal_grant_is_checked(template: dict[str, Any]) -> N
     }
 
 
-def test_no_action_star_and_resource_star_only_on_the_seed_read_only_list(template: dict[str, Any]) -> None:
+def test_no_action_star_and_resource_star_only_on_the_guide_read_only_list(template: dict[str, Any]) -> None:
     assert wildcard_violations(template) == []
 
 

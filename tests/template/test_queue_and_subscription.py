@@ -1,4 +1,4 @@
-"""Seed steps 5 and 6: the queue's settings and the raw-delivery subscription."""
+"""Steps 5 and 6 of Expel's Control Tower guide: the queue's settings and the raw-delivery subscription."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.template.contract import (
-    SEED_QUEUE_SETTINGS,
+    GUIDE_QUEUE_SETTINGS,
     queue_violations,
     resources_of_type,
     subscription_violations,
@@ -20,9 +20,9 @@ def queue_properties(template: dict[str, Any]) -> dict[str, Any]:
     return queue["Properties"]
 
 
-@pytest.mark.parametrize(("setting", "seed_value"), SEED_QUEUE_SETTINGS.items())
-def test_queue_setting_is_the_seeds(template: dict[str, Any], setting: str, seed_value: int) -> None:
-    assert queue_properties(template)[setting] == seed_value
+@pytest.mark.parametrize(("setting", "guide_value"), GUIDE_QUEUE_SETTINGS.items())
+def test_queue_setting_is_the_guides(template: dict[str, Any], setting: str, guide_value: int) -> None:
+    assert queue_properties(template)[setting] == guide_value
 
 
 def test_queue_is_a_standard_queue(template: dict[str, Any]) -> None:
@@ -42,7 +42,7 @@ def test_notification_key_rotates(template: dict[str, Any]) -> None:
     assert template["Resources"]["NotificationKey"]["Properties"]["EnableKeyRotation"] is True
 
 
-def test_queue_meets_the_whole_seed_contract(template: dict[str, Any]) -> None:
+def test_queue_meets_the_whole_guide_contract(template: dict[str, Any]) -> None:
     assert queue_violations(template) == []
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from expel_onboarding import custom_resource, settings
+from expel_onboarding import caches, custom_resource
 from localaws import deployment, landing_zone, stack_resources
 from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
@@ -33,8 +33,7 @@ def bridge(
 ) -> Iterator[ModuleType]:
     for name, value in {**stack_environment, "STATE_MACHINE_ARN": workflow.state_machine_arn}.items():
         monkeypatch.setenv(name, value)
-    settings.settings.cache_clear()
-    custom_resource.bridge_settings.cache_clear()
+    caches.reset()
     sys.modules.pop("functions.bridge.app", None)
     yield importlib.import_module("functions.bridge.app")
     sys.modules.pop("functions.bridge.app", None)
@@ -108,7 +107,7 @@ def test_a_failed_create_writes_nothing_and_its_rollback_delete_leaves_everythin
     monkeypatch.setenv("NOTIFICATION_PREFIX", "")
     failed_workflow = deployment.deploy({**stack_environment, "NOTIFICATION_PREFIX": ""}, name="failing")
     monkeypatch.setenv("STATE_MACHINE_ARN", failed_workflow.state_machine_arn)
-    custom_resource.bridge_settings.cache_clear()
+    caches.reset()
     bridge.lambda_handler(event("bridge-create", zone), CONTEXT)
     failed = responses[0]
     assert failed["Status"] == "FAILED"
@@ -148,8 +147,7 @@ def test_an_update_to_a_new_bucket_moves_our_entry_and_cleanup_removes_only_the_
     updated = deployment.deploy({**stack_environment, "LOG_BUCKET_NAME": new_bucket}, name="updated")
     monkeypatch.setenv("LOG_BUCKET_NAME", new_bucket)
     monkeypatch.setenv("STATE_MACHINE_ARN", updated.state_machine_arn)
-    settings.settings.cache_clear()
-    custom_resource.bridge_settings.cache_clear()
+    caches.reset()
     old_properties = event("bridge-create", zone)["ResourceProperties"]
     update = event("bridge-update", zone, PhysicalResourceId=old_id, OldResourceProperties=old_properties)
     update["ResourceProperties"] = {**old_properties, "LogBucketName": new_bucket}
@@ -208,8 +206,7 @@ def test_switching_an_upgraded_zone_to_trail_topic_subscribes_and_cleanup_report
     for name in ("DELIVERY_MODE", "TRAIL_TOPIC_ARN"):
         monkeypatch.setenv(name, switched[name])
     monkeypatch.setenv("STATE_MACHINE_ARN", updated.state_machine_arn)
-    settings.settings.cache_clear()
-    custom_resource.bridge_settings.cache_clear()
+    caches.reset()
     old_properties = event("bridge-create", zone)["ResourceProperties"]
     update = event("bridge-update", zone, PhysicalResourceId=old_id, OldResourceProperties=old_properties)
     update["ResourceProperties"] = {**old_properties, "DeliveryMode": "trail-topic"}
