@@ -1,10 +1,11 @@
 """Not gaps: what the emulator itself spends, cut without changing anything it answers.
 
-- moto's Step Functions interpreter lexes and parses the whole ASL definition with ANTLR at every
-  CreateStateMachine and again at every execution (about 0.15 s of CPU each for ours, the largest
-  single cost of a workflow test). The parse tree depends only on the definition's text and is only
-  read afterwards, so it is kept per text; the evaluation components, which hold a run's state, are
-  still built fresh from it for every execution.
+- moto's Step Functions interpreter lexes and parses the whole ASL definition with ANTLR, then builds
+  its evaluation components from the tree, at every CreateStateMachine and again at every execution
+  (about 0.2 s of CPU each for ours, the largest single cost of a workflow test). Both depend only on
+  the definition's text: the components keep a run's state in the run's own Environment (its heap,
+  keyed by each component's heap_key), never in themselves, as Parallel branches and Map iterations
+  already rely on when they evaluate one component concurrently. So they are kept per text.
 - moto's KMS makes a 2048-bit RSA key for every CreateKey (about 90 ms), symmetric keys included,
   which never use it (KMS refuses Sign, Verify and GetPublicKey on them). Those share one.
 - moto's Step Functions makes a new boto3 client (about 10 ms) for every Lambda task it runs. The
@@ -48,9 +49,9 @@ _ASYMMETRIC = {KeySpec.RSA_2048, KeySpec.RSA_3072, KeySpec.RSA_4096, *KeySpec.ec
 
 
 @lru_cache(maxsize=32)
-def _tree(definition: str) -> ParserRuleContext:
-    """moto's own parse (AmazonStateLanguageParser.parse), without the preprocessing; raises as it
-    does on a syntax error (which is not kept)."""
+def _parse(definition: str) -> tuple[EvalComponent, ParserRuleContext]:
+    """moto's own parse (AmazonStateLanguageParser.parse); raises as it does on a syntax error (which
+    is not kept)."""
     listener = asl_parser.SyntaxErrorListener()  # type: ignore[no-untyped-call]
     parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
     parser.removeErrorListeners()
@@ -58,11 +59,6 @@ def _tree(definition: str) -> ParserRuleContext:
     tree = parser.state_machine()  # type: ignore[no-untyped-call]
     if listener.errors:
         raise asl_parser.ASLParserException(errors=listener.errors)
-    return tree
-
-
-def _parse(definition: str) -> tuple[EvalComponent, ParserRuleContext]:
-    tree = _tree(definition)
     return Preprocessor().visit(tree), tree
 
 

@@ -11,6 +11,7 @@ from importlib.metadata import version
 
 import boto3
 import crhelper.utils
+import pytest
 from crhelper import CfnResource
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
@@ -76,3 +77,26 @@ def test_moto_cloudformation_still_creates_and_updates_stacks_where_parameters_a
 def test_moto_still_authorizes_every_query_action_where_scps_and_role_trust_are_evaluated() -> None:
     hook = ActionAuthenticatorMixin._authenticate_and_authorize_action
     assert list(inspect.signature(hook).parameters)[:3] == ["self", "iam_request_cls", "resource"]
+
+
+def test_the_runtime_keeps_the_products_clients_only_while_the_aws_environment_stays(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each client stays referenced, so a new one cannot reuse a freed one's id.
+    code = b"from expel_onboarding import clients\nmade = []\ndef handler(event, context):\n"
+    code += b"    made.append(clients.s3())\n    return id(made[-1])\n"
+    role = boto3.client("iam").create_role(RoleName="clients", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    client = boto3.client("lambda")
+    with lambda_runtime.in_process_lambda():
+        client.create_function(
+            FunctionName="clients",
+            Runtime="python3.13",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": deployment_zip(code)},
+        )
+        first, second = (json.loads(client.invoke(FunctionName="clients")["Payload"].read()) for _ in range(2))
+        # Another endpoint (a test's local AWS server after a mocked one): the next function needs new clients.
+        monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        third = json.loads(client.invoke(FunctionName="clients")["Payload"].read())
+    assert first == second != third

@@ -29,7 +29,7 @@ def test_reset_lists_every_cache_of_the_package_besides_the_clients() -> None:
     assert product_caches() - client_factories == set(caches.CACHED)
 
 
-def test_reset_empties_every_cache_it_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+def fill_every_cache(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     for name in settings.VARIABLES:
         monkeypatch.setenv(name, "arn:aws:kms:us-east-1:111111111111:key/k")
     for name in ("DELIVERY_MODE", "REQUESTED_DELIVERY_MODE"):
@@ -40,7 +40,19 @@ def test_reset_empties_every_cache_it_lists(monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv(name, "x")
     filled = [*caches.CACHED, clients.s3]
     for cached in filled:
-        cached()
-    assert all(cached.cache_info().currsize == 1 for cached in filled)
+        cached()  # type: ignore[operator]
+    assert all(cached.cache_info().currsize == 1 for cached in filled)  # type: ignore[attr-defined]
+    return filled
+
+
+def test_reset_empties_every_cache_it_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    filled = fill_every_cache(monkeypatch)
     caches.reset()
-    assert [cached.cache_info().currsize for cached in filled] == [0] * len(filled)
+    assert [cached.cache_info().currsize for cached in filled] == [0] * len(filled)  # type: ignore[attr-defined]
+
+
+def test_keeping_the_clients_still_forgets_every_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    fill_every_cache(monkeypatch)
+    caches.reset(keep_clients=True)
+    assert [cached.cache_info().currsize for cached in caches.CACHED] == [0] * len(caches.CACHED)
+    assert clients.s3.cache_info().currsize == 1

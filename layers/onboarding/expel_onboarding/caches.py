@@ -14,7 +14,10 @@ from expel_onboarding import clients, custom_resource, delegate, settings
 CACHED = (settings.settings, custom_resource.bridge_settings, delegate.config)
 
 
-def reset() -> None:
+def reset(keep_clients: bool = False) -> None:
+    """keep_clients: only when the next function sees the same AWS environment (credentials, region,
+    endpoint) as the clients were made in; its own settings are always read again."""
     for cached in CACHED:
         cached.cache_clear()
-    clients.reset()
+    if not keep_clients:
+        clients.reset()
