@@ -10,6 +10,9 @@
   which never use it (KMS refuses Sign, Verify and GetPublicKey on them). Those share one.
 - moto's Step Functions makes a new boto3 client (about 10 ms) for every Lambda task it runs. The
   client holds no state of its own, so one per region and endpoint serves every task.
+- moto's CloudFormation reads every template body with PyYAML's pure-Python loader first (half a
+  second for ours, on each CreateStack and UpdateStack), and only then as JSON. The local deploys send
+  JSON, which YAML reads the same: JSON is tried first.
 - Not moto's but the tests': each starts a fresh boto3 session (credentials and region come from its
   own environment), and botocore's loader caches the service models it parses from JSON per session,
   so every test parsed them again (a seeded landing zone took 0.31 s, 0.14 s with this). The files
@@ -22,6 +25,7 @@ server all run with them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache, lru_cache
@@ -30,6 +34,7 @@ from unittest import mock
 
 from antlr4 import CommonTokenStream, InputStream, ParserRuleContext  # type: ignore[import-untyped]
 from botocore import loaders
+from moto.cloudformation.models import Stack
 from moto.core.models import botocore_stubber
 from moto.kms import models as kms_models
 from moto.kms.utils import KeySpec
@@ -43,6 +48,7 @@ from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 _ORIGINAL_PRIVATE_KEY = kms_models.generate_private_key  # type: ignore[attr-defined]
 _ORIGINAL_CLIENT_FOR = lambda_eval_utils.boto_client_for  # type: ignore[attr-defined]
+_PARSE_TEMPLATE = Stack.parse_template
 _LOAD_SERVICE_MODEL = loaders.Loader.load_service_model
 _LOAD_DATA_WITH_PATH = loaders.Loader.load_data_with_path
 _ASYMMETRIC = {KeySpec.RSA_2048, KeySpec.RSA_3072, KeySpec.RSA_4096, *KeySpec.ecc_key_specs()}
@@ -81,6 +87,14 @@ def _client_for(region: str, service: str, state_credentials: Any = None) -> Any
     return _client(region, service, botocore_stubber.enabled, moto_server_port())
 
 
+def _parse_template(template: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(template)
+    except ValueError:
+        return _PARSE_TEMPLATE(template)
+    return parsed if isinstance(parsed, dict) else _PARSE_TEMPLATE(template)
+
+
 _MODELS: dict[tuple[Any, ...], Any] = {}
 
 
@@ -105,6 +119,7 @@ def faster() -> Iterator[None]:
         mock.patch.object(kms_models, "generate_private_key", _private_key),
         mock.patch.object(lambda_eval_utils, "boto_client_for", _client_for),
         mock.patch.object(loaders.Loader, "load_service_model", _load_service_model),
+        mock.patch.object(Stack, "parse_template", staticmethod(_parse_template)),
         mock.patch.object(loaders.Loader, "load_data_with_path", _load_data_with_path),
     ):
         yield

@@ -184,8 +184,10 @@ def state_machine_of(cloudformation: CloudFormationClient, stack_name: str) -> s
     return resource["StackResourceDetail"]["PhysicalResourceId"]
 
 
-def follow(sfn: SFNClient, execution_arn: str, out: TextIO | None, poll_seconds: float = 1.0) -> dict[str, Any]:
-    """Wait for the run, printing each step as it finishes; the run's summary."""
+def follow(sfn: SFNClient, execution_arn: str, out: TextIO | None, poll_seconds: float = 0.25) -> dict[str, Any]:
+    """Wait for the run, printing each step as it finishes; the run's summary.
+
+    Polling starts fast (a converged run takes about a second) and slows to every second."""
     shown = 0
     while True:
         description = sfn.describe_execution(executionArn=execution_arn)
@@ -201,6 +203,7 @@ def follow(sfn: SFNClient, execution_arn: str, out: TextIO | None, poll_seconds:
                 raise RunFailed(str(description.get("cause") or description["status"]), execution_arn)
             return summary
         time.sleep(poll_seconds)
+        poll_seconds = min(poll_seconds * 1.5, 1.0)
 
 
 def print_summary(summary: dict[str, Any], out: TextIO) -> None:
