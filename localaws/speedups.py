@@ -98,18 +98,16 @@ def _parse_template(template: str) -> dict[str, Any]:
 _MODELS: dict[tuple[Any, ...], Any] = {}
 
 
-def _load_service_model(self: loaders.Loader, service_name: str, type_name: str, api_version: str | None = None) -> Any:
-    key = ("model", tuple(self.search_paths), service_name, type_name, api_version)
-    if key not in _MODELS:
-        _MODELS[key] = _LOAD_SERVICE_MODEL(self, service_name, type_name, api_version)
-    return _MODELS[key]
+def _kept(kind: str, load: Any) -> Any:
+    """load (a Loader method), its result kept per search path and arguments for the process."""
 
+    def kept(self: loaders.Loader, *args: Any, **kwargs: Any) -> Any:
+        key = (kind, tuple(self.search_paths), args, tuple(sorted(kwargs.items())))
+        if key not in _MODELS:
+            _MODELS[key] = load(self, *args, **kwargs)
+        return _MODELS[key]
 
-def _load_data_with_path(self: loaders.Loader, name: str) -> Any:
-    key = ("data", tuple(self.search_paths), name)
-    if key not in _MODELS:
-        _MODELS[key] = _LOAD_DATA_WITH_PATH(self, name)
-    return _MODELS[key]
+    return kept
 
 
 @contextmanager
@@ -118,8 +116,8 @@ def faster() -> Iterator[None]:
         mock.patch.object(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(_parse)),
         mock.patch.object(kms_models, "generate_private_key", _private_key),
         mock.patch.object(lambda_eval_utils, "boto_client_for", _client_for),
-        mock.patch.object(loaders.Loader, "load_service_model", _load_service_model),
+        mock.patch.object(loaders.Loader, "load_service_model", _kept("model", _LOAD_SERVICE_MODEL)),
         mock.patch.object(Stack, "parse_template", staticmethod(_parse_template)),
-        mock.patch.object(loaders.Loader, "load_data_with_path", _load_data_with_path),
+        mock.patch.object(loaders.Loader, "load_data_with_path", _kept("data", _LOAD_DATA_WITH_PATH)),
     ):
         yield

@@ -96,30 +96,22 @@ def test_the_products_roles_are_created_and_changed_with_the_boundary(action: st
     assert decision(action, role, **WITH_BOUNDARY) == "allowed"
 
 
-@pytest.mark.parametrize(
-    ("action", "expected"),
-    [
-        # Creating or bounding a role without ours is explicitly denied, whoever else allows it.
-        ("iam:CreateRole", "explicitDeny"),
-        ("iam:PutRolePermissionsBoundary", "explicitDeny"),
-        # A role without our boundary is not one of the product's: nothing allows changing it.
-        ("iam:AttachRolePolicy", "implicitDeny"),
-        ("iam:PutRolePolicy", "implicitDeny"),
-    ],
-)
+# Creating or bounding a role without our boundary is explicitly denied, whoever else allows it; a role
+# without it is not one of the product's, so nothing allows changing it.
+REFUSED_WITHOUT_OUR_BOUNDARY = [
+    ("iam:CreateRole", "explicitDeny"),
+    ("iam:PutRolePermissionsBoundary", "explicitDeny"),
+    ("iam:AttachRolePolicy", "implicitDeny"),
+    ("iam:PutRolePolicy", "implicitDeny"),
+]
+
+
+@pytest.mark.parametrize(("action", "expected"), REFUSED_WITHOUT_OUR_BOUNDARY)
 def test_a_product_role_without_the_boundary_is_refused(action: str, expected: str) -> None:
     assert decision(action, SERVICE_ROLE) == expected
 
 
-@pytest.mark.parametrize(
-    ("action", "expected"),
-    [
-        ("iam:CreateRole", "explicitDeny"),
-        ("iam:PutRolePermissionsBoundary", "explicitDeny"),
-        ("iam:AttachRolePolicy", "implicitDeny"),
-        ("iam:PutRolePolicy", "implicitDeny"),
-    ],
-)
+@pytest.mark.parametrize(("action", "expected"), REFUSED_WITHOUT_OUR_BOUNDARY)
 def test_a_product_role_with_another_boundary_is_refused(action: str, expected: str) -> None:
     assert decision(action, SERVICE_ROLE, **ANOTHER_BOUNDARY) == expected
 

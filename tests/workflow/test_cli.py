@@ -20,6 +20,11 @@ STACK = "expel-cloudtrail-onboarding"
 def stack(workflow: deployment.Workflow, stack_environment: dict[str, str]) -> dict[str, str]:
     """A stack whose outputs are what template.yaml's are after a deploy (apply has run)."""
     deployment.run(workflow, {"Mode": "apply"})
+    return outputs_stack(workflow, stack_environment)
+
+
+def outputs_stack(workflow: deployment.Workflow, stack_environment: dict[str, str]) -> dict[str, str]:
+    """A stack with template.yaml's outputs for this workflow (what the CLI reads); the outputs."""
     outputs = {
         "StateMachineArn": workflow.state_machine_arn,
         "RoleArn": stack_environment["EXPEL_ROLE_ARN"],
@@ -97,18 +102,7 @@ def test_outputs_after_a_failed_run_exits_one_and_says_the_values_may_no_longer_
     stack_environment: dict[str, str], zone: landing_zone.LandingZone, capsys: pytest.CaptureFixture[str]
 ) -> None:
     failing = deployment.deploy({**stack_environment, "NOTIFICATION_PREFIX": ""}, name="failing")
-    values = {
-        "StateMachineArn": failing.state_machine_arn,
-        "RoleArn": stack_environment["EXPEL_ROLE_ARN"],
-        "SqsUrl": stack_environment["QUEUE_URL"],
-        "ManagementAccountId": landing_zone.MANAGEMENT,
-        "Region": "us-east-1",
-    }
-    template = {
-        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {key: {"Value": value} for key, value in values.items()},
-    }
-    boto3.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    outputs_stack(failing, stack_environment)
     assert deployment.run(failing, {"Mode": "repair"})["status"] == "FAILED"
     code, printed = run_cli("outputs")
     assert code == cli.EXIT_FAILED
