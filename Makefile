@@ -17,6 +17,10 @@ TEMPLATES := template.yaml org/management.yaml org/member-role.yaml servicecatal
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Python keeps our modules' bytecode in __pycache__/ (ignored by git). With PYTHONDONTWRITEBYTECODE set,
+# every process compiles our sources again and pytest rewrites every test module again: each pytest
+# worker, and each command the first-hour test runs, paid about 5 s for it.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help install lint cfn-lint validate checkov iam-analysis pytest test build bench demo org servicecatalog package clean lock
 

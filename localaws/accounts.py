@@ -29,18 +29,24 @@ def _add_account_header(request: Any, **_: Any) -> None:
         request.headers["x-moto-account-id"] = account
 
 
+def hook_account_header(events: Any) -> None:
+    """Sign requests with the account as_account() names (a client or session's event hooks)."""
+    events.register("before-sign", _add_account_header, unique_id="localaws-account-header")
+
+
 @contextmanager
 def as_account(account: str) -> Iterator[None]:
     """Make calls as another account of the organization, then act as before.
 
     moto reads the account from a request header, so this works against the in-process mock and
-    against a local AWS server in another process alike. Clients must be made inside the block."""
+    against a local AWS server in another process alike. A client made with boto3 must be made inside
+    the block; localaws.clients hooks the header into every client it keeps."""
     if boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
     session = boto3.DEFAULT_SESSION
     if session is None:  # setup_default_session sets it; mypy cannot know
         raise RuntimeError("boto3 has no default session")
-    session.events.register("before-sign", _add_account_header, unique_id="localaws-account-header")
+    hook_account_header(session.events)
     token = _ACTING_AS.set(account)
     try:
         yield

@@ -7,9 +7,8 @@ import hashlib
 import json
 from typing import Any
 
-import boto3
-
 from expel_onboarding.delivery import account_of
+from localaws import clients
 from localaws.accounts import AUDIT, LOG_ARCHIVE, MANAGEMENT, REGION, as_account
 
 # The CloudTrail key's policy before we come: three statements of other teams.
@@ -143,7 +142,7 @@ def create_trail_topic(topic_arn: str) -> str:
         ],
     }
     with as_account(account_of(topic_arn)):
-        sns = boto3.client("sns", region_name=REGION)
+        sns = clients.sns()
         created = sns.create_topic(Name=topic_arn.split(":")[5], Attributes={"Policy": json.dumps(policy)})
     return str(created["TopicArn"])
 
@@ -152,7 +151,7 @@ def attach_mandatory_controls(controls: dict[str, tuple[str, dict[str, Any]]], t
     """Control Tower's controls as Service Control Policies, attached to the target account, with the
     SCP policy type enabled on the root (without it, SCPs are not in effect)."""
     with as_account(MANAGEMENT):
-        organizations = boto3.client("organizations", region_name=REGION)
+        organizations = clients.organizations()
         root = organizations.list_roots()["Roots"][0]
         if not any(kind["Type"] == "SERVICE_CONTROL_POLICY" for kind in root.get("PolicyTypes", [])):
             organizations.enable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")

@@ -15,10 +15,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import unquote_plus
 
-import boto3
-
 from expel_onboarding import cli
-from localaws import deploy, landing_zone
+from localaws import clients, deploy, landing_zone
 from localaws.accounts import LOG_ARCHIVE, MANAGEMENT
 
 OUR_ENTRY = "ExpelOnboarding"
@@ -69,7 +67,7 @@ def deliver_a_log_object(zone: landing_zone.LandingZone, queue_url: str) -> str:
     """CloudTrail delivers a log file (the object, then its message on the trail's topic); the S3 event
     Workbench reads must reach its queue, raw, whichever delivery mode the landing zone got."""
     key = landing_zone.deliver_log_file(zone)
-    sqs = boto3.client("sqs")
+    sqs = clients.sqs()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
@@ -93,11 +91,11 @@ def drop_our_entry(bucket: str) -> None:
     config["TopicConfigurations"] = [
         entry for entry in config.get("TopicConfigurations", []) if not entry["Id"].startswith(OUR_ENTRY)
     ]
-    boto3.client("s3").put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)  # type: ignore[arg-type]
+    clients.s3().put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)  # type: ignore[arg-type]
 
 
 def wait_deleted(timeout: float = 60) -> None:
-    cloudformation = boto3.client("cloudformation")
+    cloudformation = clients.cloudformation()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         stacks = cloudformation.list_stacks()["StackSummaries"]
@@ -109,7 +107,7 @@ def wait_deleted(timeout: float = 60) -> None:
 
 def relay_subscriptions(zone: landing_zone.LandingZone) -> list[str]:
     """Our relay queue's subscriptions to the trail's topic."""
-    subscriptions = boto3.client("sns").list_subscriptions_by_topic(TopicArn=zone.trail_topic_arn)["Subscriptions"]
+    subscriptions = clients.sns().list_subscriptions_by_topic(TopicArn=zone.trail_topic_arn)["Subscriptions"]
     # CloudFormation names the queue <stack>-RelayQueue-<random>.
     return [s["SubscriptionArn"] for s in subscriptions if f":{deploy.STACK}-RelayQueue-" in s["Endpoint"]]
 

@@ -25,11 +25,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
-from samtranslator.yaml_helper import yaml_parse
 
-from localaws import ROOT
+from localaws import ROOT, clients, templates
 from localaws.accounts import MANAGEMENT, as_account
 from localaws.sam_transform import expand
 
@@ -118,7 +116,7 @@ def _zipped_build(folder: Path, build: str) -> bytes:
 
 def packaged_template(built: Path, artifacts: str = ARTIFACTS) -> dict[str, Any]:
     """The built template with every code location uploaded to the emulator's S3, as sam package does."""
-    s3 = boto3.client("s3")
+    s3 = clients.s3()
     s3.create_bucket(Bucket=artifacts)
     with build_lock(fcntl.LOCK_SH):  # another process's build must not rewrite what is read here
         build = (built.parent / STAMP).read_text(encoding="utf-8")
@@ -129,9 +127,8 @@ def packaged_template(built: Path, artifacts: str = ARTIFACTS) -> dict[str, Any]
 
 @lru_cache(maxsize=8)
 def _parsed_build(built: Path, build: str) -> dict[str, Any]:
-    """The built template, parsed once per build (build: its stamp); half a second of YAML each time."""
-    parsed: dict[str, Any] = yaml_parse(built.read_text(encoding="utf-8"))
-    return parsed
+    """The built template, parsed once per build (build: its stamp)."""
+    return templates.parse(built.read_text(encoding="utf-8"))
 
 
 def _upload_code(s3: Any, template: dict[str, Any], folder: Path, artifacts: str, build: str) -> None:
@@ -172,7 +169,7 @@ def deploy_org(parameters: dict[str, str], region: str = "us-east-1", timeout: f
 def org_outputs() -> dict[str, str] | None:
     """The management-account stack's outputs, or None when it is not deployed."""
     with as_account(MANAGEMENT):
-        cloudformation = boto3.client("cloudformation")
+        cloudformation = clients.cloudformation()
         for summary in cloudformation.list_stacks()["StackSummaries"]:
             if summary["StackName"] == ORG_STACK and summary["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
                 stack = cloudformation.describe_stacks(StackName=ORG_STACK)["Stacks"][0]
@@ -184,7 +181,7 @@ def create_or_update(
     stack: str, template: dict[str, Any], parameters: dict[str, str], timeout: float
 ) -> dict[str, str]:
     """Create (or update) a stack from its expanded template, in the account acting now; its outputs."""
-    cloudformation = boto3.client("cloudformation")
+    cloudformation = clients.cloudformation()
     arguments: dict[str, Any] = {
         "StackName": stack,
         "TemplateBody": json.dumps(template),
@@ -230,9 +227,9 @@ def wait(cloudformation: Any, timeout: float, name: str = STACK) -> dict[str, st
 
 def exists() -> bool:
     """Whether the onboarding stack is there to delete."""
-    stacks = boto3.client("cloudformation").list_stacks()["StackSummaries"]
+    stacks = clients.cloudformation().list_stacks()["StackSummaries"]
     return any(s["StackName"] == STACK and s["StackStatus"] != "DELETE_COMPLETE" for s in stacks)
 
 
 def destroy() -> None:
-    boto3.client("cloudformation").delete_stack(StackName=STACK)
+    clients.cloudformation().delete_stack(StackName=STACK)

@@ -17,13 +17,10 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-from samtranslator.yaml_helper import yaml_parse
-
 from expel_onboarding.workflow import history, summary_from_history
-from localaws import ROOT
+from localaws import ROOT, clients, templates
 
-TEMPLATE: dict[str, Any] = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+TEMPLATE: dict[str, Any] = templates.read(ROOT / "template.yaml")
 STATE_MACHINE = TEMPLATE["Resources"]["OnboardingStateMachine"]["Properties"]
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -57,7 +54,7 @@ GLOBAL_ENVIRONMENT = {
 def create_function(logical_id: str, role_arn: str, environment: dict[str, str], name: str = "expel") -> str:
     properties = TEMPLATE["Resources"][logical_id]["Properties"]
     environment = {**GLOBAL_ENVIRONMENT, **environment}
-    function = boto3.client("lambda").create_function(
+    function = clients.lambda_().create_function(
         FunctionName=f"{name}-{logical_id}",
         Runtime=TEMPLATE["Globals"]["Function"]["Runtime"],
         Role=role_arn,
@@ -85,12 +82,12 @@ def definition(function_arns: dict[str, str]) -> str:
 
 def deploy(environment: dict[str, str], name: str = "expel") -> Workflow:
     """The functions, the state machine and the bridge; name keeps a second deployment apart."""
-    role_arn = boto3.client("iam").create_role(
+    role_arn = clients.iam().create_role(
         RoleName=f"{name}-functions", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
     )["Role"]["Arn"]
     logical_ids = [value["Fn::GetAtt"][0] for value in STATE_MACHINE["DefinitionSubstitutions"].values()]
     function_arns = {logical_id: create_function(logical_id, role_arn, environment, name) for logical_id in logical_ids}
-    state_machine_arn = boto3.client("stepfunctions").create_state_machine(
+    state_machine_arn = clients.stepfunctions().create_state_machine(
         name=f"{name}-onboarding", definition=definition(function_arns), roleArn=role_arn, type="STANDARD"
     )["stateMachineArn"]
     bridge_environment = {**environment, "STATE_MACHINE_ARN": state_machine_arn}
@@ -100,7 +97,7 @@ def deploy(environment: dict[str, str], name: str = "expel") -> Workflow:
 
 def run(workflow: Workflow, run_input: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
     """Start a run and wait for it; the finished description."""
-    sfn = boto3.client("stepfunctions")
+    sfn = clients.stepfunctions()
     execution = sfn.start_execution(
         stateMachineArn=workflow.state_machine_arn, name=f"test-{uuid.uuid4().hex}", input=json.dumps(run_input)
     )
@@ -114,7 +111,7 @@ def run(workflow: Workflow, run_input: dict[str, Any], timeout: float = 60) -> d
 
 
 def summary(description: dict[str, Any]) -> dict[str, Any]:
-    events = list(history(boto3.client("stepfunctions"), description["executionArn"]))
+    events = list(history(clients.stepfunctions(), description["executionArn"]))
     found = summary_from_history(events)
     if found is None:
         raise LookupError(f"the run {description['executionArn']} never reached Outputs")

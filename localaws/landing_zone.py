@@ -27,11 +27,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 from unittest import mock
 
-import boto3
 from botocore.exceptions import ClientError
 from moto.organizations import utils as organizations_utils
 
 from expel_onboarding.delivery import account_of
+from localaws import clients
 from localaws.accounts import LOG_ARCHIVE, MANAGEMENT, MEMBERS, REGION, as_account
 from localaws.cloudtrail_logs import cloudtrail_log_key, log_file
 from localaws.control_tower import (
@@ -64,7 +64,7 @@ class LandingZone:
 def cloudtrail_key_arn() -> str:
     """The seeded CloudTrail key, found again from another process (localaws deploy)."""
     with as_account(MANAGEMENT):
-        kms = boto3.client("kms", region_name=REGION)
+        kms = clients.kms()
         for key in kms.list_keys()["Keys"]:
             metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
             if metadata.get("Description") == "AWS Control Tower CloudTrail key":
@@ -74,13 +74,13 @@ def cloudtrail_key_arn() -> str:
 
 def key_policy_of(key_arn: str) -> dict[str, Any]:
     with as_account(MANAGEMENT):
-        text = boto3.client("kms", region_name=REGION).get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+        text = clients.kms().get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
     parsed: dict[str, Any] = json.loads(text)
     return parsed
 
 
 def notifications_of(bucket: str) -> dict[str, Any]:
-    raw = boto3.client("s3", region_name=REGION).get_bucket_notification_configuration(Bucket=bucket)
+    raw = clients.s3().get_bucket_notification_configuration(Bucket=bucket)
     return {k: v for k, v in raw.items() if k != "ResponseMetadata"}
 
 
@@ -88,20 +88,20 @@ def seed(generation: str = "3") -> LandingZone:
     if generation not in GENERATIONS:
         raise ValueError(f"landing zone generation {generation!r}: choose one of {', '.join(GENERATIONS)}")
     with as_account(MANAGEMENT):
-        organizations = boto3.client("organizations", region_name=REGION)
+        organizations = clients.organizations()
         organization_id = organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
         for account_id, name in MEMBERS.items():
             create_member_account(organizations, account_id, name)
-        kms = boto3.client("kms", region_name=REGION)
+        kms = clients.kms()
         key_arn = kms.create_key(Description="AWS Control Tower CloudTrail key")["KeyMetadata"]["Arn"]
         kms.put_key_policy(KeyId=key_arn, PolicyName="default", Policy=json.dumps(CLOUDTRAIL_KEY_POLICY))
 
     topic_arn = create_trail_topic(trail_topic(generation))
     bucket = log_bucket(generation)
     s3, sns, sqs = (
-        boto3.client("s3", region_name=REGION),
-        boto3.client("sns", region_name=REGION),
-        boto3.client("sqs", region_name=REGION),
+        clients.s3(),
+        clients.sns(),
+        clients.sqs(),
     )
     s3.create_bucket(Bucket=bucket)
     # 3.x buckets predate 2023 and were set to BucketOwnerPreferred; a new 4.0 bucket has AWS's default
@@ -150,7 +150,7 @@ def upgrade(zone: LandingZone) -> LandingZone:
     if zone.generation != "3":
         raise ValueError(f"only a 3.x zone can be upgraded; this one is {zone.generation}")
     topic_arn = create_trail_topic(trail_topic("4.0"))
-    boto3.client("cloudtrail", region_name=REGION).update_trail(Name=zone.trail_arn, SnsTopicName=topic_arn)
+    clients.cloudtrail().update_trail(Name=zone.trail_arn, SnsTopicName=topic_arn)
     attach_mandatory_controls(MANDATORY_CONTROLS_4_0, LOG_ARCHIVE)
     return replace(zone, generation="4.0", trail_topic_arn=topic_arn)
 
@@ -170,7 +170,7 @@ def create_organization_trail(bucket: str, key_arn: str, topic_arn: str = "") ->
     it publishes to (named by ARN: it may be another account's, see trail_topics_by_arn)."""
     arguments: dict[str, Any] = {"SnsTopicName": topic_arn} if topic_arn else {}
     try:
-        trail = boto3.client("cloudtrail").create_trail(
+        trail = clients.cloudtrail().create_trail(
             Name="aws-controltower-BaselineCloudTrail",
             S3BucketName=bucket,
             IsMultiRegionTrail=True,
@@ -197,11 +197,11 @@ def deliver_log_file(zone: LandingZone, key: str | None = None) -> str:
     key = key or cloudtrail_log_key(zone.organization_id)
     trail = next(
         t
-        for t in boto3.client("cloudtrail", region_name=REGION).describe_trails(includeShadowTrails=True)["trailList"]
+        for t in clients.cloudtrail().describe_trails(includeShadowTrails=True)["trailList"]
         if t["TrailARN"] == zone.trail_arn
     )
     bucket = str(trail["S3BucketName"])
-    boto3.client("s3", region_name=REGION).put_object(
+    clients.s3().put_object(
         Bucket=bucket,
         Key=key,
         Body=log_file(),
@@ -214,5 +214,5 @@ def deliver_log_file(zone: LandingZone, key: str | None = None) -> str:
     if topic_arn:
         message = json.dumps({"s3Bucket": bucket, "s3ObjectKey": [key]}, separators=(",", ":"))
         with as_account(account_of(topic_arn)):
-            boto3.client("sns", region_name=REGION).publish(TopicArn=topic_arn, Message=message)
+            clients.sns().publish(TopicArn=topic_arn, Message=message)
     return key

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
-from samtranslator.yaml_helper import yaml_parse
+
+from localaws import templates
 
 
 def validate(template: str, values: Mapping[str, Any]) -> None:
@@ -71,5 +72,5 @@ def _parsed(template: str) -> dict[str, Any]:
     try:
         parsed: dict[str, Any] = json.loads(template)
     except json.JSONDecodeError:
-        parsed = yaml_parse(template)
+        parsed = templates.parse(template)
     return parsed

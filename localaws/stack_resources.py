@@ -7,11 +7,9 @@ import io
 import json
 import zipfile
 
-import boto3
-
 from expel_onboarding import discovery, settings
 from expel_onboarding.delivery import DeliveryMode
-from localaws import ROOT
+from localaws import ROOT, clients
 from localaws.accounts import LOG_ARCHIVE, MANAGEMENT, REGION, as_account
 from localaws.landing_zone import EXPEL_PRINCIPAL, EXTERNAL_ID, STACK_ID, LandingZone
 
@@ -46,10 +44,8 @@ def create_delegate(landing_zone: LandingZone, log_archive: str = LOG_ARCHIVE) -
                 {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
             ],
         }
-        role = boto3.client("iam").create_role(
-            RoleName="KeyPolicyDelegateRole", AssumeRolePolicyDocument=json.dumps(trust)
-        )
-        function = boto3.client("lambda", region_name=REGION).create_function(
+        role = clients.iam().create_role(RoleName="KeyPolicyDelegateRole", AssumeRolePolicyDocument=json.dumps(trust))
+        function = clients.lambda_().create_function(
             FunctionName=DELEGATE_NAME,
             Runtime="python3.13",
             Role=role["Role"]["Arn"],
@@ -65,7 +61,7 @@ def create_delegate(landing_zone: LandingZone, log_archive: str = LOG_ARCHIVE) -
                 }
             },
         )
-        boto3.client("lambda", region_name=REGION).add_permission(
+        clients.lambda_().add_permission(
             FunctionName=DELEGATE_NAME,
             StatementId="OnlyTheLogArchiveAccount",
             Action="lambda:InvokeFunction",
@@ -86,11 +82,9 @@ def deploy_stack_resources(
     create_role=False is CreateExpelRole=false: the org StackSet already made the role here. The
     log target comes from the organization trail, as the LogTarget custom resource finds it.
     delegate=True also deploys the org/ stack's key-policy delegate and names it, as KeyPolicyDelegateArn."""
-    kms, sns = boto3.client("kms", region_name=REGION), boto3.client("sns", region_name=REGION)
-    sqs, iam = boto3.client("sqs", region_name=REGION), boto3.client("iam", region_name=REGION)
-    target = discovery.log_target(
-        boto3.client("cloudtrail", region_name=REGION), "", delivery_mode, LOG_ARCHIVE, REGION
-    )
+    kms, sns = clients.kms(), clients.sns()
+    sqs, iam = clients.sqs(), clients.iam()
+    target = discovery.log_target(clients.cloudtrail(), "", delivery_mode, LOG_ARCHIVE, REGION)
     attributes = target.attributes("aws", REGION, LOG_ARCHIVE)
     key_arn = kms.create_key(Description="notifications")["KeyMetadata"]["Arn"]
     topic = sns.create_topic(Name="expel-cloudtrail-objects", Attributes={"KmsMasterKeyId": key_arn})["TopicArn"]

@@ -59,18 +59,24 @@ def role_trust() -> Iterator[None]:
 @contextmanager
 def on_behalf_of(source_arn: str, source_account: str) -> Iterator[None]:
     """Calls made as a service acting for a resource: AssumeRole requests carry aws:SourceArn and
-    aws:SourceAccount, as a service passes them. Clients must be made inside the block."""
+    aws:SourceAccount, as a service passes them. A client made with boto3 must be made inside the block;
+    localaws.clients hooks the headers into every client it keeps."""
     if boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
     session = boto3.DEFAULT_SESSION
     if session is None:  # setup_default_session sets it; mypy cannot know
         raise RuntimeError("boto3 has no default session")
-    session.events.register("before-sign", _add_source_headers, unique_id="localaws-source-headers")
+    hook_source_headers(session.events)
     token = _SOURCE.set((source_arn, source_account))
     try:
         yield
     finally:
         _SOURCE.reset(token)
+
+
+def hook_source_headers(events: Any) -> None:
+    """Sign requests with the source on_behalf_of() names (a client or session's event hooks)."""
+    events.register("before-sign", _add_source_headers, unique_id="localaws-source-headers")
 
 
 def _add_source_headers(request: Any, **_: Any) -> None:

@@ -24,8 +24,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from samtranslator.yaml_helper import yaml_parse
-
+from localaws import templates
 from localaws.sam_transform import expand
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,7 +198,7 @@ def portfolio_blocks(product: dict[str, Any]) -> dict[str, list[str]]:
 
 def product_from_source(region: str = "us-east-1") -> dict[str, Any]:
     """template.yaml expanded as if packaged: the resource types do not depend on the code's place."""
-    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    template = templates.read(ROOT / "template.yaml")
     for name, resource in template["Resources"].items():
         for key in ("CodeUri", "ContentUri", "DefinitionUri"):
             if key in resource.get("Properties", {}):

@@ -12,14 +12,13 @@ import json
 import sys
 from pathlib import Path
 
-from samtranslator.yaml_helper import yaml_parse
-
+from localaws import templates
 from localaws.sam_transform import expand
 
 
 def main(argv: list[str]) -> None:
     source, target, region = Path(argv[0]), Path(argv[1]), argv[2]
-    expanded = expand(yaml_parse(source.read_text(encoding="utf-8")), region)
+    expanded = expand(templates.parse(source.read_text(encoding="utf-8")), region)
     target.write_text(json.dumps(expanded, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {target}: {len(expanded['Resources'])} resources, no Transform")
 

@@ -7,9 +7,10 @@ import pytest
 from expel_onboarding import plan
 from expel_onboarding.delivery import DeliveryMode
 from expel_onboarding.errors import InvalidInput
-from tests.support.cfn_template import ROOT, load_template
+from localaws import templates
+from tests.support.cfn_template import ROOT
 
-TEMPLATE = load_template(ROOT / "template.yaml")
+TEMPLATE = templates.read(ROOT / "template.yaml")
 
 
 def test_plan_knows_every_parameter_of_the_template() -> None:

@@ -19,8 +19,9 @@ from moto import mock_aws
 
 from expel_onboarding import caches, clients, custom_resource, delegate
 from expel_onboarding.settings import Settings
+from localaws import templates
 from localaws.lambda_context import FakeContext
-from tests.support.cfn_template import ROOT, load_template
+from tests.support.cfn_template import ROOT
 from tests.support.fake_aws import use_fake_credentials
 
 EVENTS = ROOT / "events"
@@ -116,7 +117,7 @@ def test_the_env_file_names_only_functions_of_the_templates() -> None:
     functions = {
         name
         for template in ("template.yaml", "org/management.yaml")
-        for name, resource in load_template(ROOT / template)["Resources"].items()
+        for name, resource in templates.read(ROOT / template)["Resources"].items()
         if resource["Type"] in ("AWS::Serverless::Function", "AWS::Lambda::Function")
     }
     assert set(env_file()) - {"Parameters"} <= functions

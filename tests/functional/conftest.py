@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from moto import mock_aws
 
-from localaws import service_gaps, state
+from localaws import clients, service_gaps, state
 from localaws.aws_calls import AwsCalls
 from tests.support.fake_aws import use_fake_credentials
 
@@ -17,7 +16,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     use_fake_credentials(monkeypatch)
     state.reset()
     with mock_aws(), service_gaps.filled():
-        boto3.setup_default_session()
+        clients.keep_default_session()
         yield
     state.reset()
 

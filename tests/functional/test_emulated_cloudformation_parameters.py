@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from localaws import cloudformation
-from tests.support.cfn_template import ROOT, load_template
+from localaws import cloudformation, templates
+from tests.support.cfn_template import ROOT
 
 GUID = "3f2b6c1e-8d4a-4e5f-9a7b-1c2d3e4f5a6b"
 PARAMETERS: dict[str, Any] = {
@@ -96,7 +96,7 @@ def test_an_update_with_a_broken_value_is_refused_and_the_stack_keeps_its_value(
 
 def test_template_yaml_refuses_a_workbench_external_id_that_is_not_a_guid() -> None:
     # The product's own constraint, through the same rule: its ConstraintDescription is the message.
-    parameter = load_template(ROOT / "template.yaml")["Parameters"]["WorkbenchExternalId"]
+    parameter = templates.read(ROOT / "template.yaml")["Parameters"]["WorkbenchExternalId"]
     template = json.dumps(
         {"Parameters": {"WorkbenchExternalId": parameter}, "Resources": {"T": {"Type": "AWS::SNS::Topic"}}}
     )

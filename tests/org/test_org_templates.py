@@ -7,14 +7,14 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.support.cfn_template import ROOT, load_template, resolve_conditions
+from localaws import templates
+from tests.support.cfn_template import ROOT, resolve_conditions
 from tests.template.contract import guide_read_only_permissions, log_scope_violations, own_log_group
 
-MANAGEMENT = load_template(ROOT / "org" / "management.yaml")
-MEMBER = load_template(ROOT / "org" / "member-role.yaml")
-LOG_ARCHIVE = load_template(ROOT / "template.yaml")
+MANAGEMENT = templates.read(ROOT / "org" / "management.yaml")
+MEMBER = templates.read(ROOT / "org" / "member-role.yaml")
+LOG_ARCHIVE = templates.read(ROOT / "template.yaml")
 
 
 def read_only_statement(role: dict[str, Any]) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def test_the_expel_role_trusts_expel_with_the_workbench_external_id(template: di
 def test_the_stackset_deploys_the_member_role_file_exactly() -> None:
     body = MANAGEMENT["Resources"]["ExpelRoleStackSet"]["Properties"]["TemplateBody"]
     assert body == (ROOT / "org" / "member-role.yaml").read_text(encoding="utf-8"), "run make org"
-    assert yaml.safe_load(body.replace("!Ref", "").replace("!GetAtt", ""))["Resources"]["ExpelRole"]
+    assert templates.parse(body)["Resources"]["ExpelRole"]
 
 
 def test_the_stackset_is_service_managed_with_auto_deployment() -> None:
@@ -126,12 +126,8 @@ def test_both_stacks_default_to_the_same_role_name() -> None:
 
 
 # --- No principal of the Log Archive account can put the management account's key policy --------
-PORTFOLIO = load_template(ROOT / "servicecatalog" / "portfolio.yaml")
-STACKSET_BODY = yaml.safe_load(
-    MANAGEMENT["Resources"]["ExpelRoleStackSet"]["Properties"]["TemplateBody"]
-    .replace("!Ref", "")
-    .replace("!GetAtt", "")
-)
+PORTFOLIO = templates.read(ROOT / "servicecatalog" / "portfolio.yaml")
+STACKSET_BODY = templates.parse(MANAGEMENT["Resources"]["ExpelRoleStackSet"]["Properties"]["TemplateBody"])
 
 
 def documents(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:

@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
+from localaws import templates
 from scripts import launch_role
-from tests.support.cfn_template import ROOT, load_template
+from tests.support.cfn_template import ROOT
 
-PORTFOLIO = load_template(ROOT / "servicecatalog" / "portfolio.yaml")
+PORTFOLIO = templates.read(ROOT / "servicecatalog" / "portfolio.yaml")
 PRODUCT = launch_role.product_from_source("us-east-1")
 ACCOUNT = "111122223333"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/expel-onboarding/portfolio-OnboardingBoundary-AbC123"
@@ -175,7 +176,7 @@ def test_every_role_the_product_creates_is_under_the_path_and_the_boundary() -> 
 
 
 def test_the_expel_roles_arn_is_the_same_everywhere_it_is_named() -> None:
-    template = load_template(ROOT / "template.yaml")
+    template = templates.read(ROOT / "template.yaml")
     by_name = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${ExpelRoleName}"
     resources = template["Resources"]
     key_grant = next(
@@ -194,7 +195,7 @@ def test_the_expel_roles_arn_is_the_same_everywhere_it_is_named() -> None:
     environment = template["Globals"]["Function"]["Environment"]["Variables"]["EXPEL_ROLE_ARN"]
     assert environment == {"Fn::If": ["CreateRole", {"Fn::GetAtt": ["ExpelRole", "Arn"]}, {"Fn::Sub": by_name}]}
     assert "Path" not in resources["ExpelRole"]["Properties"]
-    management = load_template(ROOT / "org" / "management.yaml")
+    management = templates.read(ROOT / "org" / "management.yaml")
     delegate_env = management["Resources"]["KeyPolicyDelegate"]["Properties"]["Environment"]["Variables"]
     assert delegate_env["EXPEL_ROLE_ARN"] == {"Fn::Sub": by_name.replace("${AWS::AccountId}", "${LogArchiveAccountId}")}
 

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from localaws import sam_transform
+from localaws import sam_transform, templates
 from scripts import launch_role
-from tests.support.cfn_template import ROOT, load_template
+from tests.support.cfn_template import ROOT
 
 PRODUCT = launch_role.product_from_source("us-east-1")
-PORTFOLIO = load_template(ROOT / "servicecatalog" / "portfolio.yaml")
+PORTFOLIO = templates.read(ROOT / "servicecatalog" / "portfolio.yaml")
 
 
 def test_the_product_has_no_transform_to_expand() -> None:
@@ -124,7 +124,7 @@ BOUNDARY_ARN = "arn:aws:iam::111122223333:policy/expel-onboarding/portfolio-Onbo
 
 def test_a_launcher_cannot_point_the_expel_role_at_a_principal_of_their_own() -> None:
     (assertion,) = pinned_rules()["ExpelPrincipalIsExpels"]["Assertions"]
-    expels = load_template(ROOT / "template.yaml")["Parameters"]["ExpelPrincipalArn"]["Default"]
+    expels = templates.read(ROOT / "template.yaml")["Parameters"]["ExpelPrincipalArn"]["Default"]
     assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "ExpelPrincipalArn"}, expels]}
     assert "ExpelPrincipalArn" in PRODUCT["Parameters"]
 

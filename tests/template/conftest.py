@@ -5,9 +5,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.cfn_template import ROOT, load_template
+from localaws import templates
+from tests.support.cfn_template import ROOT
 
-_TEMPLATE = load_template(ROOT / "template.yaml")
+_TEMPLATE = templates.read(ROOT / "template.yaml")
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.cfn_template import ROOT, evaluate_conditions, load_template, resolve_conditions
+from localaws import templates
+from tests.support.cfn_template import ROOT, evaluate_conditions, resolve_conditions
 from tests.template.contract import (
     FUNCTION_TYPES,
     LOG_WRITES,
@@ -17,7 +18,7 @@ from tests.template.contract import (
 )
 
 ALL_KNOWN = evaluate_conditions(
-    load_template(ROOT / "template.yaml"),
+    templates.read(ROOT / "template.yaml"),
     {
         "CloudTrailKeyArn": "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         "KeyPolicyDelegateArn": "arn:aws:lambda:us-east-1:111111111111:function:expel-org-KeyPolicyDelegate",

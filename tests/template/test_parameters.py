@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.cfn_template import ROOT, load_template
+from localaws import templates
+from tests.support.cfn_template import ROOT
 
-PARAMETERS: dict[str, Any] = load_template(ROOT / "template.yaml")["Parameters"]
+PARAMETERS: dict[str, Any] = templates.read(ROOT / "template.yaml")["Parameters"]
 
 BAD_INPUTS = [
     ("WorkbenchExternalId", "", "empty"),

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.cfn_template import ROOT, evaluate_conditions, load_template, resolve_conditions
+from localaws import templates
+from tests.support.cfn_template import ROOT, evaluate_conditions, resolve_conditions
 from tests.template.contract import (
     SCOPED_GUIDE_ACTIONS,
     as_list,
@@ -15,7 +16,7 @@ from tests.template.contract import (
     permission_violations,
 )
 
-TEMPLATE = load_template(ROOT / "template.yaml")
+TEMPLATE = templates.read(ROOT / "template.yaml")
 KEY = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 KEY_KNOWN = evaluate_conditions(TEMPLATE, {"CloudTrailKeyArn": KEY})
 KEY_UNKNOWN = evaluate_conditions(TEMPLATE, {"CloudTrailKeyArn": ""})

@@ -4,12 +4,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-import boto3
 import pytest
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
-from localaws import deployment, lambda_runtime, landing_zone, service_gaps, stack_resources, state
+from localaws import clients, deployment, lambda_runtime, landing_zone, service_gaps, stack_resources, state
 from tests.support.fake_aws import use_fake_credentials
 
 
@@ -23,7 +22,7 @@ def workflow_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         lambda_runtime.in_process_lambda(),
         service_gaps.filled(),
     ):
-        boto3.setup_default_session()
+        clients.keep_default_session()
         yield
     state.reset()
 
