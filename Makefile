@@ -66,7 +66,7 @@ iam-analysis: $(TOOLS)/parliament/.installed ## parliament on every IAM policy o
 # AWS is made once and its tests keep their order.
 PYTEST_WORKERS ?= 2
 pytest: $(BIN)/.installed $(TOOLS)/sam/.installed ## the test suite (the build test needs sam)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 CHECKS := lint cfn-lint validate checkov iam-analysis pytest
 test: install ## every check CI runs, side by side; each check's output is printed whole when it ends

@@ -12,3 +12,24 @@ def built_template() -> Path:
     """template.yaml built by sam once for the session: the build the local deploy uses (cached, and locked
     so parallel workers share it)."""
     return deploy.build()
+
+
+# make pytest hands whole files to the xdist workers in collection order (--dist loadfile
+# --no-loadscope-reorder). The longest go first, so that no worker is left alone with one at the end.
+LONGEST_FIRST = (
+    "tests/cli/test_first_hour_mistakes.py",
+    "tests/workflow/test_whole_run_faults.py",
+    "tests/unit/test_notification_merge.py",
+    "tests/unit/test_key_policy_text.py",
+    "tests/unit/test_key_policy_merge.py",
+    "tests/workflow/",
+    "tests/e2e/",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return next((index for index, slow in enumerate(LONGEST_FIRST) if path.startswith(slow)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)

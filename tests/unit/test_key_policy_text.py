@@ -34,9 +34,7 @@ def inserted(before: str, after: str) -> str:
     return after[prefix : len(after) - suffix]
 
 
-@MANY
-@given(key_policy_texts())
-def test_remove_gives_back_the_text_apply_found_byte_for_byte(case: PolicyText) -> None:
+def remove_gives_back_the_text_apply_found_byte_for_byte(case: PolicyText) -> None:
     applied = key_policy.apply_text(case.text, OURS)
     assert key_policy.remove_text(applied, TARGET.sid) == case.text
     # ...and doing either again changes nothing more.
@@ -44,9 +42,7 @@ def test_remove_gives_back_the_text_apply_found_byte_for_byte(case: PolicyText) 
     assert key_policy.remove_text(case.text, TARGET.sid) == case.text
 
 
-@MANY
-@given(key_policy_texts())
-def test_apply_only_adds_our_statement_in_the_policys_own_layout(case: PolicyText) -> None:
+def apply_only_adds_our_statement_in_the_policys_own_layout(case: PolicyText) -> None:
     applied = key_policy.apply_text(case.text, OURS)
     if case.single:
         # The one place we cannot only insert: a single object becomes [ours, that object].
@@ -69,14 +65,22 @@ def test_apply_only_adds_our_statement_in_the_policys_own_layout(case: PolicyTex
         assert all(set(indent) <= {" "} and len(indent) % width == 0 for indent in indents)
 
 
-@MANY
-@given(key_policy_texts())
-def test_the_size_we_check_is_the_utf8_size_of_the_text_we_send(case: PolicyText) -> None:
+def the_size_we_check_is_the_utf8_size_of_the_text_we_send(case: PolicyText) -> None:
     applied = key_policy.apply_text(case.text, OURS)
     assert key_policy.size(applied) == len(applied.encode("utf-8"))
     # Latin-1 stays one character (two UTF-8 bytes), never a six-byte \u escape.
     assert "\\u00" not in applied
     assert key_policy.size(case.text) <= KEY_POLICY_LIMIT
+
+
+# Every property above on the same 500 documents (strategies.py says why).
+@MANY
+@given(key_policy_texts())
+def test_apply_and_remove_on_any_foreign_policy_text(case: PolicyText) -> None:
+    """Byte-for-byte undo, only our statement added in the layout found, the size sent is the size checked."""
+    remove_gives_back_the_text_apply_found_byte_for_byte(case)
+    apply_only_adds_our_statement_in_the_policys_own_layout(case)
+    the_size_we_check_is_the_utf8_size_of_the_text_we_send(case)
 
 
 def test_latin1_text_is_kept_literally_not_escaped() -> None:
