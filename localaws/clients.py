@@ -3,8 +3,8 @@ session, and one default session per process for as long as the AWS environment 
 
 A client costs about 10 ms to make (botocore copies the session's event hooks and builds the endpoint
 rules and an operation method for each API), and seeding one landing zone used to make 25 of them. The
-clients are account-agnostic: the account is a per-request header (accounts.as_account), hooked into
-every client made here, so a kept client acts as whichever account the caller acts as.
+clients are account-agnostic: the account is a per-request header (localaws.request_headers), hooked
+into every client made here, so a kept client acts as whichever account the caller acts as.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from weakref import WeakKeyDictionary
 
 import boto3
 
-from localaws.accounts import REGION, hook_account_header
-from localaws.trust_policies import hook_source_headers
+from localaws import request_headers
+from localaws.accounts import REGION
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -61,15 +61,12 @@ def keep_default_session() -> None:
 
 def _kept(service: str, region: str) -> Any:
     with _LOCK:
-        if boto3.DEFAULT_SESSION is None:
-            boto3.setup_default_session()
-        session = cast("boto3.Session", boto3.DEFAULT_SESSION)
+        session = request_headers.default_session()
         made = _MADE.setdefault(session, {})
         key = (service, region, os.environ.get("AWS_ENDPOINT_URL"))
         if key not in made:
             client = session.client(service, region_name=region)  # type: ignore[call-overload]
-            hook_account_header(client.meta.events)
-            hook_source_headers(client.meta.events)
+            request_headers.hook(client.meta.events)
             made[key] = client
         return made[key]
 

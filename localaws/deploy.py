@@ -29,7 +29,6 @@ from botocore.exceptions import ClientError
 
 from localaws import ROOT, clients, templates
 from localaws.accounts import MANAGEMENT, as_account
-from localaws.sam_transform import expand
 
 BUILD = ROOT / ".aws-sam" / "localaws"
 ORG_BUILD = ROOT / ".aws-sam" / "localaws-org"
@@ -153,7 +152,7 @@ def deploy(parameters: dict[str, str], region: str = "us-east-1", timeout: float
     """Create (or update) the stack; its outputs."""
     # samtranslator's translator warns, when collected, about usage metrics it never sends offline.
     logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
-    template = expand(packaged_template(build()), region)
+    template = _expanded(packaged_template(build()), region)
     return create_or_update(STACK, template, parameters, timeout)
 
 
@@ -162,7 +161,7 @@ def deploy_org(parameters: dict[str, str], region: str = "us-east-1", timeout: f
     logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
     built = build(ROOT / "org" / "management.yaml", ORG_BUILD)
     with as_account(MANAGEMENT):
-        template = expand(packaged_template(built, ORG_ARTIFACTS), region)
+        template = _expanded(packaged_template(built, ORG_ARTIFACTS), region)
         return create_or_update(ORG_STACK, template, parameters, timeout)
 
 
@@ -233,3 +232,10 @@ def exists() -> bool:
 
 def destroy() -> None:
     clients.cloudformation().delete_stack(StackName=STACK)
+
+
+def _expanded(template: dict[str, Any], region: str) -> dict[str, Any]:
+    # Imported here: samtranslator takes half a second to import, and seed and destroy never expand.
+    from localaws.sam_transform import expand
+
+    return expand(template, region)

@@ -28,7 +28,6 @@ from typing import Any
 from unittest import mock
 
 from botocore.exceptions import ClientError
-from moto.organizations import utils as organizations_utils
 
 from expel_onboarding.delivery import account_of
 from localaws import clients
@@ -159,6 +158,10 @@ def create_member_account(organizations: Any, account_id: str, name: str) -> Non
     """Gap: moto gives new member accounts random ids, and acting as one through MOTO_ACCOUNT_ID
     disables the access-key account switching that cross-account AssumeRole relies on. So the
     member gets the id we choose (moto's default account), and no MOTO_ACCOUNT_ID is needed."""
+    # Imported here: the client commands seed a local AWS server, which hands out these ids itself
+    # (service_gaps.server_gaps), and never import moto.
+    from moto.organizations import utils as organizations_utils
+
     with mock.patch.object(organizations_utils, "make_random_account_id", return_value=account_id):
         organizations.create_account(Email=f"{name.lower().replace(' ', '-')}@example.com", AccountName=name)
 

@@ -23,22 +23,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 from unittest import mock
 
-import boto3
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam.models import iam_backends
 
+from localaws import request_headers
 from localaws.callers import caller_of
 from localaws.policy_language import Statement, applies, principal_matches, statements
 from localaws.refusals import refuse
 
 ACTION = "sts:AssumeRole"
-_SOURCE: ContextVar[tuple[str, str] | None] = ContextVar("source", default=None)
-SOURCE_ARN_HEADER = "x-localaws-source-arn"
-SOURCE_ACCOUNT_HEADER = "x-localaws-source-account"
 
 
 @contextmanager
@@ -61,28 +57,8 @@ def on_behalf_of(source_arn: str, source_account: str) -> Iterator[None]:
     """Calls made as a service acting for a resource: AssumeRole requests carry aws:SourceArn and
     aws:SourceAccount, as a service passes them. A client made with boto3 must be made inside the block;
     localaws.clients hooks the headers into every client it keeps."""
-    if boto3.DEFAULT_SESSION is None:
-        boto3.setup_default_session()
-    session = boto3.DEFAULT_SESSION
-    if session is None:  # setup_default_session sets it; mypy cannot know
-        raise RuntimeError("boto3 has no default session")
-    hook_source_headers(session.events)
-    token = _SOURCE.set((source_arn, source_account))
-    try:
+    with request_headers.on_behalf_of(source_arn, source_account):
         yield
-    finally:
-        _SOURCE.reset(token)
-
-
-def hook_source_headers(events: Any) -> None:
-    """Sign requests with the source on_behalf_of() names (a client or session's event hooks)."""
-    events.register("before-sign", _add_source_headers, unique_id="localaws-source-headers")
-
-
-def _add_source_headers(request: Any, **_: Any) -> None:
-    source = _SOURCE.get()
-    if source is not None:
-        request.headers[SOURCE_ARN_HEADER], request.headers[SOURCE_ACCOUNT_HEADER] = source
 
 
 def refuse_unless_trusted(response: Any) -> None:
@@ -92,8 +68,8 @@ def refuse_unless_trusted(response: Any) -> None:
         "aws:principalarn": caller.principal_arn,
         "aws:principalaccount": caller.account,
         "sts:externalid": response._get_param("ExternalId"),
-        "aws:sourcearn": response.headers.get(SOURCE_ARN_HEADER),
-        "aws:sourceaccount": response.headers.get(SOURCE_ACCOUNT_HEADER),
+        "aws:sourcearn": response.headers.get(request_headers.SOURCE_ARN_HEADER),
+        "aws:sourceaccount": response.headers.get(request_headers.SOURCE_ACCOUNT_HEADER),
     }
     present = {key: str(value) for key, value in context.items() if value is not None}
     document = _trust_policy(role_arn, response.partition)

@@ -1,0 +1,67 @@
+"""What localaws adds to a request as it is signed: the account to act as (moto reads x-moto-account-id)
+and the resource a service acts for (trust_policies reads it, as AWS passes aws:SourceArn and
+aws:SourceAccount to a role's trust policy).
+
+Context variables hold both, so one client serves any account and any source: the hook goes on boto3's
+default session (so every client made after it carries them) and on every client localaws.clients keeps.
+This module imports no moto: the client commands (python -m localaws seed, deploy, destroy) use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import boto3
+
+ACCOUNT_HEADER = "x-moto-account-id"
+SOURCE_ARN_HEADER = "x-localaws-source-arn"
+SOURCE_ACCOUNT_HEADER = "x-localaws-source-account"
+_ACCOUNT: ContextVar[str | None] = ContextVar("account", default=None)
+_SOURCE: ContextVar[tuple[str, str] | None] = ContextVar("source", default=None)
+
+
+def _add(request: Any, **_: Any) -> None:
+    account, source = _ACCOUNT.get(), _SOURCE.get()
+    if account is not None:
+        request.headers[ACCOUNT_HEADER] = account
+    if source is not None:
+        request.headers[SOURCE_ARN_HEADER], request.headers[SOURCE_ACCOUNT_HEADER] = source
+
+
+def hook(events: Any) -> None:
+    """Add the headers to every request signed through these event hooks (a session's or a client's)."""
+    events.register("before-sign", _add, unique_id="localaws-request-headers")
+
+
+def default_session() -> boto3.Session:
+    """boto3's default session, made if there is none, with the hook on it."""
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    session = boto3.DEFAULT_SESSION
+    if session is None:  # setup_default_session sets it; mypy cannot know
+        raise RuntimeError("boto3 has no default session")
+    hook(session.events)
+    return session
+
+
+@contextmanager
+def acting_as(account: str) -> Iterator[None]:
+    default_session()
+    token = _ACCOUNT.set(account)
+    try:
+        yield
+    finally:
+        _ACCOUNT.reset(token)
+
+
+@contextmanager
+def on_behalf_of(source_arn: str, source_account: str) -> Iterator[None]:
+    default_session()
+    token = _SOURCE.set((source_arn, source_account))
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)
