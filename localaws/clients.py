@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
+    from mypy_boto3_sts import STSClient
 
 # What a session and its clients are made from: a change makes a new session (and so new clients).
 _ENVIRONMENT = (
@@ -109,3 +110,7 @@ def sqs(region: str = REGION) -> SQSClient:
 
 def stepfunctions(region: str = REGION) -> SFNClient:
     return cast("SFNClient", _kept("stepfunctions", region))
+
+
+def sts(region: str = REGION) -> STSClient:
+    return cast("STSClient", _kept("sts", region))

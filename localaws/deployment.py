@@ -106,7 +106,8 @@ def run(workflow: Workflow, run_input: dict[str, Any], timeout: float = 60) -> d
         description = sfn.describe_execution(executionArn=execution["executionArn"])
         if description["status"] != "RUNNING":
             return dict(description)
-        time.sleep(0.1)
+        # A run takes a few tenths of a second here; a poll is one describe call, a millisecond or two.
+        time.sleep(0.02)
     raise TimeoutError(f"{execution['executionArn']} still running after {timeout} s")
 
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import boto3
-
 from expel_onboarding import cli
-from localaws import accounts, landing_zone
+from localaws import accounts, clients, landing_zone
 
 MANAGEMENT_PROFILE = "management"
 
@@ -45,7 +43,7 @@ def write_management_profile(path: Path) -> str:
     # An administrator's own access key in that account (moto attributes a key to the account that made it);
     # no role in the management account trusts the Log Archive account, and the local AWS enforces trust.
     with accounts.as_account(landing_zone.MANAGEMENT):
-        iam = boto3.client("iam")
+        iam = clients.iam()
         iam.create_user(UserName="key-administrator")
         key = iam.create_access_key(UserName="key-administrator")["AccessKey"]
     path.write_text(

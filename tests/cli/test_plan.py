@@ -13,12 +13,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from botocore.client import BaseClient
 
 from expel_onboarding import cli
-from localaws import demo, deploy, landing_zone
+from localaws import clients, demo, deploy, landing_zone
 from localaws.aws_calls import WRITE_PREFIXES
 from tests.cli.planning import change, plan, ready, write_management_profile
 from tests.support.local_aws import local_aws
@@ -55,7 +54,7 @@ def key_policy_restored(seeded: Seeded) -> Iterator[None]:
 
 def put_key_policy(key_arn: str, policy: str) -> None:
     with landing_zone.as_account(landing_zone.MANAGEMENT):
-        boto3.client("kms").put_key_policy(KeyId=key_arn, PolicyName="default", Policy=policy)
+        clients.kms().put_key_policy(KeyId=key_arn, PolicyName="default", Policy=policy)
 
 
 def test_our_entry_and_statement_are_added_beside_the_other_teams_and_nothing_blocks(seeded: Seeded) -> None:

@@ -16,11 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
-import boto3
 import pytest
 
 from expel_onboarding import cli
-from localaws import demo, deploy, landing_zone
+from localaws import clients, demo, deploy, landing_zone
 from tests.support.cfn_template import ROOT
 from tests.support.local_aws import local_aws
 
@@ -165,7 +164,7 @@ def test_the_check_and_repair_samples_are_what_they_print_after_our_entry_was_de
     config["TopicConfigurations"] = [
         entry for entry in config.get("TopicConfigurations", []) if not entry["Id"].startswith("ExpelOnboarding")
     ]
-    boto3.client("s3").put_bucket_notification_configuration(Bucket=zone.bucket, NotificationConfiguration=config)  # type: ignore[arg-type]
+    clients.s3().put_bucket_notification_configuration(Bucket=zone.bucket, NotificationConfiguration=config)  # type: ignore[arg-type]
     for sample in samples():
         if verb(sample) in ("check", "repair", "outputs"):
             check(sample, endpoint)

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from expel_onboarding import caches, clients, custom_resource, delegate
 from expel_onboarding.settings import Settings
+from localaws import clients as local_clients
 from localaws import templates
 from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
@@ -151,7 +151,7 @@ def test_the_delegate_answers_its_sample_read_in_the_shape_of_its_sample_output(
     use_fake_credentials(monkeypatch)
     clients.reset()
     with mock_aws():
-        kms = boto3.client("kms")
+        kms = local_clients.kms()
         key_arn = kms.create_key()["KeyMetadata"]["Arn"]
         config = replace(delegate.Config.from_environment(env_file()["KeyPolicyDelegate"]), key_arn=key_arn)
         # The sample's key ARN is an example; the request names the key this delegate is configured for.

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from expel_onboarding import clients, key_policy
 from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode, Status
+from localaws import clients as local_clients
 from localaws import demo, landing_zone
 from localaws.accounts import AUDIT, MANAGEMENT, as_account
 from tests.support.local_aws import local_aws
@@ -128,7 +128,7 @@ def test_another_account_may_not_invoke_the_delegate(delegated: Delegated) -> No
     # AWS's cross-account invoke does, for the account: localaws.lambda_runtime._invoke_across_accounts.)
     before = landing_zone.key_policy_of(delegated.zone.cloudtrail_key_arn)
     with as_account(AUDIT):
-        lambda_client = boto3.client("lambda", region_name=landing_zone.REGION)
+        lambda_client = local_clients.lambda_()
         with pytest.raises(ClientError, match="AccessDeniedException"):
             lambda_client.invoke(FunctionName=delegated.delegate_arn, Payload=b"{}")
     assert landing_zone.key_policy_of(delegated.zone.cloudtrail_key_arn) == before
@@ -136,9 +136,7 @@ def test_another_account_may_not_invoke_the_delegate(delegated: Delegated) -> No
 
 def test_the_delegates_resource_policy_allows_only_the_log_archive_account(delegated: Delegated) -> None:
     with as_account(MANAGEMENT):
-        policy = boto3.client("lambda", region_name=landing_zone.REGION).get_policy(
-            FunctionName=delegated.delegate_arn
-        )["Policy"]
+        policy = local_clients.lambda_().get_policy(FunctionName=delegated.delegate_arn)["Policy"]
     assert landing_zone.LOG_ARCHIVE in policy
     assert AUDIT not in policy
     assert "lambda:InvokeFunction" in policy

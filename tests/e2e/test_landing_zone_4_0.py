@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import boto3
 import pytest
 
-from localaws import demo, deploy, landing_zone
+from localaws import clients, demo, deploy, landing_zone
 from localaws.aws_calls import AwsCalls
 from tests.support.local_aws import local_aws
 
@@ -51,7 +50,7 @@ def test_no_write_the_control_guards_is_even_attempted(deployed: Deployed4) -> N
 
 
 def test_the_roles_name_the_trails_bucket_not_a_guessed_one(deployed: Deployed4) -> None:
-    policy = boto3.client("iam").get_role_policy(RoleName="ExpelTrailAssumeRole", PolicyName="ExpelCloudTrailAccess")
+    policy = clients.iam().get_role_policy(RoleName="ExpelTrailAssumeRole", PolicyName="ExpelCloudTrailAccess")
     resources = str(policy["PolicyDocument"])
     assert f"arn:aws:s3:::{deployed.zone.bucket}/*" in resources
     assert "aws-controltower-logs-" not in resources

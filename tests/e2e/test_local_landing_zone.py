@@ -7,7 +7,7 @@ import json
 
 import boto3
 
-from localaws import demo, deploy, landing_zone
+from localaws import clients, demo, deploy, landing_zone
 from localaws.aws_calls import AwsCalls
 from tests.e2e.conftest import Deployed
 
@@ -80,6 +80,6 @@ def test_deleting_the_stack_restores_the_bucket_and_the_key_policy_exactly(deplo
     assert landing_zone.key_policy_of(deployed.zone.cloudtrail_key_arn) == deployed.key_policy_before
     assert deploy.STACK not in {
         s["StackName"]
-        for s in boto3.client("cloudformation").list_stacks()["StackSummaries"]
+        for s in clients.cloudformation().list_stacks()["StackSummaries"]
         if s["StackStatus"] != "DELETE_COMPLETE"
     }

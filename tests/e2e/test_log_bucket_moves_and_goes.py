@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-import boto3
 import pytest
 
-from localaws import demo, deploy, landing_zone
+from localaws import clients, demo, deploy, landing_zone
 from tests.support.local_aws import local_aws
 
 OURS = "ExpelOnboarding"
@@ -30,7 +29,7 @@ def entry_ids(bucket: str) -> list[str]:
 def move_the_trail(zone: landing_zone.LandingZone, bucket: str) -> None:
     """What a customer who moves the organization trail's logs does: a new bucket (with another team's
     entry already on it), and the trail pointed at it."""
-    s3 = boto3.client("s3", region_name=landing_zone.REGION)
+    s3 = clients.s3()
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_ownership_controls(
         Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
@@ -40,13 +39,11 @@ def move_the_trail(zone: landing_zone.LandingZone, bucket: str) -> None:
         NotificationConfiguration=zone.foreign_notifications,  # type: ignore[arg-type]
     )
     # (The local organization trail lives where the Log Archive account sees it: see create_organization_trail.)
-    boto3.client("cloudtrail", region_name=landing_zone.REGION).update_trail(
-        Name=zone.trail_arn, S3BucketName=bucket, KmsKeyId=zone.cloudtrail_key_arn
-    )
+    clients.cloudtrail().update_trail(Name=zone.trail_arn, S3BucketName=bucket, KmsKeyId=zone.cloudtrail_key_arn)
 
 
 def empty_and_delete(bucket: str) -> None:
-    s3 = boto3.client("s3", region_name=landing_zone.REGION)
+    s3 = clients.s3()
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for item in page.get("Contents", []):
             s3.delete_object(Bucket=bucket, Key=item["Key"])

@@ -13,6 +13,7 @@ from expel_onboarding import clients, discovery
 from expel_onboarding.discovery import Target
 from expel_onboarding.errors import AccessNotGranted, BucketInWrongRegion, BucketNotFound, OrganizationNotFound
 from expel_onboarding.reports import Mode, Status
+from localaws import clients as local_clients
 from localaws.aws_calls import AwsCalls
 from tests.support.stubbed import stubbable_client
 
@@ -23,7 +24,7 @@ MANAGEMENT = "111111111111"
 def log_archive(monkeypatch: pytest.MonkeyPatch) -> str:
     """An organization made by the management account; then act as its Log Archive member."""
     monkeypatch.setenv("MOTO_ACCOUNT_ID", MANAGEMENT)
-    organizations = boto3.client("organizations")
+    organizations = local_clients.organizations()
     organizations.create_organization(FeatureSet="ALL")
     status = organizations.create_account(Email="log-archive@example.com", AccountName="Log Archive")
     account = status["CreateAccountStatus"]["AccountId"]
@@ -48,7 +49,7 @@ def make_bucket(account: str, region: str = "us-east-1") -> str:
 
 def make_trail(bucket: str, key_arn: str = "") -> str:
     extra: dict[str, Any] = {"KmsKeyId": key_arn} if key_arn else {}
-    trail = boto3.client("cloudtrail").create_trail(
+    trail = local_clients.cloudtrail().create_trail(
         Name="aws-controltower-BaselineCloudTrail", S3BucketName=bucket, IsMultiRegionTrail=True, **extra
     )
     return str(trail["TrailARN"])
@@ -86,13 +87,13 @@ def test_the_key_parameter_wins_over_the_trails_key(log_archive: str) -> None:
 
 def log_file(bucket: str, **encryption: str) -> str:
     """A log file of today's, where an organization trail writes the management account's logs."""
-    organization = boto3.client("organizations").describe_organization()["Organization"]["Id"]
+    organization = local_clients.organizations().describe_organization()["Organization"]["Id"]
     day = datetime.now(UTC)
     key = (
         f"AWSLogs/{organization}/{MANAGEMENT}/CloudTrail/us-east-1/{day:%Y/%m/%d}/"
         f"{MANAGEMENT}_CloudTrail_us-east-1_{day:%Y%m%dT%H%M}Z_abcdefghijklmnop.json.gz"
     )
-    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"{}", **encryption)  # type: ignore[arg-type]
+    local_clients.s3().put_object(Bucket=bucket, Key=key, Body=b"{}", **encryption)  # type: ignore[arg-type]
     return key
 
 
@@ -109,7 +110,7 @@ def test_a_log_file_saying_sse_s3_means_no_key_step(log_archive: str) -> None:
 def test_a_trail_naming_no_key_is_read_from_its_newest_log_file(log_archive: str) -> None:
     bucket = make_bucket(log_archive)
     make_trail(bucket)
-    key = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    key = local_clients.kms().create_key()["KeyMetadata"]["Arn"]
     log_file(bucket, ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
     report = discover(log_archive, bucket)
     assert report.data["CloudTrailKeyArn"] == key

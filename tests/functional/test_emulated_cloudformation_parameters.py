@@ -7,11 +7,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from localaws import cloudformation, templates
+from localaws import clients, cloudformation, templates
 from tests.support.cfn_template import ROOT
 
 GUID = "3f2b6c1e-8d4a-4e5f-9a7b-1c2d3e4f5a6b"
@@ -38,9 +37,7 @@ def local_cloudformation() -> Iterator[None]:
 
 def create(**values: str) -> dict[str, Any]:
     parameters = [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
-    return dict(
-        boto3.client("cloudformation").create_stack(StackName="s", TemplateBody=TEMPLATE, Parameters=parameters)
-    )
+    return dict(clients.cloudformation().create_stack(StackName="s", TemplateBody=TEMPLATE, Parameters=parameters))
 
 
 def refusal(**values: str) -> str:
@@ -48,7 +45,7 @@ def refusal(**values: str) -> str:
         create(**values)
     error = refused.value.response["Error"]
     assert error["Code"] == "ValidationError"
-    assert boto3.client("cloudformation").list_stacks()["StackSummaries"] == []
+    assert clients.cloudformation().list_stacks()["StackSummaries"] == []
     return str(error["Message"])
 
 
@@ -85,7 +82,7 @@ def test_each_value_of_a_comma_delimited_list_must_match_the_pattern() -> None:
 
 def test_an_update_with_a_broken_value_is_refused_and_the_stack_keeps_its_value() -> None:
     create(Name="abcd")
-    cloudformation_client = boto3.client("cloudformation")
+    cloudformation_client = clients.cloudformation()
     with pytest.raises(ClientError, match="Parameter 'Name' must match pattern"):
         cloudformation_client.update_stack(
             StackName="s", TemplateBody=TEMPLATE, Parameters=[{"ParameterKey": "Name", "ParameterValue": "ABCD"}]
@@ -101,7 +98,7 @@ def test_template_yaml_refuses_a_workbench_external_id_that_is_not_a_guid() -> N
         {"Parameters": {"WorkbenchExternalId": parameter}, "Resources": {"T": {"Type": "AWS::SNS::Topic"}}}
     )
     with pytest.raises(ClientError) as refused:
-        boto3.client("cloudformation").create_stack(
+        clients.cloudformation().create_stack(
             StackName="s",
             TemplateBody=template,
             Parameters=[{"ParameterKey": "WorkbenchExternalId", "ParameterValue": "acme-corp"}],

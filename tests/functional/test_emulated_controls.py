@@ -16,7 +16,7 @@ from moto.cloudtrail.models import Trail
 from moto.core.authorization import ActionAuthenticatorMixin
 
 from expel_onboarding.errors import is_explicit_deny
-from localaws import landing_zone
+from localaws import clients, landing_zone
 from localaws.accounts import AUDIT, LOG_ARCHIVE, MANAGEMENT, REGION, as_account
 from localaws.landing_zone import LandingZone
 
@@ -47,7 +47,7 @@ def s3_denial(principal: str, action: str, resource: str) -> str:
 
 def assumed(role_name: str, session: str = "session") -> boto3.Session:
     """A session of a role in the Log Archive account, assumed by the account's own root (the caller)."""
-    iam = boto3.client("iam")
+    iam = clients.iam()
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -55,7 +55,7 @@ def assumed(role_name: str, session: str = "session") -> boto3.Session:
         ],
     }
     role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    credentials = boto3.client("sts").assume_role(RoleArn=role, RoleSessionName=session)["Credentials"]
+    credentials = clients.sts().assume_role(RoleArn=role, RoleSessionName=session)["Credentials"]
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
@@ -65,7 +65,7 @@ def assumed(role_name: str, session: str = "session") -> boto3.Session:
 
 
 def raw_subscription(zone: LandingZone) -> str:
-    sqs, sns = boto3.client("sqs"), boto3.client("sns")
+    sqs, sns = clients.sqs(), clients.sns()
     queue_url = sqs.create_queue(QueueName="trail-relay")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return str(
@@ -79,7 +79,7 @@ def raw_subscription(zone: LandingZone) -> str:
 
 
 def test_cts3pv8_refuses_a_notification_write_on_the_log_bucket_with_an_explicit_deny(zone: LandingZone) -> None:
-    s3 = boto3.client("s3")
+    s3 = clients.s3()
     error = refusal(lambda: s3.put_bucket_notification_configuration(Bucket=zone.bucket, NotificationConfiguration={}))
     assert error.response["Error"]["Code"] == "AccessDenied"
     assert re.fullmatch(
@@ -90,7 +90,7 @@ def test_cts3pv8_refuses_a_notification_write_on_the_log_bucket_with_an_explicit
 
 
 def test_cts3pv8_refuses_an_ownership_change_on_the_log_bucket(zone: LandingZone) -> None:
-    s3 = boto3.client("s3")
+    s3 = clients.s3()
     error = refusal(lambda: s3.put_bucket_ownership_controls(Bucket=zone.bucket, OwnershipControls=PREFERRED))
     assert error.response["Error"]["Code"] == "AccessDenied"
     assert "s3:PutBucketOwnershipControls" in error.response["Error"]["Message"]
@@ -128,12 +128,12 @@ def test_cts3pv8_refuses_an_ownership_change_on_the_log_bucket(zone: LandingZone
     ],
 )
 def test_cts3pv8_refuses_every_other_bucket_level_write(zone: LandingZone, action: str, call: Any) -> None:
-    error = refusal(lambda: call(boto3.client("s3"), zone.bucket))
+    error = refusal(lambda: call(clients.s3(), zone.bucket))
     assert re.fullmatch(s3_denial(ROOT, action, f"arn:aws:s3:::{zone.bucket}"), error.response["Error"]["Message"])
 
 
 def test_cts3pv8_lets_objects_be_written_and_the_bucket_be_read_and_tagged(zone: LandingZone) -> None:
-    s3 = boto3.client("s3")
+    s3 = clients.s3()
     s3.put_object(Bucket=zone.bucket, Key="AWSLogs/probe.json.gz", Body=b"{}")
     s3.put_object_tagging(Bucket=zone.bucket, Key="AWSLogs/probe.json.gz", Tagging=TAGS)
     s3.put_bucket_tagging(Bucket=zone.bucket, Tagging=TAGS)
@@ -143,7 +143,7 @@ def test_cts3pv8_lets_objects_be_written_and_the_bucket_be_read_and_tagged(zone:
 
 
 def test_a_bucket_outside_control_towers_names_in_the_same_account_takes_both_writes(zone: LandingZone) -> None:
-    s3 = boto3.client("s3")
+    s3 = clients.s3()
     s3.create_bucket(Bucket="team-reports")
     s3.put_bucket_notification_configuration(Bucket="team-reports", NotificationConfiguration={})
     s3.put_bucket_ownership_controls(Bucket="team-reports", OwnershipControls=PREFERRED)
@@ -153,7 +153,7 @@ def test_the_controls_bind_only_the_account_they_are_attached_to(zone: LandingZo
     # Same name pattern, but in the Audit account, which has no CT.S3.PV.8 attached here.
     bucket = f"aws-controltower-logs-{AUDIT}-{REGION}"
     with as_account(AUDIT):
-        s3 = boto3.client("s3")
+        s3 = clients.s3()
         s3.create_bucket(Bucket=bucket)
         s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
         s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=PREFERRED)
@@ -161,7 +161,7 @@ def test_the_controls_bind_only_the_account_they_are_attached_to(zone: LandingZo
 
 def test_a_3x_log_bucket_takes_both_writes() -> None:
     zone = landing_zone.seed("3")
-    s3 = boto3.client("s3")
+    s3 = clients.s3()
     s3.put_bucket_notification_configuration(Bucket=zone.bucket, NotificationConfiguration=zone.foreign_notifications)  # type: ignore[arg-type]
     s3.put_bucket_ownership_controls(Bucket=zone.bucket, OwnershipControls=PREFERRED)
 
@@ -196,7 +196,7 @@ def test_ctsnspv1_refuses_changes_to_the_trail_topic_and_its_subscriptions(
     zone: LandingZone, action: str, call: Any
 ) -> None:
     subscription = raw_subscription(zone)
-    error = refusal(lambda: call(boto3.client("sns"), zone, subscription))
+    error = refusal(lambda: call(clients.sns(), zone, subscription))
     assert error.response["Error"]["Code"] == "AuthorizationError"
     resource = subscription if action == "SNS:SetSubscriptionAttributes" else zone.trail_topic_arn
     assert re.fullmatch(
@@ -207,7 +207,7 @@ def test_ctsnspv1_refuses_changes_to_the_trail_topic_and_its_subscriptions(
 
 
 def test_ctsnspv1_lets_a_raw_subscription_be_made_used_and_removed(zone: LandingZone) -> None:
-    sns = boto3.client("sns")
+    sns = clients.sns()
     subscription = raw_subscription(zone)
     attributes = sns.get_subscription_attributes(SubscriptionArn=subscription)["Attributes"]
     assert attributes["RawMessageDelivery"] == "true"
@@ -247,7 +247,7 @@ def test_an_scp_attached_to_an_ou_reaches_the_accounts_under_it(zone: LandingZon
         "Statement": [{"Effect": "Deny", "Action": "s3:PutBucketTagging", "Resource": "*"}],
     }
     with as_account(MANAGEMENT):
-        organizations = boto3.client("organizations")
+        organizations = clients.organizations()
         root = organizations.list_roots()["Roots"][0]["Id"]
         unit = organizations.create_organizational_unit(ParentId=root, Name="Security")["OrganizationalUnit"]["Id"]
         organizations.move_account(AccountId=AUDIT, SourceParentId=root, DestinationParentId=unit)
@@ -256,11 +256,11 @@ def test_an_scp_attached_to_an_ou_reaches_the_accounts_under_it(zone: LandingZon
         )["Policy"]["PolicySummary"]["Id"]
         organizations.attach_policy(PolicyId=policy, TargetId=unit)
     with as_account(AUDIT):
-        s3 = boto3.client("s3")
+        s3 = clients.s3()
         s3.create_bucket(Bucket="audit-reports")
         error = refusal(lambda: s3.put_bucket_tagging(Bucket="audit-reports", Tagging=TAGS))
     assert "s3:PutBucketTagging" in error.response["Error"]["Message"]
-    boto3.client("s3").put_bucket_tagging(Bucket=zone.bucket, Tagging=TAGS)  # not under that OU
+    clients.s3().put_bucket_tagging(Bucket=zone.bucket, Tagging=TAGS)  # not under that OU
 
 
 def test_moto_still_authorizes_every_request_where_the_emulation_hooks_in() -> None:

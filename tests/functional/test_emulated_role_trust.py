@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from localaws import clients
 from localaws.accounts import LOG_ARCHIVE, as_account
 from localaws.landing_zone import EXPEL_PRINCIPAL, EXTERNAL_ID
 from localaws.stack_resources import EXPEL_TRUST
@@ -21,7 +22,7 @@ ROLE_ARN = f"arn:aws:iam::{LOG_ARCHIVE}:role/{ROLE_NAME}"
 
 
 def role(trust: dict[str, Any], name: str = ROLE_NAME) -> str:
-    iam = boto3.client("iam")
+    iam = clients.iam()
     return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
 
 
@@ -29,7 +30,7 @@ def expel_keys() -> dict[str, str]:
     """Access keys of Expel's principal (ExpelCloudService, an IAM user of Expel's account)."""
     name = EXPEL_PRINCIPAL.rsplit("/", 1)[-1]
     with as_account(EXPEL_ACCOUNT):
-        iam = boto3.client("iam")
+        iam = clients.iam()
         iam.create_user(UserName=name)
         key = iam.create_access_key(UserName=name)["AccessKey"]
     return {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
@@ -77,7 +78,7 @@ def test_expel_with_another_external_id_is_refused() -> None:
 def test_a_principal_the_trust_policy_does_not_name_is_refused_even_with_the_external_id() -> None:
     role(EXPEL_TRUST)
     caller = f"arn:aws:iam::{LOG_ARCHIVE}:root"
-    assert refused(boto3.client("sts"), ExternalId=EXTERNAL_ID).startswith(f"User: {caller} is not authorized")
+    assert refused(clients.sts(), ExternalId=EXTERNAL_ID).startswith(f"User: {caller} is not authorized")
 
 
 def test_a_role_that_does_not_exist_is_refused() -> None:

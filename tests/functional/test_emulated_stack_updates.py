@@ -10,10 +10,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from localaws import deploy
+from localaws import clients, deploy
 from tests.support.local_aws import local_aws
 
 # A custom resource's function: it records each request, then answers with a physical id and an
@@ -84,7 +83,7 @@ TEMPLATE: dict[str, Any] = {
 @pytest.fixture(autouse=True)
 def stack() -> Iterator[None]:
     with local_aws():
-        boto3.client("s3").create_bucket(Bucket="requests")
+        clients.s3().create_bucket(Bucket="requests")
         deploy.create_or_update("echo", TEMPLATE, {"Target": "a"}, timeout=60)
         yield
 
@@ -92,7 +91,7 @@ def stack() -> Iterator[None]:
 def requests() -> list[tuple[str, str, str, str]]:
     """Each request the functions got since the stack was created: type, resource, physical id, Target
     (and the old Target for an Update)."""
-    s3 = boto3.client("s3")
+    s3 = clients.s3()
     found = []
     for item in s3.list_objects_v2(Bucket="requests").get("Contents", []):
         event = json.loads(s3.get_object(Bucket="requests", Key=item["Key"])["Body"].read())
@@ -104,7 +103,7 @@ def requests() -> list[tuple[str, str, str, str]]:
 
 
 def reader_value() -> str:
-    functions = boto3.client("lambda").list_functions()["Functions"]
+    functions = clients.lambda_().list_functions()["Functions"]
     (reader,) = [f for f in functions if "-Reader-" in f["FunctionName"]]
     return str(reader["Environment"]["Variables"]["VALUE"])
 
@@ -123,7 +122,7 @@ def test_custom_resources_whose_properties_resolve_as_before_get_no_request() ->
         "echo", {**TEMPLATE, "Resources": {**TEMPLATE["Resources"], "Reader": changed}}, {"Target": "a"}, 60
     )
     assert requests() == []
-    (function,) = [f for f in boto3.client("lambda").list_functions()["Functions"] if "-Reader-" in f["FunctionName"]]
+    (function,) = [f for f in clients.lambda_().list_functions()["Functions"] if "-Reader-" in f["FunctionName"]]
     assert function["Description"] == "only the reader changes"
     assert reader_value() == "a"
 
@@ -134,7 +133,7 @@ def test_a_failed_update_is_rolled_back_with_the_properties_swapped() -> None:
     # The failed resource may have written before failing: the rollback updates it back too.
     assert requests() == [("Update", "Echo", "echo-a", "a->fail"), ("Update", "Echo", "echo-a", "fail->a")]
     assert reader_value() == "a"
-    (stack,) = boto3.client("cloudformation").describe_stacks(StackName="echo")["Stacks"]
+    (stack,) = clients.cloudformation().describe_stacks(StackName="echo")["Stacks"]
     assert stack["Parameters"] == [{"ParameterKey": "Target", "ParameterValue": "a"}]
 
 

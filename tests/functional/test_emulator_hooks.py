@@ -12,7 +12,6 @@ import tomllib
 import zipfile
 from importlib.metadata import version
 
-import boto3
 import crhelper.utils
 import pytest
 from crhelper import CfnResource
@@ -21,7 +20,7 @@ from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend
 from moto.core.authorization import ActionAuthenticatorMixin
 
-from localaws import ROOT, lambda_runtime
+from localaws import ROOT, clients, lambda_runtime
 
 PINNED = {"moto": "5.2.5", "crhelper": "2.0.12"}
 
@@ -48,13 +47,13 @@ def test_crhelper_still_sends_through_the_hooks_we_patch() -> None:
 def test_a_function_runs_in_process_through_moto_lambda_invoke() -> None:
     code = b"def handler(event, context):\n    return {'echo': event['value'], 'function': context.function_name}\n"
     archive = deployment_zip(code)
-    iam = boto3.client("iam")
+    iam = clients.iam()
     role = iam.create_role(RoleName="smoke", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     with lambda_runtime.in_process_lambda():
-        boto3.client("lambda").create_function(
+        clients.lambda_().create_function(
             FunctionName="smoke", Runtime="python3.13", Role=role, Handler="app.handler", Code={"ZipFile": archive}
         )
-        response = boto3.client("lambda").invoke(FunctionName="smoke", Payload=json.dumps({"value": 42}))
+        response = clients.lambda_().invoke(FunctionName="smoke", Payload=json.dumps({"value": 42}))
     assert json.loads(response["Payload"].read()) == {"echo": 42, "function": "smoke"}
 
 
@@ -88,8 +87,8 @@ def test_the_runtime_keeps_the_products_clients_only_while_the_aws_environment_s
     # Each client stays referenced, so a new one cannot reuse a freed one's id.
     code = b"from expel_onboarding import clients\nmade = []\ndef handler(event, context):\n"
     code += b"    made.append(clients.s3())\n    return id(made[-1])\n"
-    role = boto3.client("iam").create_role(RoleName="clients", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    client = boto3.client("lambda")
+    role = clients.iam().create_role(RoleName="clients", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    client = clients.lambda_()
     with lambda_runtime.in_process_lambda():
         client.create_function(
             FunctionName="clients",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 from moto.cloudformation.models import Stack
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+
+from localaws import clients
 
 PASS = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 
@@ -30,7 +31,7 @@ def test_template_bodies_read_the_same_as_json_and_as_yaml() -> None:
 
 
 def test_symmetric_keys_encrypt_and_asymmetric_keys_still_sign_with_their_own_key() -> None:
-    kms = boto3.client("kms")
+    kms = clients.kms()
     symmetric = kms.create_key()["KeyMetadata"]["KeyId"]
     blob = kms.encrypt(KeyId=symmetric, Plaintext=b"log")["CiphertextBlob"]
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"log"

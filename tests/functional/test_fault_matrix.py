@@ -20,6 +20,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from expel_onboarding import key_policy, notification
 from expel_onboarding.reports import Mode
+from localaws import clients
 from localaws.control_tower import CLOUDTRAIL_KEY_POLICY
 
 ACCOUNT = "123456789012"
@@ -82,7 +83,7 @@ def outcome(run: Callable[[], Any]) -> str:
 
 
 def bucket_setup(mode: Mode) -> tuple[notification.Target, dict[str, Any]]:
-    s3, sns = boto3.client("s3"), boto3.client("sns")
+    s3, sns = clients.s3(), clients.sns()
     s3.create_bucket(Bucket=BUCKET)
     ours = sns.create_topic(Name="expel-cloudtrail-objects")["TopicArn"]
     theirs = sns.create_topic(Name="audit-deletes")["TopicArn"]
@@ -100,7 +101,7 @@ def test_a_failed_notification_write_leaves_the_configuration_as_it_was_or_conve
     s3 = boto3.client("s3", config=NO_RETRIES)
     inject_once(s3, "PutBucketNotificationConfiguration", fault, "s3", "s3:PutBucketNotification", BUCKET)
     result = outcome(lambda: notification.converge(s3, target, mode, sleep=lambda _: None))
-    after = notification.read(boto3.client("s3"), target)
+    after = notification.read(clients.s3(), target)
     assert after in (before, notification.desired_state(before, target, mode)), (fault, mode, result)
     if fault in ("409", "lost response"):
         assert after == notification.desired_state(before, target, mode), result
@@ -112,7 +113,7 @@ def test_a_failed_notification_write_leaves_the_configuration_as_it_was_or_conve
 
 
 def key_setup(mode: Mode) -> tuple[key_policy.Target, str]:
-    kms = boto3.client("kms")
+    kms = clients.kms()
     document = copy.deepcopy(CLOUDTRAIL_KEY_POLICY)
     document["Statement"][0]["Principal"] = {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
     key_arn = kms.create_key()["KeyMetadata"]["Arn"]
@@ -132,7 +133,7 @@ def test_a_failed_key_policy_write_leaves_the_text_byte_identical_or_converged(f
     kms = boto3.client("kms", config=NO_RETRIES)
     inject_once(kms, "PutKeyPolicy", fault, "kms", "kms:PutKeyPolicy", target.key_arn)
     result = outcome(lambda: key_policy.converge(kms, target, mode))
-    after = key_policy.read_text(boto3.client("kms"), target)
+    after = key_policy.read_text(clients.kms(), target)
     converged = key_policy.converged(key_policy.parse(after), target, mode)
     assert after == before or converged, (fault, mode, result)
     if fault == "lost response":

@@ -9,7 +9,6 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
@@ -18,6 +17,7 @@ from expel_onboarding.errors import ConcurrentModification, DelegateFailed, KeyN
 from expel_onboarding.key_policy import Target
 from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode, Status
+from localaws import clients as local_clients
 from localaws.accounts import MANAGEMENT, as_account
 from localaws.aws_calls import AwsCalls
 from localaws.control_tower import CLOUDTRAIL_KEY_POLICY
@@ -35,7 +35,7 @@ def key_arn(monkeypatch: pytest.MonkeyPatch) -> str:
     """The CloudTrail key in the management account, with other teams' statements."""
     with monkeypatch.context() as scoped:
         scoped.setenv("MOTO_ACCOUNT_ID", MANAGEMENT)
-        kms = boto3.client("kms")
+        kms = local_clients.kms()
         arn = kms.create_key(Description="aws-controltower CloudTrail")["KeyMetadata"]["Arn"]
         kms.put_key_policy(KeyId=arn, PolicyName="default", Policy=json.dumps(FOREIGN_POLICY))
     return arn
@@ -55,7 +55,7 @@ def target(key_arn: str) -> Target:
 def policy_in_management(key_arn: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     with monkeypatch.context() as scoped:
         scoped.setenv("MOTO_ACCOUNT_ID", MANAGEMENT)
-        text = boto3.client("kms").get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+        text = local_clients.kms().get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
     parsed: dict[str, Any] = json.loads(text)
     return parsed
 
@@ -70,7 +70,7 @@ def in_process_delegate(
     def invoke(function_arn: str, payload: Mapping[str, Any]) -> tuple[Any, str]:
         assert function_arn == DELEGATE_ARN
         with as_account(MANAGEMENT):
-            kms = kms_of(boto3.client("kms", region_name="us-east-1"))
+            kms = kms_of(local_clients.kms())
             try:
                 return json.loads(json.dumps(delegate.handle(json.loads(json.dumps(payload)), config, kms))), ""
             except Exception as exc:  # noqa: BLE001 - what Lambda does with an unhandled error
@@ -167,7 +167,7 @@ def test_remove_without_access_explains_how_to_remove_by_hand(key_arn: str, call
 
 
 def test_a_key_in_the_log_archive_account_needs_no_delegate(calls: AwsCalls) -> None:
-    arn = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    arn = local_clients.kms().create_key()["KeyMetadata"]["Arn"]
 
     def never(function_arn: str, payload: Mapping[str, Any]) -> Any:
         raise AssertionError("the delegate is for a key in another account")
@@ -188,7 +188,7 @@ def test_an_unusable_key_is_refused_with_its_state(
 ) -> None:
     with monkeypatch.context() as scoped:
         scoped.setenv("MOTO_ACCOUNT_ID", MANAGEMENT)
-        break_key(boto3.client("kms"), key_arn.rsplit("/", 1)[1])
+        break_key(local_clients.kms(), key_arn.rsplit("/", 1)[1])
     calls.clear()
     with pytest.raises(KeyNotUsable, match=state):
         run(key_arn, Mode.APPLY, calls)
@@ -233,14 +233,14 @@ FOREIGN_TEXT = (
 def text_in_management(key_arn: str, monkeypatch: pytest.MonkeyPatch) -> str:
     with monkeypatch.context() as scoped:
         scoped.setenv("MOTO_ACCOUNT_ID", MANAGEMENT)
-        text: str = boto3.client("kms").get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+        text: str = local_clients.kms().get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
     return text
 
 
 def put_in_management(key_arn: str, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as scoped:
         scoped.setenv("MOTO_ACCOUNT_ID", MANAGEMENT)
-        boto3.client("kms").put_key_policy(KeyId=key_arn, PolicyName="default", Policy=text)
+        local_clients.kms().put_key_policy(KeyId=key_arn, PolicyName="default", Policy=text)
 
 
 def test_apply_then_remove_gives_back_the_policy_text_byte_for_byte(

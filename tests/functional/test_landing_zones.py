@@ -9,12 +9,11 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
-import boto3
 import pytest
 
 from expel_onboarding.delivery import account_of
 from localaws import __main__ as localaws_cli
-from localaws import control_tower, landing_zone
+from localaws import clients, control_tower, landing_zone
 from localaws.accounts import AUDIT, LOG_ARCHIVE, MANAGEMENT, REGION, as_account
 from localaws.landing_zone import LandingZone
 
@@ -22,14 +21,14 @@ SCP = "SERVICE_CONTROL_POLICY"
 
 
 def trail_of(zone: LandingZone) -> dict[str, Any]:
-    trails = boto3.client("cloudtrail").describe_trails(includeShadowTrails=True)["trailList"]
+    trails = clients.cloudtrail().describe_trails(includeShadowTrails=True)["trailList"]
     return next(dict(t) for t in trails if t["TrailARN"] == zone.trail_arn)
 
 
 def scps_on(target: str) -> dict[str, dict[str, Any]]:
     """Name -> document of the SCPs attached to a target, as the management account lists them."""
     with as_account(MANAGEMENT):
-        organizations = boto3.client("organizations")
+        organizations = clients.organizations()
         summaries = organizations.list_policies_for_target(TargetId=target, Filter=SCP)["Policies"]
         return {
             p["Name"]: json.loads(organizations.describe_policy(PolicyId=p["Id"])["Policy"]["Content"])
@@ -40,7 +39,7 @@ def scps_on(target: str) -> dict[str, dict[str, Any]]:
 def raw_queue(topic_arn: str) -> str:
     """A queue subscribed with raw delivery, in the topic's account: moto delivers a topic's messages
     only to subscriptions made in the topic's own account."""
-    sqs, sns = boto3.client("sqs"), boto3.client("sns")
+    sqs, sns = clients.sqs(), clients.sns()
     queue_url = sqs.create_queue(QueueName="trail-messages")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
@@ -57,13 +56,13 @@ def test_a_3x_zone_writes_to_the_logs_bucket_and_publishes_to_the_audit_accounts
     assert trail["SnsTopicARN"] == zone.trail_topic_arn
     assert trail["KmsKeyId"] == zone.cloudtrail_key_arn
     with as_account(AUDIT):
-        assert zone.trail_topic_arn in [t["TopicArn"] for t in boto3.client("sns").list_topics()["Topics"]]
+        assert zone.trail_topic_arn in [t["TopicArn"] for t in clients.sns().list_topics()["Topics"]]
 
 
 def test_a_3x_zone_has_no_scp_but_aws_full_access() -> None:
     zone = landing_zone.seed("3")
     assert list(scps_on(LOG_ARCHIVE)) == ["FullAWSAccess"]
-    rules = boto3.client("s3").get_bucket_ownership_controls(Bucket=zone.bucket)["OwnershipControls"]["Rules"]
+    rules = clients.s3().get_bucket_ownership_controls(Bucket=zone.bucket)["OwnershipControls"]["Rules"]
     assert rules == [{"ObjectOwnership": "BucketOwnerPreferred"}]
 
 
@@ -78,7 +77,7 @@ def test_a_4_0_zone_writes_to_a_new_cloudtrail_bucket_and_publishes_to_its_own_t
     trail = trail_of(zone)
     assert trail["S3BucketName"] == zone.bucket
     assert trail["SnsTopicARN"] == zone.trail_topic_arn
-    rules = boto3.client("s3").get_bucket_ownership_controls(Bucket=zone.bucket)["OwnershipControls"]["Rules"]
+    rules = clients.s3().get_bucket_ownership_controls(Bucket=zone.bucket)["OwnershipControls"]["Rules"]
     assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
 
 
@@ -91,7 +90,7 @@ def test_a_4_0_zone_attaches_ct_s3_pv_8_and_ct_sns_pv_1_to_the_log_archive_only(
     }
     assert list(scps_on(AUDIT)) == ["FullAWSAccess"]
     with as_account(MANAGEMENT):
-        root = boto3.client("organizations").list_roots()["Roots"][0]
+        root = clients.organizations().list_roots()["Roots"][0]
     assert {"Type": SCP, "Status": "ENABLED"} in root["PolicyTypes"]
 
 
@@ -99,7 +98,7 @@ def test_a_4_0_zone_attaches_ct_s3_pv_8_and_ct_sns_pv_1_to_the_log_archive_only(
 def test_both_generations_have_the_organization_the_key_and_the_other_teams_entries(generation: str) -> None:
     zone = landing_zone.seed(generation)
     with as_account(MANAGEMENT):
-        accounts = {a["Id"]: a["Name"] for a in boto3.client("organizations").list_accounts()["Accounts"]}
+        accounts = {a["Id"]: a["Name"] for a in clients.organizations().list_accounts()["Accounts"]}
     assert accounts[LOG_ARCHIVE] == "Log Archive"
     assert accounts[AUDIT] == "Audit"
     assert [e["Id"] for e in zone.foreign_notifications["QueueConfigurations"]] == ["security-lake"]
@@ -124,12 +123,12 @@ def test_a_delivered_log_file_lands_in_the_bucket_and_its_message_on_the_trail_t
     prefix = rf"AWSLogs/{zone.organization_id}/{MANAGEMENT}/CloudTrail/{REGION}/\d{{4}}/\d{{2}}/\d{{2}}/"
     name = rf"{MANAGEMENT}_CloudTrail_{REGION}_\d{{8}}T\d{{4}}Z_[A-Za-z0-9]{{16}}\.json\.gz"
     assert re.fullmatch(prefix + name, key)
-    s3 = boto3.client("s3")
+    s3 = clients.s3()
     body = json.loads(gzip.decompress(s3.get_object(Bucket=zone.bucket, Key=key)["Body"].read()))
     assert body["Records"][0]["eventSource"] == "iam.amazonaws.com"
     assert s3.head_object(Bucket=zone.bucket, Key=key)["SSEKMSKeyId"] == zone.cloudtrail_key_arn
     with as_account(account_of(zone.trail_topic_arn)):
-        messages = boto3.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+        messages = clients.sqs().receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in messages] == [f'{{"s3Bucket":"{zone.bucket}","s3ObjectKey":["{key}"]}}']
 
 
@@ -137,7 +136,7 @@ def test_a_log_file_can_be_delivered_under_a_given_key() -> None:
     zone = landing_zone.seed("4.0")
     key = f"AWSLogs/{zone.organization_id}/{MANAGEMENT}/CloudTrail/{REGION}/2026/01/02/given.json.gz"
     assert landing_zone.deliver_log_file(zone, key) == key
-    assert boto3.client("s3").head_object(Bucket=zone.bucket, Key=key)["ContentLength"] > 0
+    assert clients.s3().head_object(Bucket=zone.bucket, Key=key)["ContentLength"] > 0
 
 
 def test_the_seed_command_passes_its_landing_zone_generation_through(

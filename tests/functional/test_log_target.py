@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 
 from expel_onboarding import discovery
 from expel_onboarding.delivery import DeliveryMode
 from expel_onboarding.errors import TrailNotFound
-from localaws import landing_zone
+from localaws import clients, landing_zone
 from localaws.aws_calls import AwsCalls
 from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
@@ -25,15 +24,15 @@ ACCOUNT, REGION = landing_zone.LOG_ARCHIVE, landing_zone.REGION
 
 
 def trail(name: str, bucket: str, organization: bool = True, topic: str | None = None) -> None:
-    boto3.client("s3").create_bucket(Bucket=bucket)
+    clients.s3().create_bucket(Bucket=bucket)
     arguments: dict[str, Any] = {"Name": name, "S3BucketName": bucket, "IsOrganizationTrail": organization}
     if topic:
-        arguments["SnsTopicName"] = boto3.client("sns").create_topic(Name=topic)["TopicArn"]
-    boto3.client("cloudtrail").create_trail(**arguments)
+        arguments["SnsTopicName"] = clients.sns().create_topic(Name=topic)["TopicArn"]
+    clients.cloudtrail().create_trail(**arguments)
 
 
 def locate(bucket: str = "", mode: DeliveryMode = DeliveryMode.AUTO) -> discovery.LogTarget:
-    return discovery.log_target(boto3.client("cloudtrail"), bucket, mode, ACCOUNT, REGION)
+    return discovery.log_target(clients.cloudtrail(), bucket, mode, ACCOUNT, REGION)
 
 
 def test_an_empty_log_bucket_name_takes_the_organization_trails_bucket_whatever_its_name() -> None:
@@ -115,7 +114,7 @@ def request(kind: str, **properties: str) -> dict[str, Any]:
 
 def test_the_custom_resource_answers_the_attributes_the_template_reads(handler: ModuleType) -> None:
     trail("org", "aws-controltower-cloudtrail-logs-123456789012-a1b2c3", topic="ct-logging")
-    management = boto3.client("organizations").create_organization(FeatureSet="ALL")["Organization"]["MasterAccountId"]
+    management = clients.organizations().create_organization(FeatureSet="ALL")["Organization"]["MasterAccountId"]
     handler.lambda_handler(request("Create", LogBucketName="", DeliveryMode="auto"), CONTEXT)
     (response,) = handler.sent
     assert response["Status"] == "SUCCESS", response["Reason"]

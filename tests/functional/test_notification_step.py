@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import boto3
 import pytest
 
 from expel_onboarding import notification
 from expel_onboarding.errors import NotificationOverlap
 from expel_onboarding.notification import Target
 from expel_onboarding.reports import Mode, Status
+from localaws import clients
 from localaws.aws_calls import AwsCalls
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -21,7 +21,7 @@ BUCKET = f"aws-controltower-logs-{ACCOUNT}-us-east-1"
 @pytest.fixture
 def landing(calls: AwsCalls) -> dict[str, Any]:
     """A log bucket already notifying another team's queue (prefix filter) and topic."""
-    s3, sns, sqs = boto3.client("s3"), boto3.client("sns"), boto3.client("sqs")
+    s3, sns, sqs = clients.s3(), clients.sns(), clients.sqs()
     s3.create_bucket(Bucket=BUCKET)
     ours = sns.create_topic(Name="expel-cloudtrail-objects")["TopicArn"]
     audit_topic = sns.create_topic(Name="audit-deletes")["TopicArn"]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from expel_onboarding import ownership
 from expel_onboarding.ownership import Target
 from expel_onboarding.reports import Mode, Status, StepReport
+from localaws import clients
 from localaws.aws_calls import AwsCalls
 from tests.support.stubbed import explicit_deny, stubbable_client
 
@@ -17,14 +17,14 @@ BUCKET = f"aws-controltower-logs-{ACCOUNT}-us-east-1"
 
 
 def bucket_with(setting: str | None) -> None:
-    s3 = boto3.client("s3")
+    s3 = clients.s3()
     s3.create_bucket(Bucket=BUCKET)
     if setting is not None:
         s3.put_bucket_ownership_controls(Bucket=BUCKET, OwnershipControls={"Rules": [{"ObjectOwnership": setting}]})  # type: ignore[typeddict-item]
 
 
 def run(mode: Mode, fix: bool = False) -> StepReport:
-    return ownership.converge(boto3.client("s3"), Target(BUCKET, ACCOUNT, fix), mode)
+    return ownership.converge(clients.s3(), Target(BUCKET, ACCOUNT, fix), mode)
 
 
 @pytest.mark.parametrize("setting", ["BucketOwnerEnforced", "BucketOwnerPreferred"])
@@ -49,7 +49,7 @@ def test_writer_owned_objects_need_action_with_the_reason(setting: str | None, c
 def test_opting_in_sets_bucket_owner_preferred() -> None:
     bucket_with("ObjectWriter")
     assert run(Mode.APPLY, fix=True).status is Status.CHANGED
-    assert ownership.read(boto3.client("s3"), Target(BUCKET, ACCOUNT, True)) == "BucketOwnerPreferred"
+    assert ownership.read(clients.s3(), Target(BUCKET, ACCOUNT, True)) == "BucketOwnerPreferred"
 
 
 def test_check_with_the_fix_opted_in_reports_drift_and_writes_nothing(calls: AwsCalls) -> None:
@@ -68,7 +68,7 @@ def test_remove_never_reverts_ownership(calls: AwsCalls) -> None:
 
 def test_a_failed_fix_leaves_the_setting_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
     bucket_with("ObjectWriter")
-    s3 = boto3.client("s3")
+    s3 = clients.s3()
 
     def fail(**_: object) -> None:
         raise ConnectionError("network dropped after the read")
@@ -76,7 +76,7 @@ def test_a_failed_fix_leaves_the_setting_as_it_was(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(s3, "put_bucket_ownership_controls", fail)
     with pytest.raises(ConnectionError):
         ownership.converge(s3, Target(BUCKET, ACCOUNT, True), Mode.APPLY)
-    assert ownership.read(boto3.client("s3"), Target(BUCKET, ACCOUNT, True)) == "ObjectWriter"
+    assert ownership.read(clients.s3(), Target(BUCKET, ACCOUNT, True)) == "ObjectWriter"
 
 
 def test_control_towers_cts3pv8_deny_is_reported_with_alternatives() -> None:

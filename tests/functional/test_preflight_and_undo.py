@@ -7,13 +7,13 @@ import copy
 import json
 from typing import Any
 
-import boto3
 import pytest
 
 from expel_onboarding import delegate, key_policy, notification, steps
 from expel_onboarding.errors import AwsThrottled, KeyPolicyTooLarge, NotificationOverlap
 from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode, Status, StepReport
+from localaws import clients
 from localaws.aws_calls import AwsCalls
 from localaws.control_tower import CLOUDTRAIL_KEY_POLICY
 
@@ -25,7 +25,7 @@ SID = owned_id(STACK_ID)
 
 @pytest.fixture
 def bucket(calls: AwsCalls) -> tuple[Any, notification.Target, dict[str, Any]]:
-    s3, sns = boto3.client("s3"), boto3.client("sns")
+    s3, sns = clients.s3(), clients.sns()
     s3.create_bucket(Bucket=BUCKET)
     ours = sns.create_topic(Name="expel-cloudtrail-objects")["TopicArn"]
     theirs = sns.create_topic(Name="audit-deletes")["TopicArn"]
@@ -37,7 +37,7 @@ def bucket(calls: AwsCalls) -> tuple[Any, notification.Target, dict[str, Any]]:
 
 @pytest.fixture
 def key(calls: AwsCalls) -> tuple[Any, key_policy.Target]:
-    kms = boto3.client("kms")
+    kms = clients.kms()
     document = copy.deepcopy(CLOUDTRAIL_KEY_POLICY)
     document["Statement"][0]["Principal"] = {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
     key_arn = kms.create_key()["KeyMetadata"]["Arn"]

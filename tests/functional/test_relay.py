@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from expel_onboarding import caches, clients, relay, settings
+from localaws import clients as local_clients
 from localaws import landing_zone, stack_resources
 from localaws.aws_calls import AwsCalls
 from localaws.lambda_context import FakeContext
@@ -67,13 +67,13 @@ def delivery(bucket: str, keys: list[str]) -> str:
 
 
 def put_objects(bucket: str, keys: list[str]) -> None:
-    s3 = boto3.client("s3")
+    s3 = local_clients.s3()
     for key in keys:
         s3.put_object(Bucket=bucket, Key=key, Body=b'{"Records":[]}')
 
 
 def received(queue_url: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs")
+    sqs = local_clients.sqs()
     bodies: list[dict[str, Any]] = []
     while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
         for message in messages:
@@ -90,7 +90,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     caches.reset()
-    boto3.client("s3").put_bucket_versioning(Bucket=zone.bucket, VersioningConfiguration={"Status": "Enabled"})
+    local_clients.s3().put_bucket_versioning(Bucket=zone.bucket, VersioningConfiguration={"Status": "Enabled"})
     yield Stack(zone.bucket, environment["QUEUE_URL"], settings.settings().owned_id)
     caches.reset()
 
@@ -120,7 +120,7 @@ def test_the_digest_file_is_not_relayed(stack: Stack) -> None:
 def test_the_event_carries_the_objects_size_etag_and_version(stack: Stack) -> None:
     key = log_keys_of(sample("relay-sqs-batch"))[0]
     put_objects(stack.bucket, [key])
-    head = boto3.client("s3").head_object(Bucket=stack.bucket, Key=key)
+    head = local_clients.s3().head_object(Bucket=stack.bucket, Key=key)
 
     run(sqs_event(stack.bucket, [key], sent=1748779805123))
 

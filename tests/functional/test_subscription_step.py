@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from expel_onboarding import notification, subscription
 from expel_onboarding.reports import Mode, Status
+from localaws import clients
 from localaws.aws_calls import AwsCalls
 from tests.support.stubbed import explicit_deny, stubbable_client
 
@@ -19,7 +19,7 @@ ACCOUNT = "123456789012"
 
 @pytest.fixture
 def target() -> subscription.Target:
-    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    sns, sqs = clients.sns(), clients.sqs()
     topic = sns.create_topic(Name="aws-controltower-CentralizedLoggingNotifications")["TopicArn"]
     arns = []
     for name in ("relay", "relay-dead-letters"):
@@ -29,16 +29,16 @@ def target() -> subscription.Target:
 
 
 def subscriptions(target: subscription.Target) -> list[dict[str, Any]]:
-    return subscription.ours(boto3.client("sns"), target)
+    return subscription.ours(clients.sns(), target)
 
 
 def test_apply_subscribes_the_relay_with_every_attribute_in_the_subscribe_call(
     target: subscription.Target, calls: AwsCalls
 ) -> None:
-    report = subscription.converge(boto3.client("sns"), target, Mode.APPLY)
+    report = subscription.converge(clients.sns(), target, Mode.APPLY)
     assert report.status is Status.CHANGED
     (ours,) = subscriptions(target)
-    attributes = boto3.client("sns").get_subscription_attributes(SubscriptionArn=ours["SubscriptionArn"])["Attributes"]
+    attributes = clients.sns().get_subscription_attributes(SubscriptionArn=ours["SubscriptionArn"])["Attributes"]
     assert attributes["RawMessageDelivery"] == "true"
     assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": target.dead_letter_arn}
     # CT.SNS.PV.1 denies SetSubscriptionAttributes: it must never be needed.
@@ -46,10 +46,10 @@ def test_apply_subscribes_the_relay_with_every_attribute_in_the_subscribe_call(
 
 
 def test_a_converged_subscription_is_two_reads_and_no_write(target: subscription.Target) -> None:
-    subscription.converge(boto3.client("sns"), target, Mode.APPLY)
+    subscription.converge(clients.sns(), target, Mode.APPLY)
     calls = AwsCalls().start()
     for mode in (Mode.CHECK, Mode.REPAIR, Mode.APPLY):
-        assert subscription.converge(boto3.client("sns"), target, mode).status is Status.OK
+        assert subscription.converge(clients.sns(), target, mode).status is Status.OK
     assert calls.writes == []
     assert len(calls.made) == 6
 
@@ -57,14 +57,14 @@ def test_a_converged_subscription_is_two_reads_and_no_write(target: subscription
 def test_check_reports_a_missing_subscription_as_drift_and_writes_nothing(
     target: subscription.Target, calls: AwsCalls
 ) -> None:
-    report = subscription.converge(boto3.client("sns"), target, Mode.CHECK)
+    report = subscription.converge(clients.sns(), target, Mode.CHECK)
     assert report.status is Status.DRIFTED
     assert "not subscribed" in report.detail
     assert calls.writes == []
 
 
 def test_repair_replaces_a_subscription_whose_raw_delivery_was_turned_off(target: subscription.Target) -> None:
-    sns = boto3.client("sns")
+    sns = clients.sns()
     wrong = sns.subscribe(
         TopicArn=target.topic_arn, Protocol="sqs", Endpoint=target.queue_arn, ReturnSubscriptionArn=True
     )
@@ -78,7 +78,7 @@ def test_repair_replaces_a_subscription_whose_raw_delivery_was_turned_off(target
 
 
 def test_remove_unsubscribes_only_the_relay(target: subscription.Target) -> None:
-    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    sns, sqs = clients.sns(), clients.sqs()
     other_url = sqs.create_queue(QueueName="security-lake")["QueueUrl"]
     other = sqs.get_queue_attributes(QueueUrl=other_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=target.topic_arn, Protocol="sqs", Endpoint=other)

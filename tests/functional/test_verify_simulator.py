@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from expel_onboarding import notification, verify
 from expel_onboarding.reports import Mode, Status
+from localaws import clients
 from localaws.landing_zone import EXPEL_PRINCIPAL, EXTERNAL_ID
 from localaws.stack_resources import EXPEL_TRUST
 from tests.support.stubbed import stubbable_client
@@ -199,7 +199,7 @@ def test_without_the_simulator_verify_says_it_did_not_simulate_and_asks_only_onc
 @pytest.fixture
 def onboarded() -> dict[str, Any]:
     """A raw-delivery subscription and our bucket entry, as an apply leaves them (in moto)."""
-    s3, sns, sqs = (boto3.client(name) for name in ("s3", "sns", "sqs"))
+    s3, sns, sqs = clients.s3(), clients.sns(), clients.sqs()
     s3.create_bucket(Bucket=BUCKET)
     topic = sns.create_topic(Name="expel-cloudtrail-objects")["TopicArn"]
     queue_url = sqs.create_queue(QueueName="expel-cloudtrail-objects")["QueueUrl"]

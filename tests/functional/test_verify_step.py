@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from expel_onboarding import key_policy, notification, verify
 from expel_onboarding.reports import Mode, Status
+from localaws import clients
 from localaws.aws_calls import AwsCalls
 from localaws.landing_zone import EXPEL_PRINCIPAL as EXPEL
 from localaws.landing_zone import EXTERNAL_ID
@@ -29,7 +29,7 @@ OTHER_ID = "00000000-0000-0000-0000-000000000000"
 @pytest.fixture
 def onboarded(calls: AwsCalls) -> dict[str, Any]:
     """What a successful apply leaves behind, built directly."""
-    s3, sns, sqs, iam, kms = (boto3.client(name) for name in ("s3", "sns", "sqs", "iam", "kms"))
+    s3, sns, sqs, iam, kms = clients.s3(), clients.sns(), clients.sqs(), clients.iam(), clients.kms()
     s3.create_bucket(Bucket=BUCKET)
     topic = sns.create_topic(Name="expel-cloudtrail-objects")["TopicArn"]
     queue_url = sqs.create_queue(QueueName="expel-cloudtrail-objects")["QueueUrl"]

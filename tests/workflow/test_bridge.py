@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 
 from expel_onboarding import caches, custom_resource
-from localaws import deployment, landing_zone, stack_resources
+from localaws import clients, deployment, landing_zone, stack_resources
 from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
 from tests.support.crhelper_answers import capture_responses
@@ -139,8 +138,8 @@ def test_an_update_to_a_new_bucket_moves_our_entry_and_cleanup_removes_only_the_
     bridge.lambda_handler(event("bridge-create", zone), CONTEXT)
     old_id = responses[0]["PhysicalResourceId"]
     new_bucket = "org-trail-logs-123456789012-us-east-1"
-    boto3.client("s3").create_bucket(Bucket=new_bucket)
-    boto3.client("s3").put_bucket_ownership_controls(
+    clients.s3().create_bucket(Bucket=new_bucket)
+    clients.s3().put_bucket_ownership_controls(
         Bucket=new_bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     )
     # CloudFormation updates the functions' settings before the custom resource.
@@ -216,7 +215,7 @@ def test_switching_an_upgraded_zone_to_trail_topic_subscribes_and_cleanup_report
     # Until the old entry is gone, Workbench may get each event twice: the step says so.
     assert responses[1]["Data"]["ActionRequired"] == "Notification"
     assert responses[1]["PhysicalResourceId"] != old_id
-    subscribed = boto3.client("sns").list_subscriptions_by_topic(TopicArn=upgraded.trail_topic_arn)["Subscriptions"]
+    subscribed = clients.sns().list_subscriptions_by_topic(TopicArn=upgraded.trail_topic_arn)["Subscriptions"]
     assert [s["Endpoint"] for s in subscribed] == [stack_environment["RELAY_QUEUE_ARN"]]
 
     # CloudFormation's cleanup deletes the old physical id: remove in bucket-notification mode, which

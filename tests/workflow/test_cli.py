@@ -7,11 +7,10 @@ import json
 from importlib.metadata import version
 from typing import Any
 
-import boto3
 import pytest
 
 from expel_onboarding import cli
-from localaws import deployment, landing_zone
+from localaws import clients, deployment, landing_zone
 
 STACK = "expel-cloudtrail-onboarding"
 
@@ -36,7 +35,7 @@ def outputs_stack(workflow: deployment.Workflow, stack_environment: dict[str, st
         "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {key: {"Value": value} for key, value in outputs.items()},
     }
-    boto3.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    clients.cloudformation().create_stack(StackName=STACK, TemplateBody=json.dumps(template))
     return outputs
 
 
@@ -51,7 +50,7 @@ def drop_our_notification(bucket: str) -> None:
     config["TopicConfigurations"] = [
         e for e in config.get("TopicConfigurations", []) if not e["Id"].startswith("ExpelOnboarding")
     ]
-    boto3.client("s3").put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)  # type: ignore[arg-type]
+    clients.s3().put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)  # type: ignore[arg-type]
 
 
 def test_check_on_a_converged_setup_shows_each_step_and_the_values_and_exits_zero(stack: dict[str, str]) -> None:
@@ -130,7 +129,7 @@ def test_a_failed_run_exits_one_and_names_the_step(
         "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {"StateMachineArn": {"Value": failing.state_machine_arn}},
     }
-    boto3.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    clients.cloudformation().create_stack(StackName=STACK, TemplateBody=json.dumps(template))
     code, printed = run_cli("repair")
     assert code == cli.EXIT_FAILED
     assert "FAILED   Notification" in printed or "Notification  FAILED" in printed
@@ -147,7 +146,7 @@ def test_outputs_of_a_stack_without_workbench_values_is_an_error_not_blanks(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     template = {"Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}}, "Outputs": {"RoleArn": {"Value": ""}}}
-    boto3.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    clients.cloudformation().create_stack(StackName=STACK, TemplateBody=json.dumps(template))
     code, printed = run_cli("outputs")
     assert code == cli.EXIT_FAILED
     assert printed == ""
@@ -161,7 +160,7 @@ def test_outputs_show_what_needs_action_and_exit_three(stack: dict[str, str]) ->
         "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {key: {"Value": value} for key, value in {**stack, "ActionRequired": "KeyPolicy"}.items()},
     }
-    boto3.client("cloudformation").update_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    clients.cloudformation().update_stack(StackName=STACK, TemplateBody=json.dumps(template))
     code, printed = run_cli("outputs")
     assert code == cli.EXIT_ACTION_REQUIRED
     assert "Action required                   KeyPolicy" in printed

@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 import boto3
 import pytest
 
-from localaws import deployment, landing_zone, stack_resources
+from localaws import clients, deployment, landing_zone, stack_resources
 from localaws.aws_calls import AwsCalls
 
 GUARDED_WRITES = ("s3:PutBucketNotificationConfiguration", "s3:PutBucketOwnershipControls")
@@ -26,7 +26,7 @@ def delivered(stack_environment: dict[str, str], workflow: deployment.Workflow) 
     relay = deployment.create_function(
         "RelayFunction", "arn:aws:iam::123456789012:role/expel-functions", stack_environment
     )
-    boto3.client("lambda").create_event_source_mapping(
+    clients.lambda_().create_event_source_mapping(
         EventSourceArn=stack_environment["RELAY_QUEUE_ARN"], FunctionName=relay, BatchSize=10
     )
     return workflow
@@ -65,7 +65,7 @@ def test_the_relay_is_subscribed_with_raw_delivery_and_its_dead_letter_queue(
     zone: landing_zone.LandingZone, stack_environment: dict[str, str], workflow: deployment.Workflow
 ) -> None:
     summary_of(workflow, "apply")
-    sns = boto3.client("sns")
+    sns = clients.sns()
     (ours,) = [
         s
         for s in sns.list_subscriptions_by_topic(TopicArn=zone.trail_topic_arn)["Subscriptions"]
@@ -93,7 +93,7 @@ def test_a_log_file_arrives_on_workbenchs_queue_as_a_raw_s3_event(
 ) -> None:
     summary_of(delivered, "apply")
     key = landing_zone.deliver_log_file(zone)
-    messages = boto3.client("sqs").receive_message(QueueUrl=stack_environment["QUEUE_URL"], MaxNumberOfMessages=10)
+    messages = clients.sqs().receive_message(QueueUrl=stack_environment["QUEUE_URL"], MaxNumberOfMessages=10)
     bodies = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
     records = [r for body in bodies for r in body.get("Records", [])]
     (record,) = records
@@ -112,8 +112,7 @@ def test_remove_unsubscribes_and_leaves_the_bucket_untouched(
     summary = summary_of(workflow, "remove")
     assert statuses(summary)["Notification"] == "CHANGED"
     endpoints = [
-        s["Endpoint"]
-        for s in boto3.client("sns").list_subscriptions_by_topic(TopicArn=zone.trail_topic_arn)["Subscriptions"]
+        s["Endpoint"] for s in clients.sns().list_subscriptions_by_topic(TopicArn=zone.trail_topic_arn)["Subscriptions"]
     ]
     assert stack_environment["RELAY_QUEUE_ARN"] not in endpoints
     assert [call for call in calls.made if call in GUARDED_WRITES] == []
@@ -208,12 +207,10 @@ def control_tower_execution() -> boto3.Session:
             }
         ],
     }
-    role = boto3.client("iam").create_role(
-        RoleName="AWSControlTowerExecution", AssumeRolePolicyDocument=json.dumps(trust)
-    )
+    role = clients.iam().create_role(RoleName="AWSControlTowerExecution", AssumeRolePolicyDocument=json.dumps(trust))
     # The role trusts the management account, so Control Tower assumes it from there.
     with landing_zone.as_account(landing_zone.MANAGEMENT):
-        sts = boto3.client("sts")
+        sts = clients.sts()
         credentials = sts.assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="ct")["Credentials"]
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],

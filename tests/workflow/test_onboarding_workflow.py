@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 
 from expel_onboarding import errors, notification
-from localaws import deployment, landing_zone
+from localaws import clients, deployment, landing_zone
 from localaws.aws_calls import AwsCalls
 
 OUR_ENTRY_PREFIX = "ExpelOnboarding"
@@ -32,7 +31,7 @@ def step_calls(calls: AwsCalls) -> list[str]:
 
 
 def drop_our_notification(bucket: str) -> None:
-    s3 = boto3.client("s3")
+    s3 = clients.s3()
     config = landing_zone.notifications_of(bucket)
     config["TopicConfigurations"] = [
         entry for entry in config.get("TopicConfigurations", []) if not entry["Id"].startswith(OUR_ENTRY_PREFIX)
@@ -163,7 +162,7 @@ def test_remove_after_the_bucket_was_deleted_still_removes_our_key_statement(
     workflow: deployment.Workflow, zone: landing_zone.LandingZone
 ) -> None:
     deployment.run(workflow, {"Mode": "apply"})
-    s3 = boto3.client("s3")
+    s3 = clients.s3()
     s3.put_bucket_notification_configuration(Bucket=zone.bucket, NotificationConfiguration={})
     s3.delete_bucket(Bucket=zone.bucket)
     result = output(deployment.run(workflow, {"Mode": "remove"}))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
-from localaws import deployment, landing_zone, stack_resources
+from localaws import clients, deployment, landing_zone, stack_resources
 from localaws.aws_calls import AwsCalls
 from tests.support.cfn_template import ROOT
 
@@ -16,7 +15,7 @@ from tests.support.cfn_template import ROOT
 def test_apply_verifies_with_either_role(zone: landing_zone.LandingZone, create_role: bool) -> None:
     if not create_role:
         # What the org StackSet leaves in the Log Archive account: the member role template, deployed.
-        boto3.client("cloudformation").create_stack(
+        clients.cloudformation().create_stack(
             StackName="StackSet-expel-role-1234",
             TemplateBody=(ROOT / "org" / "member-role.yaml").read_text(encoding="utf-8"),
             Parameters=[{"ParameterKey": "WorkbenchExternalId", "ParameterValue": landing_zone.EXTERNAL_ID}],
@@ -32,7 +31,7 @@ def test_apply_verifies_with_either_role(zone: landing_zone.LandingZone, create_
 
 
 def test_check_with_the_stacksets_role_also_verifies_its_trust_in_seven_calls(zone: landing_zone.LandingZone) -> None:
-    boto3.client("cloudformation").create_stack(
+    clients.cloudformation().create_stack(
         StackName="StackSet-expel-role-1234",
         TemplateBody=(ROOT / "org" / "member-role.yaml").read_text(encoding="utf-8"),
         Parameters=[{"ParameterKey": "WorkbenchExternalId", "ParameterValue": landing_zone.EXTERNAL_ID}],

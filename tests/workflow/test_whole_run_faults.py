@@ -22,6 +22,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from expel_onboarding import clients
 from localaws import accounts, deployment, landing_zone, stack_resources
+from localaws import clients as local_clients
 from tests.functional.test_fault_matrix import fault_of
 from tests.workflow.conftest import workflow_aws
 
@@ -80,13 +81,11 @@ def workflow(deployed: Deployed) -> deployment.Workflow:
 def start(deployed: Deployed, mode: str) -> None:
     """The state before the faulty run: nothing of ours (apply), ours then lost (repair), ours (remove)."""
     notifications, policy = deployed.applied if mode == "remove" else deployed.seeded
-    boto3.client("s3").put_bucket_notification_configuration(
+    local_clients.s3().put_bucket_notification_configuration(
         Bucket=deployed.zone.bucket, NotificationConfiguration=json.loads(notifications)
     )
     with accounts.as_account(landing_zone.MANAGEMENT):
-        boto3.client("kms", region_name=landing_zone.REGION).put_key_policy(
-            KeyId=deployed.zone.cloudtrail_key_arn, PolicyName="default", Policy=policy
-        )
+        local_clients.kms().put_key_policy(KeyId=deployed.zone.cloudtrail_key_arn, PolicyName="default", Policy=policy)
     assert documents(deployed.zone) == (notifications, policy)
 
 
@@ -120,7 +119,7 @@ def faulty(monkeypatch: pytest.MonkeyPatch, service: str, operation: str, action
 
 def key_policy_text(key_arn: str) -> str:
     with accounts.as_account(landing_zone.MANAGEMENT):
-        kms = boto3.client("kms", region_name=landing_zone.REGION)
+        kms = local_clients.kms()
         return str(kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"])
 
 
