@@ -92,12 +92,12 @@ def run(command: str, generation: str, external_id: str = "") -> int:
         zone = landing_zone.seed(generation)
         print(json.dumps(zone.__dict__, indent=2, default=str))
     elif command == "deploy":
-        from localaws import demo
+        from localaws import stack_parameters
 
         print("building and deploying the management-account stack, then template.yaml (about 15 s)", file=sys.stderr)
         external_id = external_id or landing_zone.EXTERNAL_ID
         org = deploy.org_outputs() or deploy.deploy_org(
-            {**demo.org_parameters(landing_zone.cloudtrail_key_arn()), "WorkbenchExternalId": external_id}
+            {**stack_parameters.org_parameters(landing_zone.cloudtrail_key_arn()), "WorkbenchExternalId": external_id}
         )
         outputs = deploy.deploy(
             {

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from expel_onboarding import cli
-from localaws import clients, deploy, landing_zone
-from localaws.accounts import LOG_ARCHIVE, MANAGEMENT
+from localaws import clients, deploy, landing_zone, stack_parameters
+from localaws.accounts import MANAGEMENT
 
 OUR_ENTRY = "ExpelOnboarding"
 
@@ -35,32 +35,6 @@ def step(label: str, title: str) -> Iterator[None]:
     except Exception as exc:
         raise DemoFailed(f"step {label} ({title}) failed: {type(exc).__name__}: {exc}") from exc
     print(f"      done in {time.perf_counter() - started:.1f} s", flush=True)
-
-
-def org_parameters(cloudtrail_key_arn: str) -> dict[str, str]:
-    """org/management.yaml's parameters on this landing zone: the delegate may act on its trail's key."""
-    return {
-        "WorkbenchExternalId": landing_zone.EXTERNAL_ID,
-        "OrganizationRootId": "r-a1b2",
-        "LogArchiveAccountId": LOG_ARCHIVE,
-        "CloudTrailKeyArn": cloudtrail_key_arn,
-    }
-
-
-def deploy_org(zone: landing_zone.LandingZone) -> str:
-    """The management-account stack, deployed as the management account (once); its delegate's ARN."""
-    outputs = deploy.org_outputs() or deploy.deploy_org(org_parameters(zone.cloudtrail_key_arn))
-    return outputs["KeyPolicyDelegateArn"]
-
-
-def parameters(zone: landing_zone.LandingZone, delegate_arn: str | None = None) -> dict[str, str]:
-    """The Log Archive stack's parameters; its KeyPolicyDelegateArn is the org stack's output."""
-    return {
-        "WorkbenchExternalId": landing_zone.EXTERNAL_ID,
-        "KeyPolicyDelegateArn": delegate_arn or deploy_org(zone),
-        # The security-lake team already takes ObjectCreated under reports/; CloudTrail writes under AWSLogs/.
-        "NotificationPrefix": "AWSLogs/",
-    }
 
 
 def deliver_a_log_object(zone: landing_zone.LandingZone, queue_url: str) -> str:
@@ -141,10 +115,10 @@ def landing_zone_3(print_cli: Callable[[str], None]) -> None:
             show("trail's topic (Audit account)", zone.trail_topic_arn)
             show("other teams' entries", [e["Id"] for _, e in _entries(before_notifications)])
             show("CloudTrail key (management)", zone.cloudtrail_key_arn)
-            delegate_arn = deploy_org(zone)
+            delegate_arn = stack_parameters.deploy_org(zone)
             show("org stack (management)", f"{deploy.ORG_STACK}: CREATE_COMPLETE")
             show("key-policy delegate", delegate_arn)
-            outputs = deploy.deploy(parameters(zone, delegate_arn))
+            outputs = deploy.deploy(stack_parameters.parameters(zone, delegate_arn))
             show("stack", f"{deploy.STACK}: CREATE_COMPLETE")
 
         with step("3.x 2/6", "The Workbench values (stack outputs)"):
@@ -196,7 +170,7 @@ def landing_zone_4(print_cli: Callable[[str], None]) -> None:
             show("log bucket (new 4.0 name)", zone.bucket)
             show("trail's topic (Log Archive)", zone.trail_topic_arn)
             show("mandatory controls (SCPs)", "CT.S3.PV.8 on the bucket, CT.SNS.PV.1 on the topic")
-            outputs = deploy.deploy(parameters(zone, deploy_org(zone)))
+            outputs = deploy.deploy(stack_parameters.parameters(zone, stack_parameters.deploy_org(zone)))
             show("stack", f"{deploy.STACK}: CREATE_COMPLETE")
 
         with step("4.0 2/5", "The Workbench values (stack outputs): the same, through trail-topic"):

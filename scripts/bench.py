@@ -23,7 +23,7 @@ from crhelper import CfnResource
 from moto import mock_aws
 
 from expel_onboarding import caches, key_policy, notification
-from localaws import ROOT, deployment, lambda_runtime, landing_zone, service_gaps, stack_resources
+from localaws import ROOT, deployment, lambda_runtime, landing_zone, service_gaps, stack_parameters, stack_resources
 from localaws.aws_calls import AwsCalls
 from localaws.lambda_context import FakeContext
 
@@ -305,13 +305,13 @@ def artifact_sizes() -> None:
 def local_aws_times() -> None:
     """Whole-workflow runs against the local AWS (moto's server), started as the CLI starts them."""
     from expel_onboarding import workflow
-    from localaws import demo, deploy, server
+    from localaws import deploy, server
 
     print("\nWhole workflow against the local AWS (moto server, real template deployed through CloudFormation)")
     with server.running():
         zone = landing_zone.seed()
         start = time.perf_counter()
-        outputs = deploy.deploy(demo.parameters(zone))
+        outputs = deploy.deploy(stack_parameters.parameters(zone))
         print(f"  {'deploy (build, upload, create stack, apply)':<46}{time.perf_counter() - start:6.2f} s")
         sfn = boto3.client("stepfunctions")
         for mode in ("check", "repair", "remove"):

@@ -17,7 +17,7 @@ import pytest
 from botocore.client import BaseClient
 
 from expel_onboarding import cli
-from localaws import clients, demo, deploy, landing_zone
+from localaws import clients, deploy, landing_zone, stack_parameters
 from localaws.aws_calls import WRITE_PREFIXES
 from tests.cli.planning import change, plan, ready, write_management_profile
 from tests.support.local_aws import local_aws
@@ -39,7 +39,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     """A 3.x landing zone whose management account runs the org/ stack (the key-policy delegate)."""
     with local_aws() as endpoint, pytest.MonkeyPatch.context() as patch:
         zone = landing_zone.seed("3")
-        delegate = demo.deploy_org(zone)
+        delegate = stack_parameters.deploy_org(zone)
         credentials = tmp_path_factory.mktemp("aws") / "credentials"
         profile = write_management_profile(credentials)
         patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
@@ -195,7 +195,7 @@ def test_a_parameter_the_template_does_not_have_is_refused_with_the_names_it_has
 
 def test_after_the_deploy_a_plan_of_the_same_parameters_changes_nothing(seeded: Seeded) -> None:
     # Last in this module: it deploys the stack into the module's landing zone.
-    outputs = deploy.deploy(demo.parameters(seeded.zone, seeded.delegate))
+    outputs = deploy.deploy(stack_parameters.parameters(seeded.zone, seeded.delegate))
     code, printed = plan(seeded.endpoint, *ready(seeded.delegate), "--key-profile", seeded.management_profile)
     assert code == cli.EXIT_OK, printed
     assert "(updates the existing stack)" in printed

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from expel_onboarding import cli
-from localaws import demo, landing_zone
+from localaws import landing_zone, stack_parameters
 from tests.cli.planning import change, plan, ready, write_management_profile
 from tests.support.local_aws import local_aws
 
@@ -23,7 +23,7 @@ def test_on_4_0_the_relay_subscribes_to_the_trails_topic_and_the_bucket_is_not_w
     endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     zone = landing_zone.seed("4.0")
-    delegate = demo.deploy_org(zone)
+    delegate = stack_parameters.deploy_org(zone)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     profile = write_management_profile(tmp_path / "credentials")
     code, printed = plan(endpoint, *ready(delegate), "--key-profile", profile)

@@ -19,7 +19,7 @@ from functools import cache
 import pytest
 
 from expel_onboarding import cli
-from localaws import clients, demo, deploy, landing_zone
+from localaws import clients, deploy, landing_zone, stack_parameters
 from tests.support.cfn_template import ROOT
 from tests.support.local_aws import local_aws
 
@@ -159,7 +159,7 @@ def test_the_plan_samples_are_what_plan_prints_before_a_deploy(endpoint: str, zo
 def test_the_check_and_repair_samples_are_what_they_print_after_our_entry_was_deleted(
     endpoint: str, zone: landing_zone.LandingZone
 ) -> None:
-    deploy.deploy(demo.parameters(zone))
+    deploy.deploy(stack_parameters.parameters(zone))
     config = landing_zone.notifications_of(zone.bucket)
     config["TopicConfigurations"] = [
         entry for entry in config.get("TopicConfigurations", []) if not entry["Id"].startswith("ExpelOnboarding")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from localaws import demo, deploy, landing_zone
+from localaws import deploy, landing_zone, stack_parameters
 from tests.support.local_aws import local_aws
 
 
@@ -25,5 +25,5 @@ def deployed() -> Iterator[Deployed]:
         zone = landing_zone.seed()
         notifications = landing_zone.notifications_of(zone.bucket)
         key_policy = landing_zone.key_policy_of(zone.cloudtrail_key_arn)
-        outputs = deploy.deploy(demo.parameters(zone))
+        outputs = deploy.deploy(stack_parameters.parameters(zone))
         yield Deployed(endpoint, zone, outputs, notifications, key_policy)

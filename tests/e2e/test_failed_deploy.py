@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from localaws import demo, deploy, landing_zone
+from localaws import demo, deploy, landing_zone, stack_parameters
 from tests.support.local_aws import local_aws
 
 
@@ -22,14 +22,14 @@ def test_an_overlapping_foreign_entry_fails_the_deploy_and_the_rollback_leaves_n
     # Without a prefix our entry would overlap the security-lake team's: KeyPolicy writes, then
     # Notification refuses, and CloudFormation rolls the create back.
     with pytest.raises(deploy.DeployFailed, match="NotificationOverlap") as failed:
-        deploy.deploy({**demo.parameters(zone), "NotificationPrefix": ""})
+        deploy.deploy({**stack_parameters.parameters(zone), "NotificationPrefix": ""})
     assert "ROLLBACK_COMPLETE" in str(failed.value)
     assert landing_zone.notifications_of(zone.bucket) == zone.foreign_notifications
     assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
 
 
 def test_the_next_deploy_after_a_rollback_starts_afresh_and_succeeds(zone: landing_zone.LandingZone) -> None:
-    outputs = deploy.deploy(demo.parameters(zone))
+    outputs = deploy.deploy(stack_parameters.parameters(zone))
     assert outputs["ActionRequired"] == "none"
     deploy.destroy()
     demo.wait_deleted()

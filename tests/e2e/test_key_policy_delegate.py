@@ -15,7 +15,7 @@ from expel_onboarding import clients, key_policy
 from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode, Status
 from localaws import clients as local_clients
-from localaws import demo, landing_zone
+from localaws import landing_zone, stack_parameters
 from localaws.accounts import AUDIT, MANAGEMENT, as_account
 from tests.support.local_aws import local_aws
 
@@ -37,7 +37,7 @@ class Delegated:
 def delegated() -> Iterator[Delegated]:
     with local_aws():
         zone = landing_zone.seed()
-        delegate_arn = demo.deploy_org(zone)
+        delegate_arn = stack_parameters.deploy_org(zone)
         target = key_policy.Target(
             zone.cloudtrail_key_arn,
             SID,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from localaws import clients, demo, deploy, landing_zone
+from localaws import clients, demo, deploy, landing_zone, stack_parameters
 from localaws.aws_calls import AwsCalls
 from tests.support.local_aws import local_aws
 
@@ -31,9 +31,9 @@ def deployed() -> Iterator[Deployed4]:
         zone = landing_zone.seed("4.0")
         notifications = landing_zone.notifications_of(zone.bucket)
         key_policy = landing_zone.key_policy_of(zone.cloudtrail_key_arn)
-        delegate_arn = demo.deploy_org(zone)
+        delegate_arn = stack_parameters.deploy_org(zone)
         calls = AwsCalls().start()
-        outputs = deploy.deploy(demo.parameters(zone, delegate_arn))
+        outputs = deploy.deploy(stack_parameters.parameters(zone, delegate_arn))
         yield Deployed4(endpoint, zone, outputs, calls, notifications, key_policy)
 
 
@@ -77,7 +77,7 @@ def test_deleting_the_stack_unsubscribes_the_relay_and_restores_the_key_policy(d
 
 def test_forcing_bucket_notification_deploys_with_action_required_naming_trail_topic(deployed: Deployed4) -> None:
     calls = AwsCalls().start()
-    outputs = deploy.deploy({**demo.parameters(deployed.zone), "DeliveryMode": "bucket-notification"})
+    outputs = deploy.deploy({**stack_parameters.parameters(deployed.zone), "DeliveryMode": "bucket-notification"})
     assert outputs["DeliveryMode"].startswith("bucket-notification: DeliveryMode=bucket-notification was set")
     assert outputs["ActionRequired"] == "Notification"
     # Forced, the write is attempted once, refused by the emulated CT.S3.PV.8, and never retried.
@@ -94,6 +94,6 @@ def test_a_log_bucket_name_the_trail_does_not_write_to_fails_the_deploy_naming_t
 ) -> None:
     wrong = f"aws-controltower-logs-{landing_zone.LOG_ARCHIVE}-{landing_zone.REGION}"
     with pytest.raises(deploy.DeployFailed) as failed:
-        deploy.deploy({**demo.parameters(deployed.zone), "LogBucketName": wrong})
+        deploy.deploy({**stack_parameters.parameters(deployed.zone), "LogBucketName": wrong})
     assert deployed.zone.bucket in str(failed.value)
     assert "set LogBucketName" in str(failed.value)

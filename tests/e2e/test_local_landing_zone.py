@@ -7,7 +7,7 @@ import json
 
 import boto3
 
-from localaws import clients, demo, deploy, landing_zone
+from localaws import clients, demo, deploy, landing_zone, stack_parameters
 from localaws.aws_calls import AwsCalls
 from tests.e2e.conftest import Deployed
 
@@ -45,7 +45,7 @@ def test_every_foreign_notification_entry_is_intact(deployed: Deployed) -> None:
 
 def test_a_second_deploy_of_the_same_stack_writes_nothing(deployed: Deployed) -> None:
     calls = AwsCalls().start()
-    outputs = deploy.deploy(demo.parameters(deployed.zone))
+    outputs = deploy.deploy(stack_parameters.parameters(deployed.zone))
     assert outputs == deployed.outputs
     packaging = {"s3:CreateBucket", "s3:PutObject", "cloudformation:UpdateStack"}
     assert [call for call in calls.writes if call not in packaging] == []

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from localaws import clients, demo, deploy, landing_zone
+from localaws import clients, demo, deploy, landing_zone, stack_parameters
 from tests.support.local_aws import local_aws
 
 OURS = "ExpelOnboarding"
@@ -53,7 +53,7 @@ def empty_and_delete(bucket: str) -> None:
 def test_a_moved_bucket_takes_our_entry_along_and_a_deleted_one_still_gives_the_key_back(
     zone: landing_zone.LandingZone,
 ) -> None:
-    parameters = demo.parameters(zone)
+    parameters = stack_parameters.parameters(zone)
     outputs = deploy.deploy(parameters)
     assert any(entry.startswith(OURS) for entry in entry_ids(zone.bucket))
     key_policy_with_ours = landing_zone.key_policy_of(zone.cloudtrail_key_arn)

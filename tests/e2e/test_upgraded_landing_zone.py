@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from localaws import demo, deploy, landing_zone
+from localaws import demo, deploy, landing_zone, stack_parameters
 from tests.support.local_aws import local_aws
 
 
@@ -26,7 +26,7 @@ def upgraded() -> Iterator[Upgraded]:
         zone = landing_zone.seed("3")
         notifications = landing_zone.notifications_of(zone.bucket)
         key_policy = landing_zone.key_policy_of(zone.cloudtrail_key_arn)
-        outputs = deploy.deploy(demo.parameters(zone))
+        outputs = deploy.deploy(stack_parameters.parameters(zone))
         assert outputs["DeliveryMode"].startswith("bucket-notification")
         onboarded = landing_zone.notifications_of(zone.bucket)
         yield Upgraded(endpoint, landing_zone.upgrade(zone), notifications, onboarded, key_policy)

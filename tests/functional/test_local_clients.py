@@ -53,7 +53,7 @@ def test_the_client_commands_import_neither_moto_nor_samtranslators_translator()
     """python -m localaws seed/deploy/destroy start in well under a second: moto and samtranslator's
     translator are the server's and the deploy's to import, when they need them."""
     probe = (
-        "import sys; from localaws import __main__, deploy, demo, landing_zone; "
+        "import sys; from localaws import __main__, deploy, demo, landing_zone, stack_parameters; "
         "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith('moto')} "
         "| {m for m in sys.modules if m.startswith('samtranslator.translator')}))"
     )
