@@ -45,22 +45,22 @@ $(TOOLS)/%/.installed: requirements/%.txt
 install: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed $(TOOLS)/parliament/.installed ## create .venv and the tool venvs
 
 lint: $(BIN)/.installed ## ruff (lint + format check) and mypy
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(STATIC) $(BIN)/ruff check .
+	$(STATIC) $(BIN)/ruff format --check .
+	$(STATIC) $(BIN)/mypy
 
 cfn-lint: $(BIN)/.installed ## cfn-lint every template, warnings included
-	$(BIN)/cfn-lint $(TEMPLATES)
+	$(STATIC) $(BIN)/cfn-lint $(TEMPLATES)
 
 validate: $(TOOLS)/sam/.installed ## sam validate --lint
-	$(SAM) validate --lint --template template.yaml
-	$(SAM) validate --lint --template org/management.yaml
+	$(STATIC) $(SAM) validate --lint --template template.yaml
+	$(STATIC) $(SAM) validate --lint --template org/management.yaml
 
 checkov: $(TOOLS)/checkov/.installed ## checkov on every template: no failed checks allowed
-	$(CHECKOV) --config-file .checkov.yaml $(addprefix -f ,$(TEMPLATES))
+	$(STATIC) $(CHECKOV) --config-file .checkov.yaml $(addprefix -f ,$(TEMPLATES))
 
 iam-analysis: $(TOOLS)/parliament/.installed ## parliament on every IAM policy of every template; findings fixed or justified
-	$(PARLIAMENT) scripts/iam_analysis.py
+	$(STATIC) $(PARLIAMENT) scripts/iam_analysis.py
 
 # pytest-xdist: one worker per core; each test file stays on one worker, so a module's deployed local
 # AWS is made once and its tests keep their order.
@@ -68,9 +68,12 @@ PYTEST_WORKERS ?= 2
 pytest: $(BIN)/.installed $(TOOLS)/sam/.installed ## the test suite (the build test needs sam)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
+# make test: pytest is the long pole, so the static checks run at a lower CPU priority (STATIC), in the
+# time pytest's workers wait (on a poll, a command's process, the local server), instead of slowing it.
+STATIC ?=
 CHECKS := lint cfn-lint validate checkov iam-analysis pytest
 test: install ## every check CI runs, side by side; each check's output is printed whole when it ends
-	@$(MAKE) --no-print-directory --jobs=$(words $(CHECKS)) --output-sync=target --keep-going $(CHECKS)
+	@$(MAKE) --no-print-directory --jobs=$(words $(CHECKS)) --output-sync=target --keep-going $(CHECKS) STATIC="nice -n 19"
 
 build: $(TOOLS)/sam/.installed ## sam build into .aws-sam/build
 	PATH="$(dir $(PY313)):$$PATH" $(SAM) build --template template.yaml

@@ -19,11 +19,10 @@ def built_template() -> Path:
 LONGEST_FIRST = (
     "tests/cli/test_first_hour_mistakes.py",
     "tests/workflow/test_whole_run_faults.py",
-    "tests/unit/test_notification_merge.py",
-    "tests/unit/test_key_policy_text.py",
-    "tests/unit/test_key_policy_merge.py",
     "tests/workflow/",
+    "tests/unit/test_key_policy_text.py",
     "tests/e2e/",
+    "tests/cli/test_plan.py",
 )
 
 

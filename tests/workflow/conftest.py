@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -8,6 +9,7 @@ import pytest
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
+from expel_onboarding import cli, notification
 from localaws import clients, deployment, lambda_runtime, landing_zone, service_gaps, stack_resources, state
 from tests.support.fake_aws import use_fake_credentials
 
@@ -36,9 +38,13 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The ASL's Retry intervals are real seconds in moto's interpreter; the retries themselves still run
-    (tests/template/test_orchestration_contract.py holds the intervals)."""
+    """The ASL's Retry intervals are real seconds in moto's interpreter, and so are the notification step's
+    backoff and the CLI's polls: the retries and polls themselves still run (the ASL's intervals are held
+    by tests/template/test_orchestration_contract.py, the backoff by the notification step's own tests)."""
     monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda _: None))
+    monkeypatch.setattr(notification, "BACKOFF_BASE_SECONDS", 0.0)
+    # The run goes on in moto's threads meanwhile: a poll still yields to them, briefly.
+    monkeypatch.setattr(cli, "time", SimpleNamespace(sleep=lambda _: time.sleep(0.02)))
 
 
 @pytest.fixture
