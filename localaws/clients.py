@@ -47,12 +47,17 @@ _MADE: WeakKeyDictionary[boto3.Session, dict[tuple[str, str, str | None], Any]] 
 _KEPT_SESSION: dict[tuple[str | None, ...], boto3.Session] = {}
 
 
+def aws_environment() -> tuple[str | None, ...]:
+    """What clients are made from, as this thread's environment has it: equal tuples, interchangeable clients."""
+    return tuple(os.environ.get(name) for name in _ENVIRONMENT)
+
+
 def keep_default_session() -> None:
     """Make boto3's default session the one this process keeps for the current AWS environment.
 
     moto sets boto3.DEFAULT_SESSION to None when a mock starts (and back when it stops), so each test
     would otherwise make every client anew; its backends are reset all the same."""
-    environment = tuple(os.environ.get(name) for name in _ENVIRONMENT)
+    environment = aws_environment()
     with _LOCK:
         if environment not in _KEPT_SESSION:
             _KEPT_SESSION.clear()

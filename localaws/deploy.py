@@ -76,7 +76,9 @@ def build(template: Path = ROOT / "template.yaml", build_dir: Path = BUILD) -> P
 def _is_built(stamp: Path, sources: list[Any]) -> bool:
     with build_lock(fcntl.LOCK_SH):
         return (
-            (stamp.parent / "template.yaml").is_file() and stamp.is_file() and json.loads(stamp.read_text()) == sources
+            (stamp.parent / "template.yaml").is_file()
+            and stamp.is_file()
+            and json.loads(stamp.read_text(encoding="utf-8")) == sources
         )
 
 

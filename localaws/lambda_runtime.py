@@ -34,20 +34,12 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from expel_onboarding import caches
+from localaws import clients
 from localaws.accounts import as_account
 from localaws.lambda_context import FakeContext
 from localaws.per_thread import ThreadEnviron, ThreadStdout, thread_stdout
 
 _HANDLERS: dict[str, Callable[[Any, Any], Any]] = {}
-_CLIENT_ENVIRONMENT = (
-    "AWS_ENDPOINT_URL",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-)
 _LAST_CLIENT_ENVIRONMENT: dict[str, tuple[Any, ...]] = {}
 _ORIGINAL_INVOKE = LambdaBackend.invoke
 
@@ -103,9 +95,9 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
         "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
     }
     # Each invocation sees its own function's environment, as a separate Lambda container would. The
-    # clients depend only on the AWS environment (the account is a per-request header: accounts.as_account),
+    # clients depend only on the AWS environment (the account is a per-request header: localaws.request_headers),
     # so they are kept while that stays the same: a tenth of a second of client creation per run.
-    aws_environment = (id(boto3.DEFAULT_SESSION), *(environ.get(name) for name in _CLIENT_ENVIRONMENT))
+    aws_environment = (id(boto3.DEFAULT_SESSION), *clients.aws_environment())
     caches.reset(keep_clients=aws_environment == _LAST_CLIENT_ENVIRONMENT.get("current"))
     _LAST_CLIENT_ENVIRONMENT["current"] = aws_environment
     stdout = sys.stdout

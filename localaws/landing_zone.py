@@ -97,11 +97,7 @@ def seed(generation: str = "3") -> LandingZone:
 
     topic_arn = create_trail_topic(trail_topic(generation))
     bucket = log_bucket(generation)
-    s3, sns, sqs = (
-        clients.s3(),
-        clients.sns(),
-        clients.sqs(),
-    )
+    s3, sns, sqs = clients.s3(), clients.sns(), clients.sqs()
     s3.create_bucket(Bucket=bucket)
     # 3.x buckets predate 2023 and were set to BucketOwnerPreferred; a new 4.0 bucket has AWS's default
     # since April 2023, BucketOwnerEnforced (moto has no default, so it is set). Both are readable.

@@ -49,6 +49,7 @@ def default_session() -> boto3.Session:
 
 @contextmanager
 def acting_as(account: str) -> Iterator[None]:
+    """Calls made as another account (accounts.as_account, which the landing zone's code uses)."""
     default_session()
     token = _ACCOUNT.set(account)
     try:
@@ -59,6 +60,9 @@ def acting_as(account: str) -> Iterator[None]:
 
 @contextmanager
 def on_behalf_of(source_arn: str, source_account: str) -> Iterator[None]:
+    """Calls made as a service acting for a resource: AssumeRole requests carry aws:SourceArn and
+    aws:SourceAccount, as a service passes them (trust_policies evaluates them). A client made with boto3
+    must be made inside the block; localaws.clients hooks the headers into every client it keeps."""
     default_session()
     token = _SOURCE.set((source_arn, source_account))
     try:

@@ -13,7 +13,7 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
 What is emulated: Principal ("*", the caller's ARN, a role session as its role, the caller's account as an
 id or :root), Action (with wildcards), and the conditions of localaws.policy_language on the keys the
 request carries: sts:ExternalId (the ExternalId the caller passed), aws:PrincipalArn, aws:PrincipalAccount,
-and aws:SourceArn and aws:SourceAccount when the caller passes them (on_behalf_of). What is not: the
+and aws:SourceArn and aws:SourceAccount when the caller passes them (request_headers.on_behalf_of). What is not: the
 caller's own identity policy, session policies, service principals (a service's own AssumeRole never goes
 through moto's STS API), and the role's maximum session duration.
 """
@@ -49,15 +49,6 @@ def role_trust() -> Iterator[None]:
         original(self, iam_request_cls, resource)
 
     with mock.patch.object(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authorize):
-        yield
-
-
-@contextmanager
-def on_behalf_of(source_arn: str, source_account: str) -> Iterator[None]:
-    """Calls made as a service acting for a resource: AssumeRole requests carry aws:SourceArn and
-    aws:SourceAccount, as a service passes them. A client made with boto3 must be made inside the block;
-    localaws.clients hooks the headers into every client it keeps."""
-    with request_headers.on_behalf_of(source_arn, source_account):
         yield
 
 

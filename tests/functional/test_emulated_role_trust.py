@@ -13,8 +13,8 @@ from botocore.exceptions import ClientError
 from localaws import clients
 from localaws.accounts import LOG_ARCHIVE, as_account
 from localaws.landing_zone import EXPEL_PRINCIPAL, EXTERNAL_ID
+from localaws.request_headers import on_behalf_of
 from localaws.stack_resources import EXPEL_TRUST
-from localaws.trust_policies import on_behalf_of
 
 EXPEL_ACCOUNT = EXPEL_PRINCIPAL.split(":")[4]
 ROLE_NAME = "ExpelTrailAssumeRole"
