@@ -15,7 +15,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fake credentials and a region, fresh cached clients, and moto behind every call."""
     use_fake_credentials(monkeypatch)
     state.reset()
-    with mock_aws(), service_gaps.filled():
+    with service_gaps.filled(), mock_aws():
         clients.keep_default_session()
         yield
     state.reset()

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore import hooks
+from moto import backend_index
 from moto.cloudformation.models import Stack
+from moto.core import models as core_models
+from moto.core.models import botocore_stubber, responses_mock
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
 
-from localaws import clients
+from localaws import clients, speedups
 
 PASS = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 
@@ -41,3 +45,25 @@ def test_symmetric_keys_encrypt_and_asymmetric_keys_still_sign_with_their_own_ke
     signature = kms.sign(KeyId=signing[0], Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
     verified = kms.verify(KeyId=signing[0], Message=b"m", Signature=signature, SigningAlgorithm="RSASSA_PSS_SHA_256")
     assert verified["SignatureValid"]
+
+
+def test_event_names_alias_as_botocore_would_and_another_table_is_asked_itself() -> None:
+    names = ["before-call.apigateway.GetRestApis", "before-call.s3.PutObject", "needs-retry.api.mediatailor.List"]
+    for name in names:
+        fresh = hooks.EventAliaser(hooks.HierarchicalEmitter())
+        assert fresh._alias_event_name(name) == speedups._ALIAS_EVENT_NAME(fresh, name)
+    assert (
+        hooks.EventAliaser(hooks.HierarchicalEmitter())._alias_event_name(names[0])
+        == "before-call.api-gateway.GetRestApis"
+    )
+    own = hooks.EventAliaser(hooks.HierarchicalEmitter(), {"s3": "storage"})
+    assert own._alias_event_name("before-call.s3.PutObject") == "before-call.storage.PutObject"
+
+
+def test_each_start_of_the_mock_registers_the_requests_mocks_made_once() -> None:
+    pattern = backend_index.backend_url_patterns[0][1]
+    callback = botocore_stubber.process_prepared_request
+    made = core_models.CallbackResponse(method="GET", url=pattern, callback=callback)
+    assert made is core_models.CallbackResponse(method="GET", url=pattern, callback=callback)
+    # This test's mock started inside service_gaps.filled(): it registered the kept ones.
+    assert any(response is made for response in responses_mock._registry.registered)

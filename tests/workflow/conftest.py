@@ -20,9 +20,9 @@ def workflow_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     use_fake_credentials(monkeypatch)
     state.reset()
     with (
+        service_gaps.filled(),
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
         lambda_runtime.in_process_lambda(),
-        service_gaps.filled(),
     ):
         clients.keep_default_session()
         yield
