@@ -11,7 +11,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := .venv-tools
 SAM := $(TOOLS)/sam/bin/sam
-CHECKOV := $(TOOLS)/checkov/bin/checkov
+# checkov through scripts/run_checkov.py: the same checks, with JSONPath's parser built once (see there).
+CHECKOV := $(TOOLS)/checkov/bin/python scripts/run_checkov.py
 PARLIAMENT := $(TOOLS)/parliament/bin/python
 TEMPLATES := template.yaml org/management.yaml org/member-role.yaml servicecatalog/portfolio.yaml
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -65,7 +66,7 @@ iam-analysis: $(TOOLS)/parliament/.installed ## parliament on every IAM policy o
 # pytest-xdist: one worker per core; each test file stays on one worker, so a module's deployed local
 # AWS is made once and its tests keep their order.
 PYTEST_WORKERS ?= 2
-pytest: $(BIN)/.installed $(TOOLS)/sam/.installed ## the test suite (the build test needs sam)
+pytest: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## the test suite (the build test needs sam, the checkov runner's test checkov)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # make test: pytest is the long pole, so the static checks run at a lower CPU priority (STATIC), in the
