@@ -1,7 +1,9 @@
 """A first hour, made through the public commands (python -m localaws start/seed/deploy/destroy and
 expel-onboarding), each in its own process, as a new user would run them: every mistake exits non-zero
 (or recovers, where the command can), says what was found and the fix, and no traceback reaches the
-person; after the fix, seed, deploy, check and destroy work from separate processes."""
+person; after the fix, seed, deploy, check and destroy work from separate processes. The commands are
+forked from a process that has imported boto3 already (tests/support/forked_commands.py); the local
+AWS server is started as a person starts it."""
 
 from __future__ import annotations
 
@@ -13,13 +15,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 
+from tests.support import forked_commands
 from tests.support.cfn_template import ROOT
+from tests.support.forked_commands import Ran
 
 ENVIRONMENT = {
     **os.environ,
@@ -35,11 +38,13 @@ NOWHERE = "http://127.0.0.1:9"
 CLASHING_ENTRY = "another-team-awslogs"
 
 
-@dataclass(frozen=True)
-class Ran:
-    code: int
-    out: str
-    err: str
+COMMANDS = forked_commands.Commands(ENVIRONMENT)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _commands() -> Iterator[None]:
+    yield
+    COMMANDS.close()
 
 
 def run(*argv: str, endpoint: str = NOWHERE, **environment: str | None) -> Ran:
@@ -49,11 +54,9 @@ def run(*argv: str, endpoint: str = NOWHERE, **environment: str | None) -> Ran:
             env.pop(name, None)
         else:
             env[name] = value
-    done = subprocess.run(  # noqa: S603 - our own interpreter, our own modules
-        [sys.executable, "-m", *argv], cwd=ROOT, env=env, check=False, capture_output=True, text=True, timeout=300
-    )
-    assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
-    return Ran(done.returncode, done.stdout, done.stderr)
+    done = COMMANDS.run(argv[0], list(argv[1:]), env, ROOT)
+    assert "Traceback" not in done.out + done.err, done.out + done.err
+    return done
 
 
 def cli(*argv: str, endpoint: str = NOWHERE, **environment: str | None) -> Ran:
