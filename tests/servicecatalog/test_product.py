@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from cfnlint.api import ManualArgs, lint
 
 from localaws import sam_transform, templates
 from scripts import launch_role
@@ -22,6 +21,9 @@ def test_the_product_has_no_transform_to_expand() -> None:
 
 
 def test_the_product_passes_cfn_lint() -> None:
+    # Imported here: cfn-lint takes a second to import, and only the worker that runs this test needs it.
+    from cfnlint.api import ManualArgs, lint
+
     matches = lint(json.dumps(PRODUCT), config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
     assert [str(match) for match in matches] == []
 

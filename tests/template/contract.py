@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from functools import cache
-from importlib.resources import files
+from importlib.util import find_spec
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,12 @@ def guide_read_only_permissions() -> frozenset[str]:
 @cache
 def _service_authorization() -> dict[str, Any]:
     """cfn-lint's copy of the IAM Service Authorization Reference: each action's resource types."""
-    data: dict[str, Any] = json.loads(files("cfnlint").joinpath("data/AdditionalSpecs/Policies.json").read_text())
+    # Found without importing cfnlint, which takes a second: only the data file is read.
+    spec = find_spec("cfnlint")
+    assert spec is not None, "cfn-lint is not installed"
+    assert spec.submodule_search_locations, "cfnlint is not a package"
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    data: dict[str, Any] = json.loads((folder / "data/AdditionalSpecs/Policies.json").read_text(encoding="utf-8"))
     return data
 
 
