@@ -24,6 +24,14 @@
 - Every start of moto's mock builds a `requests` mock (responses' CallbackResponse) for each URL pattern
   of each service and method: about 4 ms per test. They are the same every time, so they are made once
   and registered again at each start.
+- moto's dispatch lists every function of the service's response class (inspect.getmembers, 0.2 ms) at
+  every request, only to ask whether the action is one of them. That is asked of the class directly, so
+  a method a gap adds or removes while a request is served is seen as before.
+- moto's server lists its own package folder (200 stat calls) at every request, to ask whether the Host
+  header names a service. The folder does not change while a process runs: it is listed once.
+- moto's Step Functions parses each JSONPath (a Parameters path, a ResultPath) with jsonpath_ng, which
+  builds its LALR parser anew for every path (about 15 ms). The parsed paths are only read (find,
+  update_or_create), so each text is parsed once.
 
 faster() installs them; service_gaps.filled() enters it, so the tests, make bench and the local
 server all run with them.
@@ -31,6 +39,7 @@ server all run with them.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,18 +49,22 @@ from unittest import mock
 
 from antlr4 import CommonTokenStream, InputStream, ParserRuleContext  # type: ignore[import-untyped]
 from botocore import hooks, loaders
+from moto import backends
 from moto.cloudformation.models import Stack
 from moto.core import models as core_models
+from moto.core import responses as core_responses
 from moto.core.models import botocore_stubber
 from moto.kms import models as kms_models
 from moto.kms.utils import KeySpec
 from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.parse import asl_parser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.asl.utils import json_path
 
 _ORIGINAL_PRIVATE_KEY = kms_models.generate_private_key  # type: ignore[attr-defined]
 _ORIGINAL_CLIENT_FOR = lambda_eval_utils.boto_client_for  # type: ignore[attr-defined]
@@ -60,6 +73,9 @@ _LOAD_SERVICE_MODEL = loaders.Loader.load_service_model
 _LOAD_DATA_WITH_PATH = loaders.Loader.load_data_with_path
 _ALIAS_EVENT_NAME = hooks.EventAliaser._alias_event_name  # type: ignore[attr-defined]
 _CALLBACK_RESPONSE = core_models.CallbackResponse  # type: ignore[attr-defined]
+_LIST_OF_MOTO_MODULES = backends.list_of_moto_modules
+_JSON_PATH_PARSE = json_path.parse  # type: ignore[attr-defined]
+_RESULT_PATH_PARSE = result_path.parse  # type: ignore[attr-defined]
 _ASYMMETRIC = {KeySpec.RSA_2048, KeySpec.RSA_3072, KeySpec.RSA_4096, *KeySpec.ecc_key_specs()}
 
 
@@ -135,6 +151,23 @@ def _callback_response(method: str, url: Any, callback: Any) -> Any:
     return _CALLBACK_RESPONSE(method=method, url=url, callback=callback)
 
 
+class _Functions:
+    """moto's method_names_from_class(clazz), for its one use: `action in` it. getmembers names what dir()
+    lists whose getattr is a function; dir() lists every attribute getattr finds on a class without a
+    metaclass of its own, as moto's response classes are."""
+
+    def __init__(self, clazz: type) -> None:
+        self._clazz = clazz
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and inspect.isfunction(getattr(self._clazz, name, None))
+
+
+@cache
+def _list_of_moto_modules() -> tuple[str, ...]:
+    return tuple(_LIST_OF_MOTO_MODULES())
+
+
 @contextmanager
 def faster() -> Iterator[None]:
     with (
@@ -146,5 +179,9 @@ def faster() -> Iterator[None]:
         mock.patch.object(loaders.Loader, "load_data_with_path", _kept("data", _LOAD_DATA_WITH_PATH)),
         mock.patch.object(hooks.EventAliaser, "_alias_event_name", _alias_event_name),
         mock.patch.object(core_models, "CallbackResponse", _callback_response),
+        mock.patch.object(core_responses, "method_names_from_class", _Functions),
+        mock.patch.object(backends, "list_of_moto_modules", _list_of_moto_modules),
+        mock.patch.object(json_path, "parse", lru_cache(maxsize=1024)(_JSON_PATH_PARSE)),
+        mock.patch.object(result_path, "parse", lru_cache(maxsize=1024)(_RESULT_PATH_PARSE)),
     ):
         yield

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+from unittest import mock
 
 import pytest
 from botocore import hooks
-from moto import backend_index
+from moto import backend_index, backends
 from moto.cloudformation.models import Stack
 from moto.core import models as core_models
+from moto.core import responses as core_responses
 from moto.core.models import botocore_stubber, responses_mock
+from moto.core.utils import method_names_from_class
+from moto.iam.responses import IamResponse
+from moto.s3.responses import S3Response
+from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from localaws import clients, speedups
 
@@ -67,3 +75,41 @@ def test_each_start_of_the_mock_registers_the_requests_mocks_made_once() -> None
     assert made is core_models.CallbackResponse(method="GET", url=pattern, callback=callback)
     # This test's mock started inside service_gaps.filled(): it registered the kept ones.
     assert any(response is made for response in responses_mock._registry.registered)
+
+
+@pytest.mark.parametrize("response", [IamResponse, S3Response, StepFunctionResponse])
+def test_an_action_is_a_method_of_the_response_class_exactly_when_moto_would_list_it(response: type) -> None:
+    functions = core_responses.method_names_from_class(response)
+    names = [*dir(response), "no_such_action", "", "__class__", "dispatch"]
+    assert [name for name in names if name in functions] == [
+        name for name in names if name in method_names_from_class(response)
+    ]
+
+
+def rotate_everything(self: IamResponse) -> str:
+    return ""
+
+
+def test_a_method_added_or_removed_while_the_emulator_runs_is_seen_at_once() -> None:
+    functions = core_responses.method_names_from_class(IamResponse)
+    assert "rotate_everything" not in functions
+    with mock.patch.object(IamResponse, "rotate_everything", rotate_everything, create=True):
+        assert "rotate_everything" in functions
+    assert "rotate_everything" not in functions
+
+
+def test_the_server_knows_the_same_services_by_name() -> None:
+    assert list(backends.list_of_moto_modules()) == list(speedups._LIST_OF_MOTO_MODULES())
+
+
+def test_a_json_path_is_parsed_once_and_finds_and_updates_as_a_fresh_parse_does() -> None:
+    document = {"Records": [{"s3": {"key": "a"}}, {"s3": {"key": "b"}}], "Kept": 1}
+    for path in ["$.Records[*].s3.key", "$.Records[1]", "$"]:
+        parsed = json_path.parse(path)
+        assert parsed is json_path.parse(path)
+        fresh = speedups._JSON_PATH_PARSE(path)
+        assert [m.value for m in parsed.find(document)] == [m.value for m in fresh.find(document)]
+    result = result_path.parse("$.Outputs")
+    assert result is result_path.parse("$.Outputs")
+    assert result.update_or_create({"Kept": 1}, {"Id": 2}) == {"Kept": 1, "Outputs": {"Id": 2}}
+    assert result.update_or_create({"Kept": 3}, {"Id": 4}) == {"Kept": 3, "Outputs": {"Id": 4}}
