@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from expel_onboarding import clients
+from localaws import product_clients
 
 WRITE_PREFIXES = (
     "Put", "Create", "Delete", "Update", "Set", "Enable", "Disable", "Attach", "Detach", "Remove", "Add",
@@ -24,9 +24,9 @@ class AwsCalls:
 
     def start(self) -> AwsCalls:
         """Count from now on: a new default session, and the product's cached clients made anew on it."""
-        clients.reset()
         session = boto3.DEFAULT_SESSION = boto3.Session()
         session.events.register("before-call", self._record)
+        product_clients.made_on(session)
         return self
 
     def _record(self, model: Any, **_: Any) -> None:

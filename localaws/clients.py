@@ -52,7 +52,7 @@ def aws_environment() -> tuple[str | None, ...]:
     return tuple(os.environ.get(name) for name in _ENVIRONMENT)
 
 
-def keep_default_session() -> None:
+def keep_default_session() -> boto3.Session:
     """Make boto3's default session the one this process keeps for the current AWS environment.
 
     moto sets boto3.DEFAULT_SESSION to None when a mock starts (and back when it stops), so each test
@@ -62,7 +62,14 @@ def keep_default_session() -> None:
         if environment not in _KEPT_SESSION:
             _KEPT_SESSION.clear()
             _KEPT_SESSION[environment] = boto3.Session()
-        boto3.DEFAULT_SESSION = _KEPT_SESSION[environment]
+        session = boto3.DEFAULT_SESSION = _KEPT_SESSION[environment]
+    return session
+
+
+def kept_session() -> boto3.Session | None:
+    """The session keep_default_session() would hand out now, if it has made one for this environment."""
+    with _LOCK:
+        return _KEPT_SESSION.get(aws_environment())
 
 
 def _kept(service: str, region: str) -> Any:

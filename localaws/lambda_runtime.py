@@ -33,14 +33,12 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from expel_onboarding import caches
-from localaws import clients
+from localaws import product_clients
 from localaws.accounts import as_account
 from localaws.lambda_context import FakeContext
 from localaws.per_thread import ThreadEnviron, ThreadStdout, thread_stdout
 
 _HANDLERS: dict[str, Callable[[Any, Any], Any]] = {}
-_LAST_CLIENT_ENVIRONMENT: dict[str, tuple[Any, ...]] = {}
 _ORIGINAL_INVOKE = LambdaBackend.invoke
 
 
@@ -95,11 +93,9 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
         "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
     }
     # Each invocation sees its own function's environment, as a separate Lambda container would. The
-    # clients depend only on the AWS environment (the account is a per-request header: localaws.request_headers),
-    # so they are kept while that stays the same: a tenth of a second of client creation per run.
-    aws_environment = (id(boto3.DEFAULT_SESSION), *clients.aws_environment())
-    caches.reset(keep_clients=aws_environment == _LAST_CLIENT_ENVIRONMENT.get("current"))
-    _LAST_CLIENT_ENVIRONMENT["current"] = aws_environment
+    # clients depend only on the session and the AWS environment (the account is a per-request header:
+    # localaws.request_headers), so they are kept while those stay the same (localaws.product_clients).
+    product_clients.made_on(boto3.DEFAULT_SESSION)
     stdout = sys.stdout
     log = io.StringIO()
     if isinstance(stdout, ThreadStdout):

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from localaws import clients, service_gaps, state
+from localaws import clients, product_clients, service_gaps, state
 from localaws.aws_calls import AwsCalls
 from tests.support.fake_aws import use_fake_credentials
 
@@ -16,7 +16,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     use_fake_credentials(monkeypatch)
     state.reset()
     with service_gaps.filled(), mock_aws():
-        clients.keep_default_session()
+        product_clients.made_on(clients.keep_default_session())
         yield
     state.reset()
 

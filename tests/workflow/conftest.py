@@ -10,7 +10,16 @@ from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from expel_onboarding import cli, notification
-from localaws import clients, deployment, lambda_runtime, landing_zone, service_gaps, stack_resources, state
+from localaws import (
+    clients,
+    deployment,
+    lambda_runtime,
+    landing_zone,
+    product_clients,
+    service_gaps,
+    stack_resources,
+    state,
+)
 from tests.support.fake_aws import use_fake_credentials
 
 
@@ -24,7 +33,7 @@ def workflow_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
         lambda_runtime.in_process_lambda(),
     ):
-        clients.keep_default_session()
+        product_clients.made_on(clients.keep_default_session())
         yield
     state.reset()
 
