@@ -85,9 +85,13 @@ def notification_configs(draw: st.DrawFn) -> dict[str, Any]:
     return config
 
 
+# Twelve digits, as text of those ten characters: from_regex's default alphabet has Hypothesis try each of
+# the 1.1 million code points on the UTF-8 codec first, about 3 s in each worker of a fresh clone.
+account_ids = st.text(alphabet="0123456789", min_size=12, max_size=12)
+
 principals = st.one_of(
     st.just("*"),
-    st.builds(lambda account: {"AWS": f"arn:aws:iam::{account}:root"}, st.from_regex(r"[0-9]{12}", fullmatch=True)),
+    st.builds(lambda account: {"AWS": f"arn:aws:iam::{account}:root"}, account_ids),
     st.builds(lambda name: {"AWS": [f"arn:aws:iam::111122223333:role/{name}"]}, names),
     st.just({"Service": "cloudtrail.amazonaws.com"}),
 )
