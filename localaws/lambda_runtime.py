@@ -33,12 +33,18 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
+from expel_onboarding import workflow
 from localaws import product_clients
 from localaws.accounts import as_account
 from localaws.lambda_context import FakeContext
 from localaws.per_thread import ThreadEnviron, ThreadStdout, thread_stdout
 
 _HANDLERS: dict[str, Callable[[Any, Any], Any]] = {}
+# AWS runs the state machine in seconds, and the bridge polls for its run from 0.25 s, slowing to every
+# 2 s (expel_onboarding.workflow.wait). The local AWS runs it in tenths of a second: polled every 2 s, the
+# machine would sit idle for most of each wait. Here the polls slow to every 50 ms; each sees what it
+# would have seen, only sooner.
+LOCAL_MAX_POLL_SECONDS = 0.05
 _ORIGINAL_INVOKE = LambdaBackend.invoke
 
 
@@ -52,6 +58,7 @@ def in_process_lambda() -> Iterator[None]:
             mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_in_process),
             mock.patch.object(LambdaBackend, "invoke", _invoke_across_accounts),
             mock.patch.object(sys, "stdout", thread_stdout()),
+            mock.patch.object(workflow, "MAX_POLL_SECONDS", LOCAL_MAX_POLL_SECONDS),
         ):
             yield
     finally:

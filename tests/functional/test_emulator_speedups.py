@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+import urllib.request
 from unittest import mock
 
 import pytest
@@ -14,13 +16,14 @@ from moto.core import responses as core_responses
 from moto.core.models import botocore_stubber, responses_mock
 from moto.core.utils import method_names_from_class
 from moto.iam.responses import IamResponse
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.s3.responses import S3Response
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from localaws import clients, speedups
+from localaws import clients, server, speedups
 
 PASS = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 
@@ -113,3 +116,16 @@ def test_a_json_path_is_parsed_once_and_finds_and_updates_as_a_fresh_parse_does(
     assert result is result_path.parse("$.Outputs")
     assert result.update_or_create({"Kept": 1}, {"Id": 2}) == {"Kept": 1, "Outputs": {"Id": 2}}
     assert result.update_or_create({"Kept": 3}, {"Id": 4}) == {"Kept": 3, "Outputs": {"Id": 4}}
+
+
+def test_a_local_server_answers_and_stops_within_a_tenth_of_a_second() -> None:
+    port = server.free_port()
+    threaded = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    threaded.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/data.json", timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        started = time.monotonic()
+        threaded.stop()
+    assert time.monotonic() - started < 0.1 < speedups._SERVE_FOREVER.__defaults__[0]
