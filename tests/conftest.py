@@ -22,7 +22,11 @@ LONGEST_FIRST = (
     "tests/workflow/",
     "tests/unit/test_key_policy_text.py",
     "tests/e2e/",
+    "tests/servicecatalog/test_product.py",
     "tests/cli/test_plan.py",
+    "tests/unit/test_key_policy_merge.py",
+    "tests/unit/test_key_policy_scanner.py",
+    "tests/unit/test_notification_merge.py",
 )
 
 
