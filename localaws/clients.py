@@ -66,10 +66,10 @@ def keep_default_session() -> boto3.Session:
     return session
 
 
-def kept_session() -> boto3.Session | None:
-    """The session keep_default_session() would hand out now, if it has made one for this environment."""
+def is_kept(session: boto3.Session | None) -> bool:
+    """Whether keep_default_session() still hands out this session (for the environment it was made in)."""
     with _LOCK:
-        return _KEPT_SESSION.get(aws_environment())
+        return session is not None and any(kept is session for kept in _KEPT_SESSION.values())
 
 
 def _kept(service: str, region: str) -> Any:

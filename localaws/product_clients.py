@@ -43,10 +43,12 @@ def made_on(session: boto3.Session | None) -> None:
 
 
 def forget_unless_kept() -> None:
-    """Between tests: keep the product's clients only if they were made on the session localaws.clients
-    keeps for the current AWS environment, the one the next test's keep_default_session() hands out."""
+    """Between tests: keep the product's clients only if the session they were made on is one
+    localaws.clients still keeps. The environment is checked by the next made_on(), inside the next mock:
+    moto's mock sets credentials of its own, so the environment outside it is not the one inside."""
     with _LOCK:
-        keep = _made_on(clients.kept_session())
+        made = _MADE_ON.get("clients")
+        keep = made is not None and clients.is_kept(made[0]())
         caches.reset(keep_clients=keep)
         if not keep:
             _MADE_ON.clear()

@@ -29,6 +29,18 @@ def test_the_clients_are_kept_from_one_test_to_the_next_and_still_answer() -> No
     assert [b["Name"] for b in product.s3().list_buckets()["Buckets"]] == ["kept-client-bucket"]
 
 
+def test_the_reset_between_two_tests_runs_outside_the_mock_and_still_keeps_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    s3 = product.s3()
+    with monkeypatch.context() as outside:  # outside moto's mock, its fake credentials are gone
+        outside.setenv("AWS_ACCESS_KEY_ID", "testing")
+        outside.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        state.reset()
+    product_clients.made_on(clients.keep_default_session())
+    assert product.s3() is s3
+
+
 def test_settings_are_read_again_even_when_the_clients_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     reads: list[Mapping[str, str]] = []
     monkeypatch.setattr(settings.Settings, "from_environment", staticmethod(lambda environ: reads.append(environ)))
@@ -53,7 +65,7 @@ def test_another_aws_environment_gets_new_clients(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv(variable, value)
     next_test()
     assert product.s3() is not s3
-    assert boto3.DEFAULT_SESSION is clients.kept_session()
+    assert clients.is_kept(boto3.DEFAULT_SESSION)
 
 
 def test_counting_calls_makes_the_clients_anew_on_the_counting_session_and_the_next_test_drops_them() -> None:
