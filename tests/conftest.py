@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return next((index for index, slow in enumerate(LONGEST_FIRST) if path.startswith(slow)), len(LONGEST_FIRST))
 
     items.sort(key=rank)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything imported so far (boto3, moto's every service, the tests) lives until the end: moved out
+    of the garbage collector's sight, each collection walks only what the tests make (4 % of the CPU)."""
+    gc.freeze()
