@@ -14,25 +14,17 @@ import fcntl
 import io
 import json
 import logging
-import os
-import subprocess
-import sys
 import time
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from localaws import ROOT, clients, templates
+from localaws import ROOT, clients, sam_build, templates
 from localaws.accounts import MANAGEMENT, as_account
 
-BUILD = ROOT / ".aws-sam" / "localaws"
-ORG_BUILD = ROOT / ".aws-sam" / "localaws-org"
-BUILD_LOCK = ROOT / ".aws-sam" / ".localaws-build.lock"
 ARTIFACTS = "localaws-artifacts"
 ORG_ARTIFACTS = "localaws-org-artifacts"
 STACK = "expel-cloudtrail-onboarding"
@@ -40,64 +32,8 @@ ORG_STACK = "expel-org"
 LOCATIONS = {"CodeUri": "AWS::Serverless::Function", "ContentUri": "AWS::Serverless::LayerVersion"}
 
 
-STAMP = ".localaws-sources.json"  # in a build folder: the sources it was built from
-
-
 class DeployFailed(Exception):
     """The stack did not reach CREATE_COMPLETE; the message has CloudFormation's reason."""
-
-
-def build(template: Path = ROOT / "template.yaml", build_dir: Path = BUILD) -> Path:
-    """sam build into build_dir (.aws-sam/localaws), with the Lambda runtime's python first on PATH.
-
-    Only when the sources changed since the last build (by any process): even sam build --cached of an
-    unchanged tree costs seconds, and the tests and the local AWS's commands deploy many times."""
-    sources = _sources_fingerprint(template)
-    stamp = build_dir / STAMP
-    if _is_built(stamp, sources):
-        return build_dir / "template.yaml"
-    sam = ROOT / ".venv-tools" / "sam" / "bin" / "sam"
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "SAM_CLI_TELEMETRY": "0"}
-    env.pop("AWS_ENDPOINT_URL", None)
-    # One build at a time, and none while another process reads a build: parallel test workers share the
-    # build folders and sam's cache (.aws-sam/cache); with --cached an unchanged tree builds in a moment.
-    with build_lock(fcntl.LOCK_EX):
-        subprocess.run(  # noqa: S603 - a fixed command line
-            [str(sam), "build", "--template", str(template), "--build-dir", str(build_dir), "--cached"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        stamp.write_text(json.dumps(sources), encoding="utf-8")
-    return build_dir / "template.yaml"
-
-
-def _is_built(stamp: Path, sources: list[Any]) -> bool:
-    with build_lock(fcntl.LOCK_SH):
-        return (
-            (stamp.parent / "template.yaml").is_file()
-            and stamp.is_file()
-            and json.loads(stamp.read_text(encoding="utf-8")) == sources
-        )
-
-
-@contextmanager
-def build_lock(mode: int) -> Iterator[None]:
-    """fcntl's lock on the build folders: LOCK_EX to build, LOCK_SH to read what was built."""
-    BUILD_LOCK.parent.mkdir(parents=True, exist_ok=True)
-    with BUILD_LOCK.open("a") as lock:
-        fcntl.flock(lock, mode)
-        yield
-
-
-def _sources_fingerprint(template: Path) -> list[Any]:
-    """What a build depends on, as the template and the newest modification time and count of the files
-    under the folders sam reads (functions/, layers/, statemachine/)."""
-    folders = [ROOT / name for name in ("functions", "layers", "statemachine")]
-    found = (path for folder in folders for path in folder.rglob("*") if "__pycache__" not in path.parts)
-    files = [template, *(path for path in found if path.is_file())]
-    return [str(template), max(p.stat().st_mtime_ns for p in files), len(files)]
 
 
 def zipped(folder: Path) -> bytes:
@@ -119,8 +55,8 @@ def packaged_template(built: Path, artifacts: str = ARTIFACTS) -> dict[str, Any]
     """The built template with every code location uploaded to the emulator's S3, as sam package does."""
     s3 = clients.s3()
     s3.create_bucket(Bucket=artifacts)
-    with build_lock(fcntl.LOCK_SH):  # another process's build must not rewrite what is read here
-        build = (built.parent / STAMP).read_text(encoding="utf-8")
+    with sam_build.lock(fcntl.LOCK_SH):  # another process's build must not rewrite what is read here
+        build = (built.parent / sam_build.STAMP).read_text(encoding="utf-8")
         template = copy.deepcopy(_parsed_build(built, build))
         _upload_code(s3, template, built.parent, artifacts, build)
     return template
@@ -154,14 +90,14 @@ def deploy(parameters: dict[str, str], region: str = "us-east-1", timeout: float
     """Create (or update) the stack; its outputs."""
     # samtranslator's translator warns, when collected, about usage metrics it never sends offline.
     logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
-    template = _expanded(packaged_template(build()), region)
+    template = _expanded(packaged_template(sam_build.build()), region)
     return create_or_update(STACK, template, parameters, timeout)
 
 
 def deploy_org(parameters: dict[str, str], region: str = "us-east-1", timeout: float = 120) -> dict[str, str]:
     """org/management.yaml, built, packaged and created as the management account; its outputs."""
     logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
-    built = build(ROOT / "org" / "management.yaml", ORG_BUILD)
+    built = sam_build.build(ROOT / "org" / "management.yaml", sam_build.ORG_BUILD)
     with as_account(MANAGEMENT):
         template = _expanded(packaged_template(built, ORG_ARTIFACTS), region)
         return create_or_update(ORG_STACK, template, parameters, timeout)

@@ -290,9 +290,9 @@ def relay_costs(imports: dict[str, float]) -> None:
 
 def artifact_sizes() -> None:
     """The zipped size of what sam build made, as Lambda receives it."""
-    from localaws import deploy
+    from localaws import deploy, sam_build
 
-    built = deploy.build().parent
+    built = sam_build.build().parent
     print("\nArtifact sizes (sam build, zipped)")
     total = 0
     for folder in sorted(path for path in built.iterdir() if path.is_dir()):

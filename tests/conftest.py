@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from localaws import deploy
+from localaws import sam_build
 
 
 @pytest.fixture(scope="session")
 def built_template() -> Path:
     """template.yaml built by sam once for the session: the build the local deploy uses (cached, and locked
     so parallel workers share it)."""
-    return deploy.build()
+    return sam_build.build()
 
 
 # make pytest hands whole files to the xdist workers in collection order (--dist loadfile
