@@ -97,7 +97,7 @@ def deploy(parameters: dict[str, str], region: str = "us-east-1", timeout: float
 def deploy_org(parameters: dict[str, str], region: str = "us-east-1", timeout: float = 120) -> dict[str, str]:
     """org/management.yaml, built, packaged and created as the management account; its outputs."""
     logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
-    built = sam_build.build(ROOT / "org" / "management.yaml", sam_build.ORG_BUILD)
+    built = sam_build.build_org()
     with as_account(MANAGEMENT):
         template = _expanded(packaged_template(built, ORG_ARTIFACTS), region)
         return create_or_update(ORG_STACK, template, parameters, timeout)

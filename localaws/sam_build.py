@@ -1,6 +1,10 @@
 """sam build for the local AWS: into .aws-sam/localaws (and .aws-sam/localaws-org for org/management.yaml),
 only when the sources changed since the last build by any process, one build at a time.
 
+org/management.yaml's layer is template.yaml's: the same folder, built the same way (tests/org holds
+them equal). Its pip install is most of a build, so build_org() has sam build the org template with the
+layer pointed at the Log Archive build's, and builds only the delegate function.
+
 Parallel test workers and the local AWS's commands share the build folders and sam's cache; a lock
 (fcntl's, on BUILD_LOCK) lets one process build while none reads a build.
 """
@@ -17,11 +21,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from localaws import ROOT
+from localaws import ROOT, templates
 
 BUILD = ROOT / ".aws-sam" / "localaws"
 ORG_BUILD = ROOT / ".aws-sam" / "localaws-org"
 BUILD_LOCK = ROOT / ".aws-sam" / ".localaws-build.lock"
+ORG_TEMPLATE = ROOT / "org" / "management.yaml"
+ORG_SOURCE = ROOT / ".aws-sam" / "localaws-org-source" / "management.json"  # what build_org has sam build
 STAMP = ".localaws-sources.json"  # in a build folder: the sources it was built from
 
 
@@ -76,3 +82,25 @@ def _sources_fingerprint(template: Path) -> list[Any]:
     found = (path for folder in folders for path in folder.rglob("*") if "__pycache__" not in path.parts)
     files = [template, *(path for path in found if path.is_file())]
     return [str(template), max(p.stat().st_mtime_ns for p in files), len(files)]
+
+
+def build_org() -> Path:
+    """org/management.yaml built by sam into .aws-sam/localaws-org, its layer the Log Archive build's."""
+    layer_build = build().parent / "OnboardingLayer"
+    template = templates.read(ORG_TEMPLATE)
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Serverless::LayerVersion":
+            properties["ContentUri"] = str(layer_build)
+            resource.pop("Metadata")  # no BuildMethod: sam takes the folder as it is
+        elif isinstance(properties.get("CodeUri"), str):
+            properties["CodeUri"] = str((ORG_TEMPLATE.parent / properties["CodeUri"]).resolve())
+    text = json.dumps(template, indent=1)
+    ORG_SOURCE.parent.mkdir(parents=True, exist_ok=True)
+    # Rewritten only when it changes (its modification time is part of what a build is stamped with),
+    # and by a rename, so that another worker never reads half of it.
+    if not ORG_SOURCE.is_file() or ORG_SOURCE.read_text(encoding="utf-8") != text:
+        written = ORG_SOURCE.with_name(f".{os.getpid()}.json")
+        written.write_text(text, encoding="utf-8")
+        written.replace(ORG_SOURCE)
+    return build(ORG_SOURCE, ORG_BUILD)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from fnmatch import fnmatchcase
 from typing import Any
@@ -189,3 +190,14 @@ def test_the_delegate_writes_only_to_its_own_log_group() -> None:
     assert log_scope_violations(MANAGEMENT) == []
     (denied,) = MANAGEMENT["Resources"]["KeyPolicyDelegate"]["Properties"]["Policies"][1]["Statement"]
     assert denied["NotResource"] == own_log_group("KeyPolicyDelegateLogGroup")
+
+
+def test_the_delegates_layer_is_built_exactly_as_the_log_archive_stacks_layer() -> None:
+    """The local deploy builds the layer once and gives it to both stacks (localaws.sam_build.build_org)."""
+    (org,) = [r for r in copy.deepcopy(MANAGEMENT)["Resources"].values() if r["Type"].endswith("LayerVersion")]
+    (ours,) = [r for r in copy.deepcopy(LOG_ARCHIVE)["Resources"].values() if r["Type"].endswith("LayerVersion")]
+    for layer, folder in ((org, ROOT / "org"), (ours, ROOT)):
+        layer["Properties"]["ContentUri"] = (folder / layer["Properties"]["ContentUri"]).resolve()
+        layer["Properties"].pop("Description")
+    assert org["Properties"] == ours["Properties"]
+    assert org["Metadata"] == ours["Metadata"]
