@@ -32,6 +32,10 @@
 - moto's Step Functions parses each JSONPath (a Parameters path, a ResultPath) with jsonpath_ng, which
   builds its LALR parser anew for every path (about 15 ms). The parsed paths are only read (find,
   update_or_create), so each text is parsed once.
+- moto's mock builds each request's service's URL table anew (its `urls`, the TODO in its
+  botocore_stubber says so), and S3's reloads moto.s3.urls to do it: a tenth of an S3 call. The table
+  depends only on the backend's class and two variables (S3's custom endpoints, the ISO regions), so it
+  is kept per those.
 - moto's threaded server (werkzeug's) looks for a stop request every half second, socketserver's default,
   so each stop of a local AWS waited a quarter of a second on average, idle. It looks every 50 ms.
 
@@ -43,6 +47,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache, lru_cache
@@ -52,9 +57,11 @@ from unittest import mock
 from antlr4 import CommonTokenStream, InputStream, ParserRuleContext  # type: ignore[import-untyped]
 from botocore import hooks, loaders
 from moto import backends
+from moto import settings as moto_settings
 from moto.cloudformation.models import Stack
 from moto.core import models as core_models
 from moto.core import responses as core_responses
+from moto.core.base_backend import BaseBackend
 from moto.core.models import botocore_stubber
 from moto.kms import models as kms_models
 from moto.kms.utils import KeySpec
@@ -77,6 +84,7 @@ _LOAD_DATA_WITH_PATH = loaders.Loader.load_data_with_path
 _ALIAS_EVENT_NAME = hooks.EventAliaser._alias_event_name  # type: ignore[attr-defined]
 _CALLBACK_RESPONSE = core_models.CallbackResponse  # type: ignore[attr-defined]
 _LIST_OF_MOTO_MODULES = backends.list_of_moto_modules
+_URLS = BaseBackend.urls
 _SERVE_FOREVER = BaseWSGIServer.serve_forever
 SERVER_POLL_SECONDS = 0.05
 _JSON_PATH_PARSE = json_path.parse  # type: ignore[attr-defined]
@@ -173,6 +181,16 @@ def _list_of_moto_modules() -> tuple[str, ...]:
     return tuple(_LIST_OF_MOTO_MODULES())
 
 
+_URL_TABLES: dict[tuple[type, str | None, bool], Any] = {}
+
+
+def _urls(self: BaseBackend) -> Any:
+    key = (type(self), os.environ.get("MOTO_S3_CUSTOM_ENDPOINTS"), moto_settings.enable_iso_regions())
+    if key not in _URL_TABLES:
+        _URL_TABLES[key] = _URLS.fget(self)  # type: ignore[attr-defined]
+    return _URL_TABLES[key]
+
+
 def _serve_forever(self: BaseWSGIServer, poll_interval: float = SERVER_POLL_SECONDS) -> None:
     _SERVE_FOREVER(self, poll_interval=poll_interval)
 
@@ -193,5 +211,6 @@ def faster() -> Iterator[None]:
         mock.patch.object(json_path, "parse", lru_cache(maxsize=1024)(_JSON_PATH_PARSE)),
         mock.patch.object(result_path, "parse", lru_cache(maxsize=1024)(_RESULT_PATH_PARSE)),
         mock.patch.object(BaseWSGIServer, "serve_forever", _serve_forever),
+        mock.patch.object(BaseBackend, "urls", property(_urls)),
     ):
         yield

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -13,7 +14,7 @@ from moto import backend_index, backends
 from moto.cloudformation.models import Stack
 from moto.core import models as core_models
 from moto.core import responses as core_responses
-from moto.core.models import botocore_stubber, responses_mock
+from moto.core.models import DEFAULT_ACCOUNT_ID, botocore_stubber, responses_mock
 from moto.core.utils import method_names_from_class
 from moto.iam.responses import IamResponse
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -129,3 +130,28 @@ def test_a_local_server_answers_and_stops_within_a_tenth_of_a_second() -> None:
         started = time.monotonic()
         threaded.stop()
     assert time.monotonic() - started < 0.1 < speedups._SERVE_FOREVER.__defaults__[0]
+
+
+def backend_of(service: str) -> Any:
+    """The backend moto's mock routes a request of this service to (S3's is global)."""
+    of_account = backends.get_backend(service)[DEFAULT_ACCOUNT_ID]  # type: ignore[call-overload]
+    return of_account["us-east-1"] if "us-east-1" in of_account else of_account["aws"]
+
+
+@pytest.mark.parametrize("service", ["s3", "sqs", "stepfunctions", "kms"])
+def test_a_backends_url_table_is_kept_and_is_the_one_moto_builds(service: str) -> None:
+    backend = backend_of(service)
+    assert backend.urls is backend.urls
+    assert backend.urls == speedups._URLS.fget(backend)
+
+
+def test_an_s3_custom_endpoint_gets_a_url_table_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = backend_of("s3")
+    plain = backend.urls
+    monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", "https://s3.example.test")
+    custom = backend.urls
+    assert custom is not plain
+    assert any(url.startswith("https://s3.example.test") for url in custom)
+    monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS")
+    assert backend.urls is plain
+    speedups._URLS.fget(backend)  # moto reloads moto.s3.urls as it builds the table: back to the plain one
