@@ -1,15 +1,7 @@
 """Not gaps: what the emulator itself spends, cut without changing anything it answers.
 
-- moto's Step Functions interpreter lexes and parses the whole ASL definition with ANTLR, then builds
-  its evaluation components from the tree, at every CreateStateMachine and again at every execution
-  (about 0.2 s of CPU each for ours, the largest single cost of a workflow test). Both depend only on
-  the definition's text: the components keep a run's state in the run's own Environment (its heap,
-  keyed by each component's heap_key), never in themselves, as Parallel branches and Map iterations
-  already rely on when they evaluate one component concurrently. So they are kept per text.
 - moto's KMS makes a 2048-bit RSA key for every CreateKey (about 90 ms), symmetric keys included,
   which never use it (KMS refuses Sign, Verify and GetPublicKey on them). Those share one.
-- moto's Step Functions makes a new boto3 client (about 10 ms) for every Lambda task it runs. The
-  client holds no state of its own, so one per region and endpoint serves every task.
 - moto's CloudFormation reads every template body with PyYAML's pure-Python loader first (half a
   second for ours, on each CreateStack and UpdateStack), and only then as JSON. The local deploys send
   JSON, which YAML reads the same: JSON is tried first.
@@ -29,9 +21,6 @@
   a method a gap adds or removes while a request is served is seen as before.
 - moto's server lists its own package folder (200 stat calls) at every request, to ask whether the Host
   header names a service. The folder does not change while a process runs: it is listed once.
-- moto's Step Functions parses each JSONPath (a Parameters path, a ResultPath) with jsonpath_ng, which
-  builds its LALR parser anew for every path (about 15 ms). The parsed paths are only read (find,
-  update_or_create), so each text is parsed once.
 - moto's mock builds each request's service's URL table anew (its `urls`, the TODO in its
   botocore_stubber says so), and S3's reloads moto.s3.urls to do it: a tenth of an S3 call. The table
   depends only on the backend's class and two variables (S3's custom endpoints, the ISO regions), so it
@@ -39,8 +28,8 @@
 - moto's threaded server (werkzeug's) looks for a stop request every half second, socketserver's default,
   so each stop of a local AWS waited a quarter of a second on average, idle. It looks every 50 ms.
 
-faster() installs them; service_gaps.filled() enters it, so the tests, make bench and the local
-server all run with them.
+faster() installs them, and Step Functions' own (localaws.step_functions_speedups); service_gaps.filled()
+enters it, so the tests, make bench and the local server all run with them.
 """
 
 from __future__ import annotations
@@ -50,11 +39,10 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 from unittest import mock
 
-from antlr4 import CommonTokenStream, InputStream, ParserRuleContext  # type: ignore[import-untyped]
 from botocore import hooks, loaders
 from moto import backends
 from moto import settings as moto_settings
@@ -62,22 +50,13 @@ from moto.cloudformation.models import Stack
 from moto.core import models as core_models
 from moto.core import responses as core_responses
 from moto.core.base_backend import BaseBackend
-from moto.core.models import botocore_stubber
 from moto.kms import models as kms_models
 from moto.kms.utils import KeySpec
-from moto.settings import moto_server_port
-from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
-from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
-from moto.stepfunctions.parser.asl.component.common.path import result_path
-from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from moto.stepfunctions.parser.asl.parse import asl_parser
-from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
-from moto.stepfunctions.parser.asl.utils import json_path
 from werkzeug.serving import BaseWSGIServer
 
+from localaws import step_functions_speedups
+
 _ORIGINAL_PRIVATE_KEY = kms_models.generate_private_key  # type: ignore[attr-defined]
-_ORIGINAL_CLIENT_FOR = lambda_eval_utils.boto_client_for  # type: ignore[attr-defined]
 _PARSE_TEMPLATE = Stack.parse_template
 _LOAD_SERVICE_MODEL = loaders.Loader.load_service_model
 _LOAD_DATA_WITH_PATH = loaders.Loader.load_data_with_path
@@ -87,23 +66,7 @@ _LIST_OF_MOTO_MODULES = backends.list_of_moto_modules
 _URLS = BaseBackend.urls
 _SERVE_FOREVER = BaseWSGIServer.serve_forever
 SERVER_POLL_SECONDS = 0.05
-_JSON_PATH_PARSE = json_path.parse  # type: ignore[attr-defined]
-_RESULT_PATH_PARSE = result_path.parse  # type: ignore[attr-defined]
 _ASYMMETRIC = {KeySpec.RSA_2048, KeySpec.RSA_3072, KeySpec.RSA_4096, *KeySpec.ecc_key_specs()}
-
-
-@lru_cache(maxsize=32)
-def _parse(definition: str) -> tuple[EvalComponent, ParserRuleContext]:
-    """moto's own parse (AmazonStateLanguageParser.parse); raises as it does on a syntax error (which
-    is not kept)."""
-    listener = asl_parser.SyntaxErrorListener()  # type: ignore[no-untyped-call]
-    parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
-    parser.removeErrorListeners()
-    parser.addErrorListener(listener)
-    tree = parser.state_machine()  # type: ignore[no-untyped-call]
-    if listener.errors:
-        raise asl_parser.ASLParserException(errors=listener.errors)
-    return Preprocessor().visit(tree), tree
 
 
 @cache
@@ -113,16 +76,6 @@ def _shared_private_key() -> Any:
 
 def _private_key(key_spec: str) -> Any:
     return _ORIGINAL_PRIVATE_KEY(key_spec) if key_spec in _ASYMMETRIC else _shared_private_key()
-
-
-@lru_cache(maxsize=32)
-def _client(region: str, service: str, intercepted: bool, port: int) -> Any:
-    return _ORIGINAL_CLIENT_FOR(region=region, service=service)
-
-
-def _client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-    # moto's own client ignores state_credentials too; the endpoint depends on the other two.
-    return _client(region, service, botocore_stubber.enabled, moto_server_port())
 
 
 def _parse_template(template: str) -> dict[str, Any]:
@@ -198,9 +151,7 @@ def _serve_forever(self: BaseWSGIServer, poll_interval: float = SERVER_POLL_SECO
 @contextmanager
 def faster() -> Iterator[None]:
     with (
-        mock.patch.object(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(_parse)),
         mock.patch.object(kms_models, "generate_private_key", _private_key),
-        mock.patch.object(lambda_eval_utils, "boto_client_for", _client_for),
         mock.patch.object(loaders.Loader, "load_service_model", _kept("model", _LOAD_SERVICE_MODEL)),
         mock.patch.object(Stack, "parse_template", staticmethod(_parse_template)),
         mock.patch.object(loaders.Loader, "load_data_with_path", _kept("data", _LOAD_DATA_WITH_PATH)),
@@ -208,9 +159,8 @@ def faster() -> Iterator[None]:
         mock.patch.object(core_models, "CallbackResponse", _callback_response),
         mock.patch.object(core_responses, "method_names_from_class", _Functions),
         mock.patch.object(backends, "list_of_moto_modules", _list_of_moto_modules),
-        mock.patch.object(json_path, "parse", lru_cache(maxsize=1024)(_JSON_PATH_PARSE)),
-        mock.patch.object(result_path, "parse", lru_cache(maxsize=1024)(_RESULT_PATH_PARSE)),
         mock.patch.object(BaseWSGIServer, "serve_forever", _serve_forever),
         mock.patch.object(BaseBackend, "urls", property(_urls)),
+        step_functions_speedups.faster(),
     ):
         yield

@@ -19,24 +19,11 @@ from moto.core.utils import method_names_from_class
 from moto.iam.responses import IamResponse
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.s3.responses import S3Response
-from moto.stepfunctions.parser.asl.component.common.path import result_path
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
-from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from localaws import clients, server, speedups
 
 PASS = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
-
-
-def test_a_definition_is_parsed_once_and_a_broken_one_is_refused_every_time() -> None:
-    text = json.dumps(PASS)
-    assert AmazonStateLanguageParser.parse(text)[0] is AmazonStateLanguageParser.parse(text)[0]
-    other = json.dumps({**PASS, "Comment": "another text"})
-    assert AmazonStateLanguageParser.parse(other)[0] is not AmazonStateLanguageParser.parse(text)[0]
-    for _ in range(2):
-        with pytest.raises(ASLParserException):
-            AmazonStateLanguageParser.parse('{"StartAt": "Done", "States": ')
 
 
 def test_template_bodies_read_the_same_as_json_and_as_yaml() -> None:
@@ -104,19 +91,6 @@ def test_a_method_added_or_removed_while_the_emulator_runs_is_seen_at_once() -> 
 
 def test_the_server_knows_the_same_services_by_name() -> None:
     assert list(backends.list_of_moto_modules()) == list(speedups._LIST_OF_MOTO_MODULES())
-
-
-def test_a_json_path_is_parsed_once_and_finds_and_updates_as_a_fresh_parse_does() -> None:
-    document = {"Records": [{"s3": {"key": "a"}}, {"s3": {"key": "b"}}], "Kept": 1}
-    for path in ["$.Records[*].s3.key", "$.Records[1]", "$"]:
-        parsed = json_path.parse(path)
-        assert parsed is json_path.parse(path)
-        fresh = speedups._JSON_PATH_PARSE(path)
-        assert [m.value for m in parsed.find(document)] == [m.value for m in fresh.find(document)]
-    result = result_path.parse("$.Outputs")
-    assert result is result_path.parse("$.Outputs")
-    assert result.update_or_create({"Kept": 1}, {"Id": 2}) == {"Kept": 1, "Outputs": {"Id": 2}}
-    assert result.update_or_create({"Kept": 3}, {"Id": 4}) == {"Kept": 3, "Outputs": {"Id": 4}}
 
 
 def test_a_local_server_answers_and_stops_within_a_tenth_of_a_second() -> None:
