@@ -61,6 +61,7 @@ def cloudformation_gaps() -> Iterator[None]:
         mock.patch.object(cfn_parsing, "resource_class_from_type", cloudformation_models.resource_class_from_type),
         mock.patch.object(cfn_parsing, "clean_json", cloudformation_models.clean_json),
         mock.patch.object(crhelper_utils, "HTTPSConnection", custom_resources.plain_http_connection),
+        mock.patch.object(crhelper_utils, "ssl", custom_resources.CRHELPER_SSL),
         mock.patch.object(CustomModel, "create_from_cloudformation_json", custom_resources.CustomResources.create),
         mock.patch.object(
             StateMachine, "create_from_cloudformation_json", cloudformation_models.state_machine_from_cloudformation

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import io
 import json
+import re
 import zipfile
 from importlib.metadata import version
 
@@ -17,7 +18,7 @@ from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend
 from moto.core.authorization import ActionAuthenticatorMixin
 
-from localaws import clients, lambda_runtime
+from localaws import clients, custom_resources, lambda_runtime
 
 PINNED = {"moto": "5.2.5", "crhelper": "2.0.12"}
 
@@ -39,6 +40,9 @@ def test_moto_cloudformation_still_resolves_types_and_cleans_json_where_we_patch
 def test_crhelper_still_sends_through_the_hooks_we_patch() -> None:
     assert "status" in inspect.signature(CfnResource._send).parameters
     assert crhelper.utils.HTTPSConnection is not None
+    # It reads only these of ssl (custom_resources.CRHELPER_SSL has them).
+    source = inspect.getsource(crhelper.utils)
+    assert set(re.findall(r"\bssl\.(\w+)", source)) <= set(vars(custom_resources.CRHELPER_SSL))
 
 
 def test_a_function_runs_in_process_through_moto_lambda_invoke() -> None:
