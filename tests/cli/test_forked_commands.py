@@ -18,6 +18,11 @@ if sys.argv[1] == "message":
     sys.exit("what went wrong")
 if sys.argv[1] == "code":
     sys.exit(3)
+if sys.argv[1] == "botocore":
+    import boto3
+    session = boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    s3 = session.client("s3")
+    print(s3.meta.endpoint_url, len(s3.meta.service_model.operation_names), session.get_available_regions("kms")[:3])
 """
 
 
@@ -41,5 +46,17 @@ def test_a_forked_command_ends_as_python_dash_m_would(tmp_path: Path) -> None:
             assert forked.out == real.stdout == f"{argument} ['{argument}'] {tmp_path}\n"
             assert forked.err.splitlines()[-1:] == real.stderr.splitlines()[-1:]
         assert commands.run("command", ["fine"], environment, tmp_path) == Ran(0, f"None ['fine'] {tmp_path}\n", "")
+        # botocore's data files, parsed before the fork, are what a fresh process reads from disk.
+        forked = commands.run("command", ["botocore"], environment, tmp_path)
+        real = subprocess.run(
+            [sys.executable, "-m", "command", "botocore"],
+            cwd=tmp_path,
+            env=environment,
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        assert "https://s3.eu-west-1.amazonaws.com" in real.stdout
+        assert forked == Ran(real.returncode, real.stdout, real.stderr)
     finally:
         commands.close()
