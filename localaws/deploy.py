@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import copy
 import fcntl
+import hashlib
 import io
 import json
 import logging
+import os
 import time
 import zipfile
 from functools import lru_cache
@@ -29,6 +31,7 @@ ARTIFACTS = "localaws-artifacts"
 ORG_ARTIFACTS = "localaws-org-artifacts"
 STACK = "expel-cloudtrail-onboarding"
 ORG_STACK = "expel-org"
+ZIPS = ".localaws-zips"  # in a build folder: its artifacts zipped, per build
 LOCATIONS = {"CodeUri": "AWS::Serverless::Function", "ContentUri": "AWS::Serverless::LayerVersion"}
 
 
@@ -47,8 +50,17 @@ def zipped(folder: Path) -> bytes:
 
 @lru_cache(maxsize=32)
 def _zipped_build(folder: Path, build: str) -> bytes:
-    """zipped(folder) once per build (build: its stamp): the layer alone takes a tenth of a second."""
-    return zipped(folder)
+    """zipped(folder) once per build (build: its stamp), kept beside the build for the next process: the
+    layer takes a quarter of a second, and each `python -m localaws deploy` is a process of its own."""
+    kept = folder.parent / ZIPS / f"{hashlib.sha256(f'{folder.name}:{build}'.encode()).hexdigest()}.zip"
+    if kept.is_file():
+        return kept.read_bytes()
+    body = zipped(folder)
+    kept.parent.mkdir(exist_ok=True)
+    written = kept.with_name(f".{os.getpid()}.zip")  # renamed into place: no process reads half of it
+    written.write_bytes(body)
+    written.replace(kept)
+    return body
 
 
 def packaged_template(built: Path, artifacts: str = ARTIFACTS) -> dict[str, Any]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from localaws import ROOT, sam_build, templates
+import pytest
+
+from localaws import ROOT, deploy, sam_build, templates
 
 
 def test_sam_build_packs_the_layer(built_template: Path) -> None:
@@ -21,3 +23,25 @@ def test_the_org_build_builds_the_delegate_and_takes_the_log_archive_builds_laye
     assert org["DelegateLayer"]["Properties"]["ContentUri"] == str(built_template.parent / "OnboardingLayer")
     code = sam_build.ORG_BUILD / org["KeyPolicyDelegate"]["Properties"]["CodeUri"]
     assert (code / "app.py").read_bytes() == (ROOT / "functions" / "key_policy_delegate" / "app.py").read_bytes()
+
+
+def test_an_artifact_is_zipped_once_per_build_and_read_back_by_the_next_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layer = tmp_path / "OnboardingLayer"
+    (layer / "python").mkdir(parents=True)
+    (layer / "python" / "module.py").write_text("VALUE = 1\n", encoding="utf-8")
+    first = deploy._zipped_build(layer, "build one")
+    assert first == deploy.zipped(layer)
+    deploy._zipped_build.cache_clear()  # as the next process starts
+
+    def never(folder: Path) -> bytes:
+        raise AssertionError(f"{folder} zipped again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(deploy, "zipped", never)
+        assert deploy._zipped_build(layer, "build one") == first
+    # Another build (its stamp) is zipped afresh.
+    (layer / "python" / "module.py").write_text("VALUE = 2\n", encoding="utf-8")
+    assert deploy._zipped_build(layer, "build two") == deploy.zipped(layer) != first
+    assert sorted(path.name for path in (tmp_path / deploy.ZIPS).iterdir() if path.name.startswith(".")) == []
