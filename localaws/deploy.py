@@ -80,6 +80,17 @@ def _parsed_build(built: Path, build: str) -> dict[str, Any]:
     return templates.parse(built.read_text(encoding="utf-8"))
 
 
+def artifact_folders(built: Path) -> list[Path]:
+    """The folders a built template names as code (each function's, each layer's), as sam package zips them."""
+    resources = _parsed_build(built, (built.parent / sam_build.STAMP).read_text(encoding="utf-8"))["Resources"]
+    folders = []
+    for resource in resources.values():
+        properties = resource.get("Properties", {})
+        names = (properties.get(key) for key in ("CodeUri", "ContentUri", "Code"))
+        folders += [built.parent / name for name in names if isinstance(name, str)]
+    return folders
+
+
 def _upload_code(s3: Any, template: dict[str, Any], folder: Path, artifacts: str, build: str) -> None:
     for name, resource in template["Resources"].items():
         properties = resource.get("Properties", {})

@@ -292,10 +292,10 @@ def artifact_sizes() -> None:
     """The zipped size of what sam build made, as Lambda receives it."""
     from localaws import deploy, sam_build
 
-    built = sam_build.build().parent
+    built = sam_build.build()
     print("\nArtifact sizes (sam build, zipped)")
     total = 0
-    for folder in sorted(path for path in built.iterdir() if path.is_dir()):
+    for folder in sorted(deploy.artifact_folders(built)):
         size = len(deploy.zipped(folder))
         total += size
         print(f"  {folder.name:<28}{size / 1024:9.1f} KiB")
