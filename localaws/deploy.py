@@ -19,6 +19,7 @@ import os
 import time
 import zipfile
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ ARTIFACTS = "localaws-artifacts"
 ORG_ARTIFACTS = "localaws-org-artifacts"
 STACK = "expel-cloudtrail-onboarding"
 ORG_STACK = "expel-org"
+EXPANDED = ROOT / ".aws-sam" / "localaws-expanded"  # each packaged template without the SAM transform
 ZIPS = ".localaws-zips"  # in a build folder: its artifacts zipped, per build
 LOCATIONS = {"CodeUri": "AWS::Serverless::Function", "ContentUri": "AWS::Serverless::LayerVersion"}
 
@@ -196,7 +198,20 @@ def destroy() -> None:
 
 
 def _expanded(template: dict[str, Any], region: str) -> dict[str, Any]:
+    """sam_transform.expand(template, region), kept on disk per template, region and samtranslator version:
+    a process's first expansion takes half a second (samtranslator loads its plugins and schemas), and
+    each `python -m localaws deploy` is a process of its own, expanding two templates."""
+    text = json.dumps(template, sort_keys=True)
+    key = hashlib.sha256(f"{version('aws-sam-translator')}:{region}:{text}".encode()).hexdigest()
+    kept = EXPANDED / f"{key}.json"
+    if kept.is_file():
+        return dict(json.loads(kept.read_text(encoding="utf-8")))
     # Imported here: samtranslator takes half a second to import, and seed and destroy never expand.
     from localaws.sam_transform import expand
 
-    return expand(template, region)
+    expanded = expand(template, region)
+    EXPANDED.mkdir(parents=True, exist_ok=True)
+    written = kept.with_name(f".{os.getpid()}.json")  # renamed into place: no process reads half of it
+    written.write_text(json.dumps(expanded), encoding="utf-8")
+    written.replace(kept)
+    return expanded

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from localaws import ROOT, deploy, sam_build, templates
+from localaws import ROOT, deploy, sam_build, sam_transform, templates
 
 
 def test_sam_build_packs_the_layer(built_template: Path) -> None:
@@ -55,3 +55,33 @@ def test_the_artifacts_are_the_folders_the_built_template_names_not_the_zips_kep
     assert built_template.parent / "LocateFunction" in folders  # a plain AWS::Lambda::Function's Code
     assert all(folder.is_dir() and folder.parent == built_template.parent for folder in folders)
     assert built_template.parent / deploy.ZIPS not in folders
+
+
+SMALL = {
+    "Transform": "AWS::Serverless-2016-10-31",
+    "Resources": {
+        "Function": {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {"CodeUri": "s3://artifacts/Function.zip", "Handler": "app.handler", "Runtime": "python3.13"},
+        }
+    },
+}
+
+
+def test_a_packaged_template_is_expanded_once_per_region_and_read_back_by_the_next_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deploy, "EXPANDED", tmp_path)
+    first = deploy._expanded(SMALL, "us-east-1")
+    assert first == sam_transform.expand(SMALL, "us-east-1")
+    assert "AWS::Lambda::Function" in {resource["Type"] for resource in first["Resources"].values()}
+
+    def never(template: dict[str, object], region: str) -> dict[str, object]:
+        raise AssertionError(f"expanded again for {region}")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sam_transform, "expand", never)
+        assert deploy._expanded(SMALL, "us-east-1") == first
+        with pytest.raises(AssertionError, match="expanded again for eu-west-1"):
+            deploy._expanded(SMALL, "eu-west-1")
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
