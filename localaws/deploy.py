@@ -15,7 +15,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import time
 import zipfile
 from functools import lru_cache
@@ -25,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from localaws import ROOT, clients, sam_build, templates
+from localaws import ROOT, clients, files, sam_build, templates
 from localaws.accounts import MANAGEMENT, as_account
 
 ARTIFACTS = "localaws-artifacts"
@@ -58,10 +57,7 @@ def _zipped_build(folder: Path, build: str) -> bytes:
     if kept.is_file():
         return kept.read_bytes()
     body = zipped(folder)
-    kept.parent.mkdir(exist_ok=True)
-    written = kept.with_name(f".{os.getpid()}.zip")  # renamed into place: no process reads half of it
-    written.write_bytes(body)
-    written.replace(kept)
+    files.write_whole(kept, body)
     return body
 
 
@@ -210,8 +206,5 @@ def _expanded(template: dict[str, Any], region: str) -> dict[str, Any]:
     from localaws.sam_transform import expand
 
     expanded = expand(template, region)
-    EXPANDED.mkdir(parents=True, exist_ok=True)
-    written = kept.with_name(f".{os.getpid()}.json")  # renamed into place: no process reads half of it
-    written.write_text(json.dumps(expanded), encoding="utf-8")
-    written.replace(kept)
+    files.write_whole(kept, json.dumps(expanded).encode("utf-8"))
     return expanded

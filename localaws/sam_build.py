@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from localaws import ROOT, templates
+from localaws import ROOT, files, templates
 
 BUILD = ROOT / ".aws-sam" / "localaws"
 ORG_BUILD = ROOT / ".aws-sam" / "localaws-org"
@@ -96,11 +96,8 @@ def build_org() -> Path:
         elif isinstance(properties.get("CodeUri"), str):
             properties["CodeUri"] = str((ORG_TEMPLATE.parent / properties["CodeUri"]).resolve())
     text = json.dumps(template, indent=1)
-    ORG_SOURCE.parent.mkdir(parents=True, exist_ok=True)
     # Rewritten only when it changes (its modification time is part of what a build is stamped with),
-    # and by a rename, so that another worker never reads half of it.
+    # and whole, so that another worker never reads half of it.
     if not ORG_SOURCE.is_file() or ORG_SOURCE.read_text(encoding="utf-8") != text:
-        written = ORG_SOURCE.with_name(f".{os.getpid()}.json")
-        written.write_text(text, encoding="utf-8")
-        written.replace(ORG_SOURCE)
+        files.write_whole(ORG_SOURCE, text.encode("utf-8"))
     return build(ORG_SOURCE, ORG_BUILD)
