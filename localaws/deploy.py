@@ -53,12 +53,8 @@ def zipped(folder: Path) -> bytes:
 def _zipped_build(folder: Path, build: str) -> bytes:
     """zipped(folder) once per build (build: its stamp), kept beside the build for the next process: the
     layer takes a quarter of a second, and each `python -m localaws deploy` is a process of its own."""
-    kept = folder.parent / ZIPS / f"{hashlib.sha256(f'{folder.name}:{build}'.encode()).hexdigest()}.zip"
-    if kept.is_file():
-        return kept.read_bytes()
-    body = zipped(folder)
-    files.write_whole(kept, body)
-    return body
+    key = hashlib.sha256(f"{folder.name}:{build}".encode()).hexdigest()
+    return files.kept(folder.parent / ZIPS / f"{key}.zip", lambda: zipped(folder))
 
 
 def packaged_template(built: Path, artifacts: str = ARTIFACTS) -> dict[str, Any]:
@@ -199,12 +195,11 @@ def _expanded(template: dict[str, Any], region: str) -> dict[str, Any]:
     each `python -m localaws deploy` is a process of its own, expanding two templates."""
     text = json.dumps(template, sort_keys=True)
     key = hashlib.sha256(f"{version('aws-sam-translator')}:{region}:{text}".encode()).hexdigest()
-    kept = EXPANDED / f"{key}.json"
-    if kept.is_file():
-        return dict(json.loads(kept.read_text(encoding="utf-8")))
-    # Imported here: samtranslator takes half a second to import, and seed and destroy never expand.
-    from localaws.sam_transform import expand
 
-    expanded = expand(template, region)
-    files.write_whole(kept, json.dumps(expanded).encode("utf-8"))
-    return expanded
+    def expanded() -> bytes:
+        # Imported here: samtranslator takes half a second to import, and seed and destroy never expand.
+        from localaws.sam_transform import expand
+
+        return json.dumps(expand(template, region)).encode("utf-8")
+
+    return dict(json.loads(files.kept(EXPANDED / f"{key}.json", expanded)))

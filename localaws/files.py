@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+
+
+def kept(path: Path, make: Callable[[], bytes]) -> bytes:
+    """path's bytes, made by make() and written whole the first time any process asks for them."""
+    if path.is_file():
+        return path.read_bytes()
+    data = make()
+    write_whole(path, data)
+    return data
 
 
 def write_whole(path: Path, data: bytes) -> None:
