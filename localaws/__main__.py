@@ -103,7 +103,6 @@ def run(command: str, generation: str, external_id: str = "") -> int:
             {
                 "WorkbenchExternalId": external_id,
                 "KeyPolicyDelegateArn": org["KeyPolicyDelegateArn"],
-                "NotificationPrefix": "AWSLogs/",
             }
         )
         print(json.dumps(outputs, indent=2))

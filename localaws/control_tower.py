@@ -117,6 +117,12 @@ def log_bucket(generation: str) -> str:
     return f"aws-controltower-cloudtrail-logs-{LOG_ARCHIVE}-{suffix}"
 
 
+def config_bucket() -> str:
+    """Landing zone 4.0's bucket for AWS Config, in the Audit account, with a suffix Control Tower makes up."""
+    suffix = hashlib.sha256(f"config:{AUDIT}:{REGION}".encode()).hexdigest()[:8]
+    return f"aws-controltower-config-logs-{AUDIT}-{REGION}-{suffix}"
+
+
 def trail_topic(generation: str) -> str:
     """The topic the trail publishes to: AWS Config's shared one in the Audit account up to 3.x
     (Control Tower user guide, "Guidance on subscribing to SNS Topics"), CloudTrail's own in the Log

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from expel_onboarding import cli
-from localaws import clients, deploy, landing_zone, stack_parameters
+from localaws import clients, deploy, landing_zone, stack_parameters, trail_deliveries
 from localaws.accounts import MANAGEMENT
 
 OUR_ENTRY = "ExpelOnboarding"
@@ -40,7 +40,7 @@ def step(label: str, title: str) -> Iterator[None]:
 def deliver_a_log_object(zone: landing_zone.LandingZone, queue_url: str) -> str:
     """CloudTrail delivers a log file (the object, then its message on the trail's topic); the S3 event
     Workbench reads must reach its queue, raw, whichever delivery mode the landing zone got."""
-    key = landing_zone.deliver_log_file(zone)
+    key = trail_deliveries.deliver_log_file(zone)
     sqs = clients.sqs()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -7,14 +7,17 @@ whose notification configuration already serves two other teams. Acting as the L
 without MOTO_ACCOUNT_ID keeps moto's AssumeRole account switching working.
 
 Two generations (seed(generation)):
-- "3" (up to landing zone 3.x): the bucket aws-controltower-logs-<log archive>-<region>, and the
-  trail publishes to the Audit account's aws-controltower-AllConfigNotifications topic, which it
-  shares with AWS Config. No SCP of that generation touches what the onboarding writes, so none is
-  seeded.
+- "3" (up to landing zone 3.x): the bucket aws-controltower-logs-<log archive>-<region>, which AWS
+  Config writes into too, and the trail publishes to the Audit account's
+  aws-controltower-AllConfigNotifications topic, which it shares with AWS Config. No SCP of that
+  generation touches what the onboarding writes, so none is seeded.
 - "4.0": a new zone's bucket aws-controltower-cloudtrail-logs-<log archive>-<suffix>, the trail's
-  own aws-controltower-CentralizedLoggingNotifications topic in the Log Archive account, and the
-  mandatory controls CT.S3.PV.8 and CT.SNS.PV.1 attached to the Log Archive account as real SCPs,
-  which the local AWS enforces (localaws.controls).
+  own aws-controltower-CentralizedLoggingNotifications topic in the Log Archive account, AWS Config
+  in a bucket of its own, and the mandatory controls CT.S3.PV.8 and CT.SNS.PV.1 attached to the Log
+  Archive account as real SCPs, which the local AWS enforces (localaws.controls).
+
+In both, the trail writes in Control Tower's layout: its S3KeyPrefix is the organization id, so log
+files land under <o-id>/AWSLogs/<o-id>/<account>/CloudTrail/ (localaws.cloudtrail_logs).
 
 What Control Tower makes (names, documents, controls) is in localaws.control_tower; the log files its
 trail writes, in localaws.cloudtrail_logs.
@@ -29,14 +32,16 @@ from unittest import mock
 
 from botocore.exceptions import ClientError
 
-from expel_onboarding.delivery import account_of
 from localaws import clients
-from localaws.accounts import LOG_ARCHIVE, MANAGEMENT, MEMBERS, REGION, as_account
-from localaws.cloudtrail_logs import cloudtrail_log_key, log_file
+from localaws.accounts import AUDIT, LOG_ARCHIVE, MANAGEMENT, MEMBERS, REGION, as_account
+from localaws.cloudtrail_logs import (
+    TRAIL_NAME,
+)
 from localaws.control_tower import (
     CLOUDTRAIL_KEY_POLICY,
     MANDATORY_CONTROLS_4_0,
     attach_mandatory_controls,
+    config_bucket,
     create_trail_topic,
     log_bucket,
     trail_topic,
@@ -58,6 +63,13 @@ class LandingZone:
     foreign_key_policy: dict[str, Any]
     generation: str  # "3" or "4.0"
     trail_topic_arn: str  # the SNS topic the organization trail publishes to
+    config_bucket: str  # where AWS Config writes: the log bucket up to 3.x, a bucket of its own from 4.0
+    config_topic_arn: str = ""  # where AWS Config announces its files: AllConfigNotifications up to 3.x
+
+    @property
+    def key_prefix(self) -> str:
+        """The organization trail's S3KeyPrefix: Control Tower sets the organization id."""
+        return self.organization_id
 
 
 def cloudtrail_key_arn() -> str:
@@ -122,7 +134,8 @@ def seed(generation: str = "3") -> LandingZone:
         "TopicConfigurations": [{"Id": "audit-deletions", "TopicArn": audit_topic, "Events": ["s3:ObjectRemoved:*"]}],
     }
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=foreign)  # type: ignore[arg-type]
-    trail_arn = create_organization_trail(bucket, key_arn, topic_arn)
+    trail_arn = create_organization_trail(bucket, key_arn, topic_arn, organization_id)
+    own_config_bucket = create_config_bucket() if generation == "4.0" else bucket
     if generation == "4.0":
         # Last, as in a real zone: what is above was made by Control Tower's own role, which they exempt.
         attach_mandatory_controls(MANDATORY_CONTROLS_4_0, LOG_ARCHIVE)
@@ -135,7 +148,19 @@ def seed(generation: str = "3") -> LandingZone:
         foreign_key_policy=key_policy_of(key_arn),
         generation=generation,
         trail_topic_arn=topic_arn,
+        config_bucket=own_config_bucket,
+        config_topic_arn=topic_arn if generation == "3" else "",
     )
+
+
+def create_config_bucket() -> str:
+    """Landing zone 4.0's bucket for AWS Config alone, in the Audit account (AWS's upgrade guidance names it
+    aws-controltower-config-logs-<audit account>-<region>-<suffix>); Config's objects no longer reach the
+    trail's bucket."""
+    name = config_bucket()
+    with as_account(AUDIT):
+        clients.s3().create_bucket(Bucket=name)
+    return name
 
 
 def upgrade(zone: LandingZone) -> LandingZone:
@@ -147,7 +172,10 @@ def upgrade(zone: LandingZone) -> LandingZone:
     topic_arn = create_trail_topic(trail_topic("4.0"))
     clients.cloudtrail().update_trail(Name=zone.trail_arn, SnsTopicName=topic_arn)
     attach_mandatory_controls(MANDATORY_CONTROLS_4_0, LOG_ARCHIVE)
-    return replace(zone, generation="4.0", trail_topic_arn=topic_arn)
+    # AWS Config moves to a bucket of its own; what it wrote before stays where it was.
+    return replace(
+        zone, generation="4.0", trail_topic_arn=topic_arn, config_bucket=create_config_bucket(), config_topic_arn=""
+    )
 
 
 def create_member_account(organizations: Any, account_id: str, name: str) -> None:
@@ -162,15 +190,18 @@ def create_member_account(organizations: Any, account_id: str, name: str) -> Non
         organizations.create_account(Email=f"{name.lower().replace(' ', '-')}@example.com", AccountName=name)
 
 
-def create_organization_trail(bucket: str, key_arn: str, topic_arn: str = "") -> str:
+def create_organization_trail(bucket: str, key_arn: str, topic_arn: str = "", key_prefix: str = "") -> str:
     """Gap: moto keeps a trail in the account that created it, while AWS shows the management
     account's organization trail to every member. So the trail is created where the Log Archive
-    account (the caller) can describe it, with the management account's key and, if given, the topic
-    it publishes to (named by ARN: it may be another account's, see trail_topics_by_arn)."""
+    account (the caller) can describe it, with the management account's key, Control Tower's key
+    prefix (the organization id) and, if given, the topic it publishes to (named by ARN: it may be
+    another account's, see trail_topics_by_arn)."""
     arguments: dict[str, Any] = {"SnsTopicName": topic_arn} if topic_arn else {}
+    if key_prefix:
+        arguments["S3KeyPrefix"] = key_prefix
     try:
         trail = clients.cloudtrail().create_trail(
-            Name="aws-controltower-BaselineCloudTrail",
+            Name=TRAIL_NAME,
             S3BucketName=bucket,
             IsMultiRegionTrail=True,
             IsOrganizationTrail=True,
@@ -185,33 +216,3 @@ def create_organization_trail(bucket: str, key_arn: str, topic_arn: str = "") ->
             "(server.running() and the test fixtures do), which lets a trail name its topic by ARN."
         ) from exc
     return str(trail["TrailARN"])
-
-
-def deliver_log_file(zone: LandingZone, key: str | None = None) -> str:
-    """What CloudTrail does with each log file: write it, gzipped, to the trail's bucket, then, if the
-    trail has a topic, publish {"s3Bucket": ..., "s3ObjectKey": [...]} to it (CloudTrail user guide,
-    "Configuring Amazon SNS notifications for CloudTrail"), as the topic's account. Returns the key.
-
-    The write is an object-level PutObject, which CT.S3.PV.8 allows."""
-    key = key or cloudtrail_log_key(zone.organization_id)
-    trail = next(
-        t
-        for t in clients.cloudtrail().describe_trails(includeShadowTrails=True)["trailList"]
-        if t["TrailARN"] == zone.trail_arn
-    )
-    bucket = str(trail["S3BucketName"])
-    clients.s3().put_object(
-        Bucket=bucket,
-        Key=key,
-        Body=log_file(),
-        ContentType="application/json",
-        ContentEncoding="gzip",
-        ServerSideEncryption="aws:kms",
-        SSEKMSKeyId=str(trail.get("KmsKeyId") or zone.cloudtrail_key_arn),
-    )
-    topic_arn = str(trail.get("SnsTopicARN", ""))
-    if topic_arn:
-        message = json.dumps({"s3Bucket": bucket, "s3ObjectKey": [key]}, separators=(",", ":"))
-        with as_account(account_of(topic_arn)):
-            clients.sns().publish(TopicArn=topic_arn, Message=message)
-    return key

@@ -28,6 +28,4 @@ def parameters(zone: landing_zone.LandingZone, delegate_arn: str | None = None) 
     return {
         "WorkbenchExternalId": landing_zone.EXTERNAL_ID,
         "KeyPolicyDelegateArn": delegate_arn or deploy_org(zone),
-        # The security-lake team already takes ObjectCreated under reports/; CloudTrail writes under AWSLogs/.
-        "NotificationPrefix": "AWSLogs/",
     }

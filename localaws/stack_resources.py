@@ -9,6 +9,7 @@ import zipfile
 
 from expel_onboarding import discovery, settings
 from expel_onboarding.delivery import DeliveryMode
+from expel_onboarding.naming import owned_id
 from localaws import ROOT, clients
 from localaws.accounts import LOG_ARCHIVE, MANAGEMENT, REGION, as_account
 from localaws.landing_zone import EXPEL_PRINCIPAL, EXTERNAL_ID, STACK_ID, LandingZone
@@ -72,7 +73,7 @@ def create_delegate(landing_zone: LandingZone, log_archive: str = LOG_ARCHIVE) -
 
 def deploy_stack_resources(
     landing_zone: LandingZone,
-    prefix: str = "AWSLogs/",
+    prefix: str = "",
     create_role: bool = True,
     delivery_mode: DeliveryMode = DeliveryMode.AUTO,
     delegate: bool = True,
@@ -84,7 +85,17 @@ def deploy_stack_resources(
     delegate=True also deploys the org/ stack's key-policy delegate and names it, as KeyPolicyDelegateArn."""
     kms, sns = clients.kms(), clients.sns()
     sqs, iam = clients.sqs(), clients.iam()
-    target = discovery.log_target(clients.cloudtrail(), "", delivery_mode, LOG_ARCHIVE, REGION)
+    organization_id = discovery.management_account(clients.organizations())[1]
+    target = discovery.log_target(
+        clients.cloudtrail(),
+        "",
+        delivery_mode,
+        LOG_ARCHIVE,
+        REGION,
+        organization_id=organization_id,
+        notification_prefix=prefix,
+        ours_on_bucket=discovery.entry_on_bucket(clients.s3(), owned_id(STACK_ID), LOG_ARCHIVE),
+    )
     attributes = target.attributes("aws", REGION, LOG_ARCHIVE)
     key_arn = kms.create_key(Description="notifications")["KeyMetadata"]["Arn"]
     topic = sns.create_topic(Name="expel-cloudtrail-objects", Attributes={"KmsMasterKeyId": key_arn})["TopicArn"]
@@ -114,7 +125,7 @@ def deploy_stack_resources(
         "cloudtrail_key_arn": "",
         "key_policy_delegate_arn": create_delegate(landing_zone) if delegate else "",
         "fix_object_ownership": "false",
-        "notification_prefix": prefix,
+        "notification_prefix": attributes["NotificationPrefix"],
         "topic_arn": topic,
         "queue_arn": queue_arn,
         "queue_url": queue_url,
@@ -131,6 +142,7 @@ def deploy_stack_resources(
         "trail_topic_arn": attributes["TopicArn"],
         "relay_queue_arn": relay_queues["expel-cloudtrail-relay"],
         "relay_dead_letter_arn": relay_queues["expel-cloudtrail-relay-dead-letters"],
+        "log_target_trail": attributes["Trail"],
     }
     # Named by the product's environment contract (settings.VARIABLES): a new or renamed variable fails here.
     return {name: values[field_name] for name, field_name in settings.VARIABLES.items()}

@@ -95,7 +95,7 @@ def merge_times() -> None:
         "123456789012",
         "ExpelOnboardingA1B2C3D4E5F6",
         "arn:aws:sns:us-east-1:123456789012:expel-cloudtrail-objects",
-        "AWSLogs/",
+        "o-a1b2c3d4e5/AWSLogs/o-a1b2c3d4e5/",
     )
     foreign = {
         "QueueConfigurations": [

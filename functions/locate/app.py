@@ -1,8 +1,10 @@
 """Custom::LogTarget: the organization trail's bucket, topic and delivery mode, at deploy time.
 
 The template needs the bucket before any step runs (the Expel role's GetObject, the function roles)
-and the trail's topic for the relay queue's policy, so CloudFormation asks here first. Reads only:
-Delete has nothing to undo. A plain AWS::Lambda::Function, outside SAM's Globals, because every
+and the trail's topic for the relay queue's policy, so CloudFormation asks here first. It also keeps a
+record of the trail (bucket, key prefix, key, topic, home region), which every run compares with the
+trail of its day, and refuses a NotificationPrefix under which the trail writes no log file. Reads
+only: Delete has nothing to undo. A plain AWS::Lambda::Function, outside SAM's Globals, because every
 other function's environment is built from this resource's attributes.
 """
 
@@ -16,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crhelper import CfnResource
 
 from expel_onboarding import clients, discovery
+from expel_onboarding.naming import owned_id
 from expel_onboarding.settings import delivery_mode
 
 logger = Logger()
@@ -29,11 +32,20 @@ def locate(event: dict[str, Any], context: LambdaContext) -> str:
     properties = event["ResourceProperties"]
     account, region, partition = properties["AccountId"], properties["Region"], properties["Partition"]
     requested = delivery_mode(str(properties.get("DeliveryMode", "auto")), "DeliveryMode")
+    management_account_id, organization_id = discovery.management_account(clients.organizations())
     found = discovery.log_target(
-        clients.cloudtrail(), str(properties.get("LogBucketName", "")), requested, account, region
+        clients.cloudtrail(),
+        str(properties.get("LogBucketName", "")),
+        requested,
+        account,
+        region,
+        organization_id=organization_id,
+        notification_prefix=str(properties.get("NotificationPrefix", "")),
+        ours_on_bucket=discovery.entry_on_bucket(clients.s3(), owned_id(event["StackId"]), account),
+        revision=str(properties.get("Revision", "1")),
     )
     # The Expel role's decrypt grant, for a key discovered only at run time, names this account's keys.
-    found = replace(found, management_account_id=discovery.management_account(clients.organizations())[0])
+    found = replace(found, management_account_id=management_account_id)
     helper.Data.update(found.attributes(partition, region, account))
     logger.info("log target", extra={"bucket": found.bucket, "mode": found.delivery_mode, "trail": found.trail_arn})
     return f"{found.bucket}|{found.delivery_mode.value}"

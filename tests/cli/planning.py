@@ -13,9 +13,10 @@ MANAGEMENT_PROFILE = "management"
 
 
 def ready(delegate_arn: str) -> list[str]:
-    """What a deploy that can run unattended passes: CloudTrail writes under AWSLogs/, the security-lake
-    team's entry is under reports/, and the org/ stack's delegate edits the key policy."""
-    return ["--parameter-overrides", "NotificationPrefix=AWSLogs/", f"KeyPolicyDelegateArn={delegate_arn}"]
+    """What a deploy that can run unattended passes: the org/ stack's delegate edits the key policy. Our
+    entry filters on the folder the trail writes its log files under, beside the security-lake team's
+    entry under reports/."""
+    return ["--parameter-overrides", f"KeyPolicyDelegateArn={delegate_arn}"]
 
 
 def plan(endpoint: str, *argv: str) -> tuple[int, str]:

@@ -34,8 +34,9 @@ ENVIRONMENT = {
     "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "onboarding"), str(ROOT)]),
 }
 NOWHERE = "http://127.0.0.1:9"
-# Another team's entry on the prefix our local deploy uses (AWSLogs/): S3 would call ours ambiguous.
-CLASHING_ENTRY = "another-team-awslogs"
+# Another team's entry on every object under the organization's folder, where the trail writes its log
+# files: S3 would call ours ambiguous.
+CLASHING_ENTRY = "another-team-archive"
 
 
 COMMANDS = forked_commands.Commands(ENVIRONMENT)
@@ -88,8 +89,8 @@ def local(service: str, endpoint: str) -> Any:
     return session.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
 
 
-def add_clashing_entry(endpoint: str, bucket: str) -> None:
-    """Another team's topic entry on ObjectCreated under AWSLogs/, as a tool outside the stack adds it."""
+def add_clashing_entry(endpoint: str, bucket: str, organization_id: str) -> None:
+    """Another team's topic entry on ObjectCreated under <o-id>/, as a tool outside the stack adds it."""
     client = local("s3", endpoint)
     topic = local("sns", endpoint).create_topic(Name=CLASHING_ENTRY)["TopicArn"]
     config = client.get_bucket_notification_configuration(Bucket=bucket)
@@ -98,7 +99,7 @@ def add_clashing_entry(endpoint: str, bucket: str) -> None:
         "Id": CLASHING_ENTRY,
         "TopicArn": topic,
         "Events": ["s3:ObjectCreated:*"],
-        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "AWSLogs/"}]}},
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": f"{organization_id}/"}]}},
     }
     config["TopicConfigurations"] = [*config.get("TopicConfigurations", []), entry]
     client.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
@@ -174,14 +175,14 @@ def test_a_first_hour_on_the_local_aws(endpoint: str) -> None:
     assert "seed first" in early.err.lower()
     unseeded = cli("plan", endpoint=endpoint)
     assert unseeded.code == 3
-    assert "No organization trail is visible" in unseeded.out
+    assert "not a member of an AWS Organization" in unseeded.out
     no_stack = cli("outputs", endpoint=endpoint)
     assert no_stack.code == 1
     assert "No stack expel-cloudtrail-onboarding" in no_stack.err
 
     seeded = run("localaws", "seed", endpoint=endpoint)
     assert seeded.code == 0
-    bucket = json.loads(seeded.out)["bucket"]
+    bucket, organization_id = json.loads(seeded.out)["bucket"], json.loads(seeded.out)["organization_id"]
     assert bucket.startswith("aws-controltower-logs-")
     again = run("localaws", "seed", endpoint=endpoint)
     assert again.code != 0
@@ -194,17 +195,18 @@ def test_a_first_hour_on_the_local_aws(endpoint: str) -> None:
         in refused.err
     )
 
-    # The template's defaults meet the security-lake team's entry: plan says so, with the fix.
-    overlap = cli("plan", endpoint=endpoint)
-    assert overlap.code == 3
-    assert "NotificationOverlap" in overlap.out
-    assert "set the NotificationPrefix parameter" in overlap.out
+    # A prefix that misses Control Tower's layout (log files are under <o-id>/AWSLogs/<o-id>/): plan refuses it,
+    # naming the prefix that fits.
+    unmatched = cli("plan", "--parameter-overrides", "NotificationPrefix=AWSLogs/", endpoint=endpoint)
+    assert unmatched.code == 3
+    assert "NotificationPrefixCannotMatch" in unmatched.out
+    assert f"set NotificationPrefix={organization_id}/AWSLogs/{organization_id}/" in " ".join(unmatched.out.split())
     typo = cli("plan", "--parameter-overrides", "NotifcationPrefix=AWSLogs/", endpoint=endpoint)
     assert typo.code == 1
     assert "NotificationPrefix" in typo.err
 
     # A deploy that fails leaves a failed stack: outputs refuses it instead of printing blanks.
-    add_clashing_entry(endpoint, bucket)
+    add_clashing_entry(endpoint, bucket, organization_id)
     failed = run("localaws", "deploy", endpoint=endpoint)
     assert failed.code != 0
     assert "NotificationOverlap" in failed.err

@@ -75,20 +75,61 @@ def test_our_entry_and_statement_are_added_beside_the_other_teams_and_nothing_bl
     assert "SqsUrl                 (known after deploy)" in printed
 
 
-def test_an_overlapping_entry_of_another_team_blocks_and_the_plan_gives_the_fix(seeded: Seeded) -> None:
-    code, printed = plan(seeded.endpoint, "--parameter-overrides", f"KeyPolicyDelegateArn={seeded.delegate}")
+@pytest.fixture
+def archive_team_entry(seeded: Seeded) -> Iterator[str]:
+    """Another team's entry on every object the trail writes, as an archiving tool adds it; removed after."""
+    s3 = clients.s3()
+    config = landing_zone.notifications_of(seeded.zone.bucket)
+    queue = clients.sqs().create_queue(QueueName="siem-archive")["QueueUrl"]
+    arn = clients.sqs().get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    entry = {
+        "Id": "siem-archive",
+        "QueueArn": arn,
+        "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": f"{seeded.zone.key_prefix}/"}]}},
+    }
+    s3.put_bucket_notification_configuration(
+        Bucket=seeded.zone.bucket,
+        NotificationConfiguration={**config, "QueueConfigurations": [*config["QueueConfigurations"], entry]},  # type: ignore[typeddict-item]
+    )
+    yield "siem-archive"
+    s3.put_bucket_notification_configuration(Bucket=seeded.zone.bucket, NotificationConfiguration=config)  # type: ignore[arg-type]
+
+
+def test_an_overlapping_entry_of_another_team_blocks_and_the_plan_gives_the_fix(
+    seeded: Seeded, archive_team_entry: str
+) -> None:
+    code, printed = plan(seeded.endpoint, *ready(seeded.delegate))
     assert code == cli.EXIT_ACTION_REQUIRED
     notification = change(printed, "Notification")
     assert notification.startswith("  ACTION   Notification")
     assert "NotificationOverlap" in notification
-    assert "'security-lake'" in notification
-    assert "set the NotificationPrefix parameter" in notification
+    assert f"'{archive_team_entry}'" in notification
+    assert "subscribe to our topic" in notification
+
+
+def test_a_notification_prefix_no_log_file_falls_under_is_refused_naming_the_one_that_fits(seeded: Seeded) -> None:
+    code, printed = plan(seeded.endpoint, *ready(seeded.delegate), "NotificationPrefix=AWSLogs/")
+    assert code == cli.EXIT_ACTION_REQUIRED
+    refusal = change(printed, "LogTarget")
+    assert refusal.startswith("  ACTION   LogTarget")
+    assert "NotificationPrefixCannotMatch" in refusal
+    org = seeded.zone.organization_id
+    assert f"set NotificationPrefix={org}/AWSLogs/{org}/" in " ".join(refusal.split())
+
+
+def test_an_empty_notification_prefix_is_shown_as_the_folder_the_trail_writes_its_log_files_under(
+    seeded: Seeded,
+) -> None:
+    _, printed = plan(seeded.endpoint, *ready(seeded.delegate))
+    org = seeded.zone.organization_id
+    assert f"NotificationPrefix     {org}/AWSLogs/{org}/  (discovered)" in printed, printed
 
 
 def test_without_a_delegate_the_plan_gives_the_statement_and_command_for_the_management_account(
     seeded: Seeded,
 ) -> None:
-    code, printed = plan(seeded.endpoint, "--parameter-overrides", "NotificationPrefix=AWSLogs/")
+    code, printed = plan(seeded.endpoint)
     assert code == cli.EXIT_ACTION_REQUIRED
     key = change(printed, "KeyPolicy")
     assert key.startswith("  ACTION   KeyPolicy")
@@ -100,7 +141,6 @@ def test_a_delegate_the_deploy_could_not_reach_needs_you(seeded: Seeded) -> None
     code, printed = plan(
         seeded.endpoint,
         "--parameter-overrides",
-        "NotificationPrefix=AWSLogs/",
         f"KeyPolicyDelegateArn={MISSING_DELEGATE}",
     )
     assert code == cli.EXIT_ACTION_REQUIRED

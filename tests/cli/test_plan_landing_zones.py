@@ -36,9 +36,10 @@ def test_on_4_0_the_relay_subscribes_to_the_trails_topic_and_the_bucket_is_not_w
     assert "notification configuration is not written" in notification
 
 
-def test_before_a_landing_zone_exists_the_plan_says_no_trail_is_visible_and_what_to_do(endpoint: str) -> None:
+def test_before_a_landing_zone_exists_the_plan_says_there_is_no_organization_and_what_to_do(endpoint: str) -> None:
     code, printed = plan(endpoint)
     assert code == cli.EXIT_ACTION_REQUIRED
     refusal = change(printed, "LogTarget")
-    assert "No organization trail is visible" in refusal
+    # The organization is read first: the trail's log files are under its id.
+    assert "not a member of an AWS Organization" in refusal
     assert "deploy in the Control Tower Log Archive account" in refusal

@@ -156,13 +156,14 @@ def test_check_reads_only_the_organization_and_the_trail(log_archive: str, calls
     assert calls.made == ["organizations:DescribeOrganization", "cloudtrail:DescribeTrails"]
 
 
-def test_check_with_a_given_key_reads_only_the_organization(log_archive: str, calls: AwsCalls) -> None:
+def test_check_with_a_given_key_reads_the_organization_and_the_trail_only(log_archive: str, calls: AwsCalls) -> None:
     key = f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     target = Target(make_bucket(log_archive), log_archive, "us-east-1", key)
     calls.clear()
     report = discovery.discover(clients.organizations(), clients.cloudtrail(), clients.s3(), target, Mode.CHECK)
     assert report.data["CloudTrailKeyArn"] == key
-    assert calls.made == ["organizations:DescribeOrganization"]
+    # The trail is read at every run, even when the key is given: a trail that moved stops delivery.
+    assert calls.made == ["organizations:DescribeOrganization", "cloudtrail:DescribeTrails"]
 
 
 def test_remove_tolerates_a_deleted_bucket(log_archive: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from expel_onboarding.delivery import account_of
 from localaws import __main__ as localaws_cli
-from localaws import clients, control_tower, landing_zone
+from localaws import clients, control_tower, landing_zone, trail_deliveries
 from localaws.accounts import AUDIT, LOG_ARCHIVE, MANAGEMENT, REGION, as_account
 from localaws.landing_zone import LandingZone
 
@@ -118,9 +118,11 @@ def test_a_delivered_log_file_lands_in_the_bucket_and_its_message_on_the_trail_t
     with as_account(account_of(zone.trail_topic_arn)):
         queue_url = raw_queue(zone.trail_topic_arn)
 
-    key = landing_zone.deliver_log_file(zone)
+    key = trail_deliveries.deliver_log_file(zone)
 
-    prefix = rf"AWSLogs/{zone.organization_id}/{MANAGEMENT}/CloudTrail/{REGION}/\d{{4}}/\d{{2}}/\d{{2}}/"
+    # Control Tower's layout: the trail's S3KeyPrefix is the organization id, and an organization trail adds it again.
+    org = zone.organization_id
+    prefix = rf"{org}/AWSLogs/{org}/{MANAGEMENT}/CloudTrail/{REGION}/\d{{4}}/\d{{2}}/\d{{2}}/"
     name = rf"{MANAGEMENT}_CloudTrail_{REGION}_\d{{8}}T\d{{4}}Z_[A-Za-z0-9]{{16}}\.json\.gz"
     assert re.fullmatch(prefix + name, key)
     s3 = clients.s3()
@@ -132,10 +134,51 @@ def test_a_delivered_log_file_lands_in_the_bucket_and_its_message_on_the_trail_t
     assert [m["Body"] for m in messages] == [f'{{"s3Bucket":"{zone.bucket}","s3ObjectKey":["{key}"]}}']
 
 
+@pytest.mark.parametrize("generation", ["3", "4.0"])
+def test_the_organization_trail_writes_under_the_organization_id_as_control_tower_sets_it(generation: str) -> None:
+    zone = landing_zone.seed(generation)
+    assert zone.organization_id.startswith("o-")
+    assert trail_deliveries.organization_trail(zone)["S3KeyPrefix"] == zone.organization_id == zone.key_prefix
+
+
+def test_a_digest_lands_beside_the_log_files_and_is_not_announced_on_the_trail_topic() -> None:
+    zone = landing_zone.seed("4.0")
+    queue_url = raw_queue(zone.trail_topic_arn)
+    key = trail_deliveries.deliver_digest_file(zone)
+    org = zone.organization_id
+    trail = "aws-controltower-BaselineCloudTrail"
+    name = rf"{MANAGEMENT}_CloudTrail-Digest_{REGION}_{trail}_{REGION}_\d{{8}}T\d{{6}}Z\.json\.gz"
+    assert re.fullmatch(
+        rf"{org}/AWSLogs/{org}/{MANAGEMENT}/CloudTrail-Digest/{REGION}/\d{{4}}/\d{{2}}/\d{{2}}/{name}", key
+    )
+    assert clients.s3().head_object(Bucket=zone.bucket, Key=key)["ContentLength"] > 0
+    assert clients.sqs().receive_message(QueueUrl=queue_url).get("Messages", []) == []
+
+
+def test_up_to_3x_config_writes_into_the_trail_bucket_per_account_and_announces_on_the_shared_topic() -> None:
+    zone = landing_zone.seed("3")
+    with as_account(account_of(zone.trail_topic_arn)):
+        queue_url = raw_queue(zone.trail_topic_arn)
+    bucket, key = trail_deliveries.deliver_config_object(zone)
+    assert bucket == zone.bucket
+    assert key.startswith(f"{zone.organization_id}/AWSLogs/{MANAGEMENT}/Config/{REGION}/")
+    with as_account(account_of(zone.trail_topic_arn)):
+        (message,) = clients.sqs().receive_message(QueueUrl=queue_url)["Messages"]
+    assert json.loads(message["Body"])["s3ObjectKey"] == key
+
+
+def test_from_4_0_config_has_a_bucket_of_its_own() -> None:
+    zone = landing_zone.seed("4.0")
+    bucket, _ = trail_deliveries.deliver_config_object(zone)
+    assert bucket == zone.config_bucket != zone.bucket
+    assert bucket.startswith(f"aws-controltower-config-logs-{AUDIT}-{REGION}-")
+    assert clients.s3().list_objects_v2(Bucket=zone.bucket).get("KeyCount", 0) == 0
+
+
 def test_a_log_file_can_be_delivered_under_a_given_key() -> None:
     zone = landing_zone.seed("4.0")
     key = f"AWSLogs/{zone.organization_id}/{MANAGEMENT}/CloudTrail/{REGION}/2026/01/02/given.json.gz"
-    assert landing_zone.deliver_log_file(zone, key) == key
+    assert trail_deliveries.deliver_log_file(zone, key) == key
     assert clients.s3().head_object(Bucket=zone.bucket, Key=key)["ContentLength"] > 0
 
 

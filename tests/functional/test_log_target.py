@@ -13,7 +13,8 @@ import pytest
 
 from expel_onboarding import discovery
 from expel_onboarding.delivery import DeliveryMode
-from expel_onboarding.errors import TrailNotFound
+from expel_onboarding.errors import DeliveryModeUnavailable, NotificationPrefixCannotMatch, TrailNotFound
+from expel_onboarding.trail import TrailRecord
 from localaws import clients, landing_zone
 from localaws.aws_calls import AwsCalls
 from localaws.lambda_context import FakeContext
@@ -23,16 +24,121 @@ from tests.support.crhelper_answers import capture_responses
 ACCOUNT, REGION = landing_zone.LOG_ARCHIVE, landing_zone.REGION
 
 
-def trail(name: str, bucket: str, organization: bool = True, topic: str | None = None) -> None:
+ORG = "o-a1b2c3d4e5"
+# Control Tower's layout: the trail's S3KeyPrefix is the organization id, and an organization trail adds it again.
+LOG_ROOT = f"{ORG}/AWSLogs/{ORG}/"
+OURS = "ExpelOnboardingA1B2C3D4E5F6"
+
+
+def trail(name: str, bucket: str, organization: bool = True, topic: str | None = None, prefix: str = ORG) -> None:
     clients.s3().create_bucket(Bucket=bucket)
     arguments: dict[str, Any] = {"Name": name, "S3BucketName": bucket, "IsOrganizationTrail": organization}
     if topic:
         arguments["SnsTopicName"] = clients.sns().create_topic(Name=topic)["TopicArn"]
+    if prefix:
+        arguments["S3KeyPrefix"] = prefix
     clients.cloudtrail().create_trail(**arguments)
 
 
-def locate(bucket: str = "", mode: DeliveryMode = DeliveryMode.AUTO) -> discovery.LogTarget:
-    return discovery.log_target(clients.cloudtrail(), bucket, mode, ACCOUNT, REGION)
+def locate(
+    bucket: str = "", mode: DeliveryMode = DeliveryMode.AUTO, prefix: str = "", ours_on: str = ""
+) -> discovery.LogTarget:
+    return discovery.log_target(
+        clients.cloudtrail(),
+        bucket,
+        mode,
+        ACCOUNT,
+        REGION,
+        organization_id=ORG,
+        notification_prefix=prefix,
+        ours_on_bucket=lambda name: name == ours_on,
+    )
+
+
+def test_an_empty_notification_prefix_means_the_folder_the_trail_writes_its_log_files_under() -> None:
+    trail("org", "aws-controltower-logs-123456789012-us-east-1")
+    found = locate()
+    assert found.notification_prefix == LOG_ROOT
+    assert found.attributes("aws", REGION, ACCOUNT)["NotificationPrefix"] == LOG_ROOT
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        LOG_ROOT,
+        f"{ORG}/",
+        f"{ORG}/AWSLogs/",
+        f"{LOG_ROOT}111111111111/",
+        f"{LOG_ROOT}1111",
+        f"{LOG_ROOT}111111111111/Cloud",
+    ],
+)
+def test_a_notification_prefix_some_log_file_can_fall_under_is_kept(prefix: str) -> None:
+    trail("org", "aws-controltower-logs-123456789012-us-east-1")
+    assert locate(prefix=prefix).notification_prefix == prefix
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["AWSLogs/", f"AWSLogs/{ORG}/", f"{ORG}/AWSLogs/111111111111/", f"{LOG_ROOT}111111111111/Config/", "reports/"],
+)
+def test_a_notification_prefix_no_log_file_can_fall_under_is_refused_naming_the_one_that_fits(prefix: str) -> None:
+    trail("org", "aws-controltower-logs-123456789012-us-east-1")
+    with pytest.raises(NotificationPrefixCannotMatch) as raised:
+        locate(prefix=prefix)
+    assert f"NotificationPrefix is {prefix}" in raised.value.found
+    assert raised.value.fix.startswith(f"set NotificationPrefix={LOG_ROOT}")
+
+
+def test_the_trail_as_the_stack_is_built_for_it_is_recorded() -> None:
+    trail("org", "aws-controltower-logs-123456789012-us-east-1", topic="ct-logging")
+    record = TrailRecord.parse(
+        locate(mode=DeliveryMode.BUCKET_NOTIFICATION).attributes("aws", REGION, ACCOUNT)["Trail"]
+    )
+    assert (record.bucket, record.key_prefix, record.organization_id, record.home_region) == (
+        "aws-controltower-logs-123456789012-us-east-1",
+        ORG,
+        ORG,
+        REGION,
+    )
+    assert record.topic_arn == f"arn:aws:sns:{REGION}:{ACCOUNT}:ct-logging"
+
+
+def test_while_our_bucket_entry_is_there_auto_stays_on_it_and_says_why() -> None:
+    bucket = "aws-controltower-logs-123456789012-us-east-1"
+    trail("org", bucket, topic="ct-logging")
+    found = locate(ours_on=bucket)
+    assert found.delivery_mode is DeliveryMode.BUCKET_NOTIFICATION
+    assert "would deliver every file twice" in found.reason
+    assert "CT.S3.PV.8" in found.reason
+
+
+def test_while_our_bucket_entry_is_there_trail_topic_is_refused_before_any_write() -> None:
+    bucket = "aws-controltower-logs-123456789012-us-east-1"
+    trail("org", bucket, topic="ct-logging")
+    calls = AwsCalls().start()
+    with pytest.raises(DeliveryModeUnavailable) as raised:
+        locate(mode=DeliveryMode.TRAIL_TOPIC, ours_on=bucket)
+    assert "deliver every file twice" in raised.value.found
+    assert "DeliveryMode=auto" in raised.value.fix
+    assert [call for call in calls.made if call in calls.writes] == []
+
+
+def test_our_entry_is_found_on_the_bucket_by_its_id() -> None:
+    bucket = "aws-controltower-logs-123456789012-us-east-1"
+    s3 = clients.s3()
+    s3.create_bucket(Bucket=bucket)
+    topic = clients.sns().create_topic(Name="ours")["TopicArn"]
+    present = discovery.entry_on_bucket(s3, OURS, ACCOUNT)
+    assert present(bucket) is False
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "TopicConfigurations": [{"Id": OURS, "TopicArn": topic, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    assert present(bucket) is True
+    assert present("a-bucket-that-is-not-there") is False
 
 
 def test_an_empty_log_bucket_name_takes_the_organization_trails_bucket_whatever_its_name() -> None:
@@ -113,24 +219,36 @@ def request(kind: str, **properties: str) -> dict[str, Any]:
 
 
 def test_the_custom_resource_answers_the_attributes_the_template_reads(handler: ModuleType) -> None:
-    trail("org", "aws-controltower-cloudtrail-logs-123456789012-a1b2c3", topic="ct-logging")
     management = clients.organizations().create_organization(FeatureSet="ALL")["Organization"]["MasterAccountId"]
+    trail("org", "aws-controltower-cloudtrail-logs-123456789012-a1b2c3", topic="ct-logging")
     handler.lambda_handler(request("Create", LogBucketName="", DeliveryMode="auto"), CONTEXT)
     (response,) = handler.sent
     assert response["Status"] == "SUCCESS", response["Reason"]
     assert response["Data"]["ManagementAccountId"] == management
     assert set(response["Data"]) == {
         "Bucket", "TrailArn", "TopicArn", "RelaySourceArn", "RelaySourceAccount", "HomeRegion", "DeliveryMode",
-        "Reason", "ManagementAccountId",
+        "Reason", "ManagementAccountId", "Trail", "NotificationPrefix",
     }  # fmt: skip
     assert response["Data"]["DeliveryMode"] == "trail-topic"
 
 
 def test_the_custom_resource_fails_the_stack_with_the_fix_when_no_trail_is_visible(handler: ModuleType) -> None:
+    clients.organizations().create_organization(FeatureSet="ALL")
     handler.lambda_handler(request("Create", LogBucketName="", DeliveryMode="auto"), CONTEXT)
     (response,) = handler.sent
     assert response["Status"] == "FAILED"
     assert "set LogBucketName" in response["Reason"]
+
+
+def test_the_custom_resource_refuses_a_notification_prefix_that_cannot_match_before_the_stack_goes_on(
+    handler: ModuleType,
+) -> None:
+    organization = clients.organizations().create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    trail("org", "aws-controltower-logs-123456789012-us-east-1", prefix=organization)
+    handler.lambda_handler(request("Create", NotificationPrefix="AWSLogs/"), CONTEXT)
+    (response,) = handler.sent
+    assert response["Status"] == "FAILED"
+    assert f"set NotificationPrefix={organization}/AWSLogs/{organization}/" in response["Reason"]
 
 
 def test_deleting_the_custom_resource_calls_no_aws_api(handler: ModuleType, calls: AwsCalls) -> None:

@@ -93,11 +93,26 @@ def test_remove_without_our_entry_writes_nothing(landing: dict[str, Any], calls:
 
 
 def test_overlap_with_a_foreign_entry_is_refused_before_writing(landing: dict[str, Any], calls: AwsCalls) -> None:
-    unfiltered = Target(**{**landing["target"].__dict__, "prefix": ""})
+    root = "o-a1b2c3d4e5/AWSLogs/o-a1b2c3d4e5/"
+    unfiltered = Target(**{**landing["target"].__dict__, "prefix": "", "log_root": root})
     with pytest.raises(NotificationOverlap, match="security-lake") as raised:
         notification.converge(landing["s3"], unfiltered, Mode.APPLY)
-    assert "NotificationPrefix" in str(raised.value)
+    # The advice names the folder the trail writes its log files under, with its real values.
+    assert f"set NotificationPrefix={root}" in str(raised.value)
     assert calls.writes == []
+
+
+def test_an_overlap_on_the_log_root_itself_asks_the_other_team_not_for_a_narrower_prefix(
+    landing: dict[str, Any],
+) -> None:
+    root = "o-a1b2c3d4e5/AWSLogs/o-a1b2c3d4e5/"
+    at_root = Target(**{**landing["target"].__dict__, "prefix": root, "log_root": root})
+    whole_bucket = {"QueueConfigurations": [{**landing["foreign"]["QueueConfigurations"][0], "Filter": {}}]}
+    with pytest.raises(NotificationOverlap) as raised:
+        notification.refuse_overlap(whole_bucket, at_root)
+    # A narrower prefix would leave accounts out: the fixes are the other team's entry, or our topic.
+    assert "set NotificationPrefix" not in str(raised.value)
+    assert "subscribe to our topic" in str(raised.value)
 
 
 def test_a_failed_write_leaves_the_foreign_configuration_intact(

@@ -36,6 +36,7 @@ SETTINGS = Settings.from_environment(
         "TRAIL_TOPIC_ARN": "",
         "RELAY_QUEUE_ARN": "r",
         "RELAY_DEAD_LETTER_ARN": "d",
+        "LOG_TARGET_TRAIL": "",
     }
 )
 

@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
-from expel_onboarding import caches, custom_resource
+from expel_onboarding import caches, custom_resource, discovery
+from expel_onboarding.delivery import DeliveryMode
+from expel_onboarding.errors import DeliveryModeUnavailable
+from expel_onboarding.naming import owned_id
 from localaws import clients, deployment, landing_zone, stack_resources
 from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
@@ -71,7 +74,7 @@ def test_create_runs_apply_and_returns_the_workbench_values(
         "SqsUrl": stack_environment["QUEUE_URL"],
         "ManagementAccountId": landing_zone.MANAGEMENT,
         "Region": "us-east-1",
-        "DeliveryMode": "bucket-notification",
+        "DeliveryMode": f"bucket-notification: {stack_environment['DELIVERY_REASON']}",
         "ActionRequired": "none",
     }
 
@@ -185,42 +188,40 @@ def test_the_pre_signed_response_url_is_never_logged(
     assert "cloudformation-custom-resource-response" not in logged
 
 
-def test_switching_an_upgraded_zone_to_trail_topic_subscribes_and_cleanup_reports_the_entry_it_may_not_remove(
+def test_on_an_upgraded_zone_our_bucket_entry_keeps_the_mode_and_the_stack_still_deletes(
     bridge: ModuleType,
     responses: list[dict[str, Any]],
     zone: landing_zone.LandingZone,
-    stack_environment: dict[str, str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Onboarded on 3.x (our entry on the bucket); then Control Tower upgrades the landing zone to 4.0.
     bridge.lambda_handler(event("bridge-create", zone), CONTEXT)
     old_id = responses[0]["PhysicalResourceId"]
-    upgraded = landing_zone.upgrade(zone)
+    landing_zone.upgrade(zone)
     onboarded = landing_zone.notifications_of(zone.bucket)
 
-    # sam deploy --parameter-overrides DeliveryMode=trail-topic: LogTarget re-reads the trail, the
-    # functions get its topic, and the custom resource gets an Update.
-    switched = {**stack_environment, "DELIVERY_MODE": "trail-topic", "TRAIL_TOPIC_ARN": upgraded.trail_topic_arn}
-    updated = deployment.deploy(switched, name="switched")
-    for name in ("DELIVERY_MODE", "TRAIL_TOPIC_ARN"):
-        monkeypatch.setenv(name, switched[name])
-    monkeypatch.setenv("STATE_MACHINE_ARN", updated.state_machine_arn)
-    caches.reset()
-    old_properties = event("bridge-create", zone)["ResourceProperties"]
-    update = event("bridge-update", zone, PhysicalResourceId=old_id, OldResourceProperties=old_properties)
-    update["ResourceProperties"] = {**old_properties, "DeliveryMode": "trail-topic"}
-    bridge.lambda_handler(update, CONTEXT)
-    assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]
-    assert responses[1]["Data"]["DeliveryMode"] == "trail-topic"
-    # Until the old entry is gone, Workbench may get each event twice: the step says so.
-    assert responses[1]["Data"]["ActionRequired"] == "Notification"
-    assert responses[1]["PhysicalResourceId"] != old_id
-    subscribed = clients.sns().list_subscriptions_by_topic(TopicArn=upgraded.trail_topic_arn)["Subscriptions"]
-    assert [s["Endpoint"] for s in subscribed] == [stack_environment["RELAY_QUEUE_ARN"]]
+    # sam deploy with a new LogTargetRevision: LogTarget reads the trail again and finds our entry still there.
+    # auto stays on it; a forced trail-topic is refused before anything is written, since the relay beside
+    # the entry would deliver every log file twice.
+    def located(requested: DeliveryMode) -> discovery.LogTarget:
+        return discovery.log_target(
+            clients.cloudtrail(),
+            "",
+            requested,
+            landing_zone.LOG_ARCHIVE,
+            landing_zone.REGION,
+            organization_id=zone.organization_id,
+            ours_on_bucket=discovery.entry_on_bucket(
+                clients.s3(), owned_id(landing_zone.STACK_ID), landing_zone.LOG_ARCHIVE
+            ),
+        )
 
-    # CloudFormation's cleanup deletes the old physical id: remove in bucket-notification mode, which
-    # CT.S3.PV.8 now refuses. The delete still succeeds; the key, which did not move, keeps our statement.
+    assert located(DeliveryMode.AUTO).delivery_mode is DeliveryMode.BUCKET_NOTIFICATION
+    with pytest.raises(DeliveryModeUnavailable, match="deliver every file twice"):
+        located(DeliveryMode.TRAIL_TOPIC)
+
+    # sam delete: remove in bucket-notification mode, which CT.S3.PV.8 now refuses. The delete still succeeds,
+    # our key statement goes, and our entry stays where no role of ours may remove it.
     bridge.lambda_handler(event("bridge-delete", zone, PhysicalResourceId=old_id), CONTEXT)
-    assert responses[2]["Status"] == "SUCCESS", responses[2]["Reason"]
+    assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]
     assert landing_zone.notifications_of(zone.bucket) == onboarded
-    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) != zone.foreign_key_policy
+    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy

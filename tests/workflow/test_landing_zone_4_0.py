@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 import boto3
 import pytest
 
-from localaws import clients, deployment, landing_zone, stack_resources
+from localaws import clients, control_tower, deployment, landing_zone, stack_resources, trail_deliveries
 from localaws.aws_calls import AwsCalls
 
 GUARDED_WRITES = ("s3:PutBucketNotificationConfiguration", "s3:PutBucketOwnershipControls")
@@ -92,7 +92,7 @@ def test_a_log_file_arrives_on_workbenchs_queue_as_a_raw_s3_event(
     zone: landing_zone.LandingZone, stack_environment: dict[str, str], delivered: deployment.Workflow
 ) -> None:
     summary_of(delivered, "apply")
-    key = landing_zone.deliver_log_file(zone)
+    key = trail_deliveries.deliver_log_file(zone)
     messages = clients.sqs().receive_message(QueueUrl=stack_environment["QUEUE_URL"], MaxNumberOfMessages=10)
     bodies = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
     records = [r for body in bodies for r in body.get("Records", [])]
@@ -155,15 +155,25 @@ def upgraded() -> tuple[landing_zone.LandingZone, dict[str, str], deployment.Wor
     return landing_zone.upgrade(zone), environment, workflow
 
 
-def test_after_the_upgrade_check_still_passes_and_offers_the_switch_to_trail_topic(
+def test_after_the_upgrade_check_names_the_trails_new_topic_and_never_advises_a_second_delivery(
     upgraded: tuple[landing_zone.LandingZone, dict[str, str], deployment.Workflow],
 ) -> None:
     zone, _, workflow = upgraded
     summary = summary_of(workflow, "check")
-    assert set(statuses(summary).values()) == {"OK"}
+    assert statuses(summary) == {
+        "Discover": "ACTION_REQUIRED",
+        "Ownership": "OK",
+        "KeyPolicy": "OK",
+        "Notification": "OK",
+        "Verify": "OK",
+    }
     discover = next(step for step in summary["Steps"] if step["Name"] == "Discover")
-    assert "DeliveryMode=trail-topic" in discover["Detail"]
-    assert zone.trail_topic_arn in discover["Detail"]
+    assert f"SNS topic: {control_tower.trail_topic('3')} -> {zone.trail_topic_arn}" in discover["Detail"]
+    assert "would deliver every file twice" in discover["Detail"]
+    assert "DeliveryMode=trail-topic" not in discover["Detail"]
+    assert discover["Detail"].endswith("sam deploy --parameter-overrides LogTargetRevision=2")
+    # The reason shown beside the mode is never the stale one alone.
+    assert "a trail that has changed since" in summary["DeliveryReason"]
 
 
 def test_after_the_upgrade_repair_of_a_lost_entry_is_action_required_naming_trail_topic(
@@ -191,6 +201,10 @@ def test_after_the_upgrade_remove_completes_leaves_our_entry_and_prints_the_comm
     command = detail.split("with: ", 1)[1]
     assert command.startswith(f"aws s3api put-bucket-notification-configuration --bucket {zone.bucket} ")
     assert json.loads(command.split("--notification-configuration ", 1)[1].strip("'")) == zone.foreign_notifications
+    # What stays, what it does once our topic is gone, and who may remove it.
+    assert "from then on S3 delivers its events nowhere" in detail
+    assert "fails S3's destination validation" in detail
+    assert "your Control Tower administrators" in detail
     # The entry stays: the control denies its removal to every role of ours.
     assert landing_zone.notifications_of(zone.bucket) != zone.foreign_notifications
 

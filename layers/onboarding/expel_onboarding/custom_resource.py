@@ -76,6 +76,6 @@ def workbench_values(summary: Mapping[str, Any]) -> dict[str, str]:
         "SqsUrl": str(summary["SqsUrl"]),
         "ManagementAccountId": str(summary["ManagementAccountId"]),
         "Region": str(summary["Region"]),
-        "DeliveryMode": str(summary.get("DeliveryMode", "")),
+        "DeliveryMode": ": ".join(str(summary[k]) for k in ("DeliveryMode", "DeliveryReason") if summary.get(k)),
         "ActionRequired": ", ".join(action) if action else "none",
     }

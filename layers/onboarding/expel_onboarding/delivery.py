@@ -93,3 +93,25 @@ def choose(requested: DeliveryMode, trail_arn: str, topic_arn: str, account_id: 
         DeliveryMode.BUCKET_NOTIFICATION,
         f"auto: the trail {trail} publishes to no SNS topic, so our entry goes on the log bucket.",
     )
+
+
+def stay_on_bucket_entry(requested: DeliveryMode, bucket: str, topic_arn: str) -> Choice:
+    """Our bucket entry is there and fires for every log file: the relay beside it would deliver each twice.
+
+    On a zone upgraded to landing zone 4.0, CT.S3.PV.8 forbids changing or removing that entry (Control
+    Tower control reference, "Mandatory controls"), so it stays, and so does the mode."""
+    if requested is DeliveryMode.TRAIL_TOPIC:
+        raise DeliveryModeUnavailable(
+            f"DeliveryMode is trail-topic, but this stack's entry on {bucket} still sends every log file to "
+            f"Workbench's queue; the relay on {topic_arn} beside it would deliver every file twice.",
+            "to move to trail-topic, the entry must go first: on landing zone 4.0 only a principal CT.S3.PV.8 "
+            "exempts (AWSControlTowerExecution) may remove it, and log files written between its removal and the "
+            "relay's subscription are not delivered. Otherwise set DeliveryMode=auto, which stays on the entry: "
+            "a relay beside it would deliver every file twice.",
+        )
+    return Choice(
+        DeliveryMode.BUCKET_NOTIFICATION,
+        f"auto: this stack's entry on {bucket} delivers every log file, and on a landing zone upgraded to 4.0 "
+        f"CT.S3.PV.8 lets no role of ours change or remove it; the relay on the trail's topic {topic_arn} "
+        "beside it would deliver every file twice, so delivery stays on the bucket entry.",
+    )

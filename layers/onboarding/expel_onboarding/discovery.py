@@ -11,13 +11,15 @@ relay queue's policy. It names only what the organization trail names; it never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from expel_onboarding.delivery import DeliveryMode, account_of, choose
+from expel_onboarding import notification
+from expel_onboarding.delivery import DeliveryMode, account_of, choose, stay_on_bucket_entry
 from expel_onboarding.errors import (
     BucketInWrongRegion,
     BucketNotFound,
@@ -27,6 +29,7 @@ from expel_onboarding.errors import (
     translate,
 )
 from expel_onboarding.reports import Mode, Status, StepReport
+from expel_onboarding.trail import TrailRecord, moved_since, refuse_unmatched_prefix
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
@@ -52,6 +55,9 @@ class Target:
     delivery_reason: str = ""
     trail_topic_arn: str = ""
     requested_delivery_mode: DeliveryMode = DeliveryMode.AUTO
+    # The trail as the stack was built for it, and what our bucket entry filters on.
+    built_for: TrailRecord = field(default_factory=TrailRecord)
+    notification_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,10 @@ class LogTarget:
     delivery_mode: DeliveryMode
     reason: str
     management_account_id: str = ""
+    # The trail as the stack is built for it, which every run compares with the trail of that day.
+    record: TrailRecord = field(default_factory=TrailRecord)
+    # What our bucket entry filters on: the NotificationPrefix given, else the trail's log root.
+    notification_prefix: str = ""
 
     def attributes(self, partition: str, region: str, account_id: str) -> dict[str, str]:
         """The custom resource's Data, which other resources read with Fn::GetAtt."""
@@ -81,6 +91,8 @@ class LogTarget:
             "ManagementAccountId": self.management_account_id,
             "DeliveryMode": self.delivery_mode.value,
             "Reason": self.reason,
+            "Trail": self.record.to_json(),
+            "NotificationPrefix": self.notification_prefix,
         }
 
 
@@ -100,9 +112,21 @@ def organization_trails(trails: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def log_target(
-    cloudtrail: CloudTrailClient, bucket_parameter: str, requested: DeliveryMode, account_id: str, region: str
+    cloudtrail: CloudTrailClient,
+    bucket_parameter: str,
+    requested: DeliveryMode,
+    account_id: str,
+    region: str,
+    *,
+    organization_id: str,
+    notification_prefix: str = "",
+    ours_on_bucket: Callable[[str], bool] = lambda bucket: False,
+    revision: str = "1",
 ) -> LogTarget:
-    """The bucket, topic and delivery mode, from the organization trail (LogBucketName may name the bucket)."""
+    """The bucket, topic and delivery mode, from the organization trail (LogBucketName may name the bucket).
+
+    ours_on_bucket(bucket) tells whether this stack's entry is on the bucket's notification configuration:
+    while it is, the relay would deliver every log file a second time (see delivery.choose)."""
     trails = organization_trails(visible_trails(cloudtrail))
     where = f"account {account_id} in {region}"
     if bucket_parameter:
@@ -128,17 +152,40 @@ def log_target(
                 "set LogBucketName to the bucket Workbench should read.",
             )
         trail = trails[0]
-    trail_arn = str(trail["TrailARN"]) if trail else ""
-    topic_arn = str(trail.get("SnsTopicARN", "")) if trail else ""
+    bucket = bucket_parameter or str(trail["S3BucketName"] if trail else "")
+    record = TrailRecord.of(trail or {"S3BucketName": bucket}, organization_id, revision)
+    trail_arn, topic_arn = record.trail_arn, record.topic_arn
     choice = choose(requested, trail_arn, topic_arn, account_id, region)
+    if choice.mode is DeliveryMode.TRAIL_TOPIC and ours_on_bucket(bucket):
+        choice = stay_on_bucket_entry(requested, bucket, topic_arn)
+    if choice.mode is DeliveryMode.BUCKET_NOTIFICATION and trail is not None:
+        refuse_unmatched_prefix(notification_prefix, record)
     return LogTarget(
-        bucket=bucket_parameter or str(trail["S3BucketName"] if trail else ""),
+        bucket=bucket,
         trail_arn=trail_arn,
         topic_arn=topic_arn,
-        home_region=str(trail.get("HomeRegion", "")) if trail else "",
+        home_region=record.home_region,
         delivery_mode=choice.mode,
         reason=choice.reason,
+        record=record,
+        notification_prefix=notification_prefix or (record.log_root if trail is not None else ""),
     )
+
+
+def entry_on_bucket(s3: S3Client, entry_id: str, account_id: str) -> Callable[[str], bool]:
+    """Whether our entry (by its Id) is on a bucket's notification configuration. Reading it is an s3:Get*,
+    which landing zone 4.0's CT.S3.PV.8 allows."""
+
+    def present(bucket: str) -> bool:
+        try:
+            config = s3.get_bucket_notification_configuration(Bucket=bucket, ExpectedBucketOwner=account_id)
+        except ClientError as exc:
+            if error_code(exc) in {"NoSuchBucket", "404"}:
+                return False
+            raise translate(exc, "s3:GetBucketNotification", bucket, NO_ALTERNATIVES) from exc
+        return notification.find(dict(config), entry_id) is not None
+
+    return present
 
 
 def management_account(organizations: OrganizationsClient) -> tuple[str, str]:
@@ -238,13 +285,9 @@ def discover(
             "notify a topic in the bucket's own region.",
             f"delete this stack and deploy it in {region} (sam deploy --region {region}).",
         )
-    # The trail only matters to a check when it names the key; a given key wins anyway.
-    skip_trail = mode is Mode.CHECK and bool(target.key_arn_parameter)
-    trails = [] if skip_trail else visible_trails(cloudtrail)
-    trail = trail_for_bucket(trails, target.bucket)
-    if trail is None and bucket_missing:
-        # The trail may have moved on with its bucket; the organization trail's key is still the one we granted.
-        trail = next(iter(organization_trails(trails)), None)
+    # Every run reads the trail: a trail that moved under the stack stops delivery while all of ours looks fine.
+    trails = visible_trails(cloudtrail)
+    trail = trail_now(trails, target)
     trail_key = str(trail.get("KmsKeyId", "")) if trail else ""
     key_arn = target.key_arn_parameter or trail_key
     source = "parameter" if target.key_arn_parameter else ("trail" if trail_key else "unknown")
@@ -254,11 +297,10 @@ def discover(
             key_arn, source = object_key, "newest log object" if object_key else "none"
     where = "is gone, and our notification entry with it" if bucket_missing else f"is in {region}"
     notes = [f"Management account {management_account_id} ({organization_id}); {target.bucket} {where}."]
-    if trail is None and not skip_trail:
+    if trail is None:
         notes.append(f"No trail visible from this account writes to {target.bucket}.")
-    elif trail is not None:
-        notes.append(f"Trail {trail['TrailARN']} writes to it.")
-    notes += delivery_notes(trail, target)
+    else:
+        notes.append(f"Trail {trail['TrailARN']} writes to {trail.get('S3BucketName')}.")
     if source == "unknown":
         notes.append(
             "The trail names no KMS key and no log file of today or yesterday was found to read one from: "
@@ -270,6 +312,12 @@ def discover(
         notes.append(f"CloudTrailKeyArn {key_arn} wins over the trail's key {trail_key}; check it is intended.")
     else:
         notes.append(f"Log objects are encrypted with {key_arn} (from the {source}).")
+    now = TrailRecord.of(trail, organization_id) if trail is not None else None
+    moved = moved_since(target.built_for, now, target.delivery_mode, target.notification_prefix)
+    reason = target.delivery_reason
+    if moved:
+        reason = f"{reason} (chosen at deploy time, for a trail that has changed since: {'; '.join(moved.changes)})"
+    notes.append(f"Delivery: {target.delivery_mode.value}.")
     data = {
         "ManagementAccountId": management_account_id,
         "OrganizationId": organization_id,
@@ -279,31 +327,26 @@ def discover(
         "CloudTrailKeyArn": key_arn,
         "KeySource": source,
         "DeliveryMode": target.delivery_mode.value,
-        "DeliveryReason": target.delivery_reason,
+        "DeliveryReason": reason,
+        "LogRoot": now.log_root if now else "",
+        "TrailChanges": moved.changes if moved else [],
     }
     if bucket_missing:
         data["BucketMissing"] = True
+    if moved and mode is not Mode.REMOVE:
+        return StepReport(STEP, Status.ACTION_REQUIRED, " ".join([*notes, moved.detail]), data)
     return StepReport(STEP, Status.OK, " ".join(notes), data)
 
 
-def delivery_notes(trail: dict[str, Any] | None, target: Target) -> list[str]:
-    """The delivery mode in use, and what changed on the trail since the stack chose it."""
-    notes = [f"Delivery: {target.delivery_mode.value}."]
-    if trail is None:
-        return notes
-    topic_now = str(trail.get("SnsTopicARN", ""))
-    if target.delivery_mode is DeliveryMode.TRAIL_TOPIC and topic_now != target.trail_topic_arn:
-        notes.append(
-            f"The trail now publishes to {topic_now or 'no topic'}, not {target.trail_topic_arn}: make the stack read "
-            "the trail again with sam deploy --parameter-overrides LogTargetRevision=<a new value>."
-        )
-    elif (
-        target.delivery_mode is DeliveryMode.BUCKET_NOTIFICATION and target.requested_delivery_mode is DeliveryMode.AUTO
-    ):
-        now = choose(DeliveryMode.AUTO, str(trail.get("TrailARN", "")), topic_now, target.account_id, target.region)
-        if now.mode is DeliveryMode.TRAIL_TOPIC:
-            notes.append(
-                f"This landing zone now offers trail-topic delivery ({topic_now}), as landing zone 4.0 does: "
-                "switch with sam deploy --parameter-overrides DeliveryMode=trail-topic."
-            )
-    return notes
+def trail_now(trails: list[dict[str, Any]], target: Target) -> dict[str, Any] | None:
+    """The trail the stack was built for, as it is today; else the one writing to the bucket, or the only
+    organization trail (the trail may have been replaced)."""
+    if target.built_for.trail_arn:
+        same = next((t for t in trails if t.get("TrailARN") == target.built_for.trail_arn), None)
+        if same is not None:
+            return same
+    writing = trail_for_bucket(trails, target.bucket)
+    if writing is not None:
+        return writing
+    organization = organization_trails(trails)
+    return organization[0] if len(organization) == 1 else None

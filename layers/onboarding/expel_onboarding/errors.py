@@ -51,6 +51,10 @@ class TrailNotFound(OnboardingError):
     """The organization trail that writes the logs is not visible, is ambiguous, or names another bucket."""
 
 
+class NotificationPrefixCannotMatch(OnboardingError):
+    """NotificationPrefix names a folder under which the organization trail writes no log file."""
+
+
 class DeliveryModeUnavailable(OnboardingError):
     """The DeliveryMode asked for cannot work on this landing zone (trail-topic needs the trail's topic)."""
 

@@ -61,6 +61,8 @@ class Target:
     entry_id: str
     topic_arn: str
     prefix: str = ""
+    # Where the organization trail writes its log files (<S3KeyPrefix>/AWSLogs/<o-id>/), for the advice.
+    log_root: str = ""
 
 
 def normalize(raw: Config) -> Config:
@@ -228,11 +230,15 @@ def denied(exc: ClientError, target: Target, mode: Mode, desired: Config) -> Ste
     data = {"Bucket": target.bucket, "NotificationId": target.entry_id, "ExplicitDeny": True, "Refused": True}
     found = f"s3:PutBucketNotification on {target.bucket} is blocked by an explicit deny ({error_message(exc)})."
     if mode is Mode.REMOVE:
+        # S3 re-validates every destination on each write ("Unable to validate the following destination
+        # configurations"), so an entry whose topic is gone blocks everyone's next write, not only ours.
         detail = (
-            f"{found} Our entry '{target.entry_id}' stays on the bucket and now points at a topic this removal "
-            "deletes. Control Tower landing zone 4.0's CT.S3.PV.8 lets only AWSControlTowerExecution change the "
-            "bucket's notifications; whoever may do so removes our entry, and only ours, with: "
-            f"{put_command(target.bucket, desired)}"
+            f"{found} Our entry '{target.entry_id}' stays on the bucket, pointing at {target.topic_arn}, which "
+            "this removal deletes: from then on S3 delivers its events nowhere, and every later write of the "
+            "bucket's notification configuration, by anyone, fails S3's destination validation until the entry "
+            "is gone. Control Tower landing zone 4.0's CT.S3.PV.8 lets only AWSControlTowerExecution change the "
+            "bucket's notifications, so your Control Tower administrators, who may use that role, remove our "
+            f"entry, and only ours, with: {put_command(target.bucket, desired)}"
         )
     else:
         detail = (
@@ -327,11 +333,17 @@ def refuse_overlap(config: Config, target: Target) -> None:
     conflicts = overlapping(config, our_entry(target))
     if conflicts:
         names = "; ".join(describe(list_name, entry) for list_name, entry in conflicts)
+        # A narrower prefix than the trail's log root would leave accounts out: only a wider one may move.
+        narrower = (
+            f"set NotificationPrefix={target.log_root} (where the trail writes its log files) if that entry "
+            "does not cover it, "
+            if target.log_root and target.log_root != target.prefix
+            else ""
+        )
         raise NotificationOverlap(
             f"{target.bucket} already sends these events to {names}; S3 refuses overlapping entries.",
-            "set the NotificationPrefix parameter to a prefix that entry does not cover (for example "
-            "AWSLogs/<organization id>/), or ask its owner to narrow its prefix or suffix, or let that "
-            f"consumer subscribe to our topic {target.topic_arn} instead, which carries the same events.",
+            f"{narrower}ask that entry's owner to narrow its prefix or suffix, or let that consumer subscribe "
+            f"to our topic {target.topic_arn} instead, which carries the same events.",
         )
 
 

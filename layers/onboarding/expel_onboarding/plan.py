@@ -258,10 +258,18 @@ def make(readers: Readers, parameters: Parameters) -> Plan:
     }
     # The LogTarget resource, at the start of the deploy: the trail's bucket and topic, and the mode.
     try:
-        found = discovery.log_target(
-            readers.cloudtrail, parameters.log_bucket_name, parameters.delivery_mode, account, readers.region
-        )
         management_account_id, organization_id = discovery.management_account(readers.organizations)
+        found = discovery.log_target(
+            readers.cloudtrail,
+            parameters.log_bucket_name,
+            parameters.delivery_mode,
+            account,
+            readers.region,
+            organization_id=organization_id,
+            notification_prefix=parameters.notification_prefix,
+            # A stack not deployed yet has no entry anywhere.
+            ours_on_bucket=discovery.entry_on_bucket(readers.s3, entry_id, account) if existing else lambda _: False,
+        )
     except OnboardingError as refused:
         if isinstance(refused, READ_REFUSED):
             raise
@@ -274,11 +282,15 @@ def make(readers: Readers, parameters: Parameters) -> Plan:
         "Bucket": found.bucket,
         "TrailTopicArn": found.topic_arn or "(none)",
         "HomeRegion": found.home_region,
+        "LogFilesUnder": found.record.log_root,
         "DeliveryMode": found.delivery_mode.value,
         "DeliveryReason": found.reason,
     }
     if not parameters.log_bucket_name:
         plan.parameters["LogBucketName"], plan.sources["LogBucketName"] = found.bucket, "discovered"
+    if not parameters.notification_prefix and found.notification_prefix:
+        plan.parameters["NotificationPrefix"] = found.notification_prefix
+        plan.sources["NotificationPrefix"] = "discovered"
     # The Discover step, as the deploy's apply runs it: the bucket's region and the trail's key.
     target = discovery.Target(
         found.bucket,
@@ -289,6 +301,8 @@ def make(readers: Readers, parameters: Parameters) -> Plan:
         found.reason,
         found.topic_arn,
         parameters.delivery_mode,
+        found.record,
+        found.notification_prefix,
     )
     try:
         discovered = discovery.discover(readers.organizations, readers.cloudtrail, readers.s3, target, Mode.APPLY)
@@ -316,7 +330,9 @@ def make(readers: Readers, parameters: Parameters) -> Plan:
     if found.delivery_mode is DeliveryMode.TRAIL_TOPIC:
         plan.changes.append(trail_subscription(found.topic_arn, account))
     else:
-        bucket_target = notification.Target(found.bucket, account, entry_id, topic_arn, parameters.notification_prefix)
+        bucket_target = notification.Target(
+            found.bucket, account, entry_id, topic_arn, found.notification_prefix, found.record.log_root
+        )
         plan.changes.append(bucket_entry(readers.s3, bucket_target))
     return plan
 

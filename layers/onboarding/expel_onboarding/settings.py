@@ -20,6 +20,7 @@ from expel_onboarding.errors import InvalidInput
 from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode
 from expel_onboarding.steps import Phase
+from expel_onboarding.trail import TrailRecord
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Settings:
     trail_topic_arn: str
     relay_queue_arn: str
     relay_dead_letter_arn: str
+    # The organization trail as LogTarget read it at deploy time (trail.TrailRecord's JSON).
+    log_target_trail: str
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -87,6 +90,10 @@ class Settings:
     def owned_id(self) -> str:
         return owned_id(self.stack_id)
 
+    @property
+    def built_for(self) -> TrailRecord:
+        return TrailRecord.parse(self.log_target_trail)
+
     def discovery_target(self) -> discovery.Target:
         return discovery.Target(
             self.log_bucket,
@@ -97,6 +104,8 @@ class Settings:
             self.delivery_reason,
             self.trail_topic_arn,
             self.requested_delivery_mode,
+            self.built_for,
+            self.notification_prefix,
         )
 
     def ownership_target(self) -> ownership.Target:
@@ -116,7 +125,12 @@ class Settings:
 
     def notification_target(self) -> notification.Target:
         return notification.Target(
-            self.log_bucket, self.account_id, self.owned_id, self.topic_arn, self.notification_prefix
+            self.log_bucket,
+            self.account_id,
+            self.owned_id,
+            self.topic_arn,
+            self.notification_prefix,
+            self.built_for.log_root if self.built_for.trail_arn else "",
         )
 
     def key_target(self, discovered_key_arn: str) -> key_policy.Target | None:
@@ -175,6 +189,7 @@ VARIABLES: dict[str, str] = {
     "TRAIL_TOPIC_ARN": "trail_topic_arn",
     "RELAY_QUEUE_ARN": "relay_queue_arn",
     "RELAY_DEAD_LETTER_ARN": "relay_dead_letter_arn",
+    "LOG_TARGET_TRAIL": "log_target_trail",
 }
 # Set by the Lambda service on every function, never by the template.
 SET_BY_LAMBDA = frozenset({"AWS_REGION"})

@@ -63,7 +63,8 @@ def summarize(state: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
         "ManagementAccountId": str(discovered.get("ManagementAccountId", "")),
         "Region": settings.region,
         "DeliveryMode": settings.delivery_mode.value,
-        "DeliveryReason": settings.delivery_reason,
+        # Discover's, when it ran: it says so when the trail changed since the mode was chosen.
+        "DeliveryReason": str(discovered.get("DeliveryReason") or settings.delivery_reason),
         "Mode": raw_mode,
         "Steps": rows + undo_rows,
         "Changed": Status.CHANGED.value in statuses,
