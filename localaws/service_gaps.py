@@ -1,9 +1,9 @@
 """Gaps in moto's services beyond CloudFormation and Lambda, each named where it is filled.
 
 filled() is what the tests, make bench and the local server run under: the landing zone's service
-control policies (localaws.controls), role trust (localaws.trust_policies), and a trail's topic named by
-ARN (below), with the emulator's own costs cut (localaws.speedups). server_gaps() adds what only moto's
-server lacks.
+control policies (localaws.controls), role trust (localaws.trust_policies), a trail's topic named by
+ARN (below), S3's events in their full shape (localaws.s3_events), with the emulator's own costs cut
+(localaws.speedups). server_gaps() adds what only moto's server lacks.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from moto.organizations import utils as organizations_utils
 from moto.organizations.models import organizations_backends
 from moto.utilities.utils import get_partition
 
-from localaws import controls, speedups, trust_policies
+from localaws import controls, s3_events, speedups, trust_policies
 
 
 @contextmanager
@@ -31,6 +31,7 @@ def filled() -> Iterator[None]:
         controls.service_control_policies(),
         trust_policies.role_trust(),
         trail_topics_by_arn(),
+        s3_events.full_shape(),
         speedups.faster(),
     ):
         yield

@@ -11,10 +11,12 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes import S3Event
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
@@ -117,7 +119,26 @@ def test_the_digest_file_is_not_relayed(stack: Stack) -> None:
     assert not [body for body in received(stack.queue_url) if DIGEST in body["Records"][0]["s3"]["object"]["key"]]
 
 
-def test_the_event_carries_the_objects_size_etag_and_version(stack: Stack) -> None:
+def paths(value: Any, at: str = "") -> set[str]:
+    """Every key of a JSON document, as dotted paths: s3.object.key, userIdentity.principalId, ..."""
+    if not isinstance(value, dict):
+        return set()
+    return {f"{at}{name}" for name in value} | {p for name, v in value.items() for p in paths(v, f"{at}{name}.")}
+
+
+def s3s_own_event(bucket: str, key: str) -> dict[str, Any]:
+    """The event the local S3 itself sends for an object written to the bucket (the 3.x path's shape)."""
+    s3, sqs = local_clients.s3(), local_clients.sqs()
+    queue_url = sqs.create_queue(QueueName="s3-own-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    config = {"QueueConfigurations": [{"Id": "probe", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]}
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)  # type: ignore[arg-type]
+    put_objects(bucket, [key])
+    bodies = [body for body in received(queue_url) if "Records" in body]
+    return dict(bodies[-1]["Records"][0])
+
+
+def test_the_event_carries_the_objects_size_etag_version_and_sequencer(stack: Stack) -> None:
     key = log_keys_of(sample("relay-sqs-batch"))[0]
     put_objects(stack.bucket, [key])
     head = local_clients.s3().head_object(Bucket=stack.bucket, Key=key)
@@ -125,28 +146,39 @@ def test_the_event_carries_the_objects_size_etag_and_version(stack: Stack) -> No
     run(sqs_event(stack.bucket, [key], sent=1748779805123))
 
     [body] = received(stack.queue_url)
-    assert body == {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": landing_zone.REGION,
-                "eventTime": "2025-06-01T12:10:05.123Z",
-                "eventName": "ObjectCreated:Put",
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": stack.owned_id,
-                    "bucket": {"name": stack.bucket, "arn": f"arn:aws:s3:::{stack.bucket}"},
-                    "object": {
-                        "key": key,
-                        "size": head["ContentLength"],
-                        "eTag": head["ETag"].strip('"'),
-                        "versionId": head["VersionId"],
-                    },
-                },
-            }
-        ]
+    (record,) = body["Records"]
+    assert record["eventTime"] == "2025-06-01T12:10:05.123Z"
+    assert record["s3"]["configurationId"] == stack.owned_id
+    assert record["s3"]["bucket"] == {
+        "name": stack.bucket,
+        "ownerIdentity": {"principalId": landing_zone.LOG_ARCHIVE},
+        "arn": f"arn:aws:s3:::{stack.bucket}",
     }
+    assert record["s3"]["object"] == {
+        "key": key,
+        "size": head["ContentLength"],
+        "eTag": head["ETag"].strip('"'),
+        "sequencer": f"{int(head['LastModified'].timestamp() * 1000):016X}",
+        "versionId": head["VersionId"],
+    }
+
+
+def test_a_relayed_event_has_exactly_the_fields_of_the_events_s3_itself_sends(stack: Stack) -> None:
+    key = log_keys_of(sample("relay-sqs-batch"))[0]
+    s3_sent = s3s_own_event(stack.bucket, key)
+    run(sqs_event(stack.bucket, [key], sent=1748779805123))
+    [body] = received(stack.queue_url)
+    relayed = body["Records"][0]
+    assert paths(relayed) == paths(s3_sent)
+    assert relayed["eventVersion"] == s3_sent["eventVersion"]
+    assert "s3.object.sequencer" in paths(relayed)
+    # What Powertools reads of S3's own event, it reads of ours.
+    for record in (relayed, s3_sent):
+        parsed = S3Event({"Records": [record]}).record
+        assert parsed.user_identity.principal_id
+        assert parsed.s3.bucket.owner_identity.principal_id
+        assert parsed.s3.get_object.sequencer
+        assert parsed.response_elements["x-amz-request-id"] is not None
 
 
 @pytest.mark.parametrize("count", [1, 10, 25])
@@ -189,7 +221,9 @@ def stubbed(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stu
 
 def expect_head(stub: Stubber, bucket: str, key: str) -> None:
     params = {"Bucket": bucket, "Key": key, "ExpectedBucketOwner": landing_zone.LOG_ARCHIVE}
-    stub.add_response("head_object", {"ContentLength": 10, "ETag": '"e7a1"'}, params)
+    # HeadObject always answers LastModified (S3 API reference, "HeadObject"): the event's sequencer.
+    answer = {"ContentLength": 10, "ETag": '"e7a1"', "LastModified": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)}
+    stub.add_response("head_object", answer, params)
 
 
 def expect_publish(stub: Stubber, count: int, failed: int = 0) -> None:

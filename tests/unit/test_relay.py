@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes import S3Event
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +30,14 @@ LOG = (
     f"AWSLogs/{ORG}/111122223333/CloudTrail/us-east-2/{DAY}/"
     "111122223333_CloudTrail_us-east-2_20250601T0210Z_Mu0KsOhtH1ar15ZZ.json.gz"
 )
-HEAD = ObjectHead(size=2048, etag="d41d8cd98f00b204e9800998ecf8427e", version_id="3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY")
+HEAD = ObjectHead(
+    size=2048,
+    etag="d41d8cd98f00b204e9800998ecf8427e",
+    version_id="3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY",
+    last_modified_ms=1748779805123,
+    request_id="C3D13FE58DE4C810",
+    host_id="FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD",
+)
 SENT = 1748779805123
 
 
@@ -133,24 +141,67 @@ def test_a_message_about_another_bucket_is_skipped_without_any_call() -> None:
 # The S3 record
 
 
-def test_the_record_has_every_field_s3_sends_that_we_can_know() -> None:
+def test_the_record_has_every_field_of_s3s_event_message_structure() -> None:
     record = relay.s3_record(TARGET, LOG, HEAD, relay.event_time(SENT))
     assert record == {
-        "eventVersion": "2.1",
+        "eventVersion": "2.5",
         "eventSource": "aws:s3",
         "awsRegion": "us-east-1",
         "eventTime": "2025-06-01T12:10:05.123Z",
         "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "cloudtrail.amazonaws.com"},
+        "requestParameters": {"sourceIPAddress": "cloudtrail.amazonaws.com"},
+        "responseElements": {"x-amz-request-id": HEAD.request_id, "x-amz-id-2": HEAD.host_id},
         "s3": {
             "s3SchemaVersion": "1.0",
             "configurationId": "ExpelOnboardingA1B2C3D4E5F6",
             "bucket": {
                 "name": "aws-controltower-logs-222233334444-us-east-1",
+                "ownerIdentity": {"principalId": "222233334444"},
                 "arn": "arn:aws:s3:::aws-controltower-logs-222233334444-us-east-1",
             },
-            "object": {"key": LOG, "size": 2048, "eTag": HEAD.etag, "versionId": HEAD.version_id},
+            "object": {
+                "key": LOG,
+                "size": 2048,
+                "eTag": HEAD.etag,
+                "sequencer": "000001972B6629C3",
+                "versionId": HEAD.version_id,
+            },
         },
     }
+
+
+def test_the_sequencer_orders_the_events_of_a_key_by_when_s3_stored_it() -> None:
+    earlier, later = relay.sequencer(1748779805123), relay.sequencer(1748779805124)
+    assert earlier < later
+    assert int(earlier, 16) == 1748779805123
+
+
+def test_powertools_reads_every_property_of_a_relayed_event() -> None:
+    event = S3Event(json.loads(relay.message(relay.s3_record(TARGET, LOG, HEAD, relay.event_time(SENT)))))
+    record = event.record
+    assert (record.event_version, record.event_source, record.aws_region) == ("2.5", "aws:s3", "us-east-1")
+    assert (record.event_time, record.event_name) == ("2025-06-01T12:10:05.123Z", "ObjectCreated:Put")
+    assert record.user_identity.principal_id == "cloudtrail.amazonaws.com"
+    assert record.request_parameters.source_ip_address == "cloudtrail.amazonaws.com"
+    assert record.response_elements == {"x-amz-request-id": HEAD.request_id, "x-amz-id-2": HEAD.host_id}
+    assert (record.s3.s3_schema_version, record.s3.configuration_id) == ("1.0", TARGET.configuration_id)
+    bucket = record.s3.bucket
+    assert (bucket.name, bucket.arn, bucket.owner_identity.principal_id) == (
+        TARGET.bucket,
+        f"arn:aws:s3:::{TARGET.bucket}",
+        TARGET.bucket_owner,
+    )
+    obj = record.s3.get_object
+    assert (obj.key, obj.size, obj.etag, obj.version_id, obj.sequencer) == (
+        LOG,
+        2048,
+        HEAD.etag,
+        HEAD.version_id,
+        "000001972B6629C3",
+    )
+    assert (event.bucket_name, event.object_key) == (TARGET.bucket, LOG)
+    assert record.glacier_event_data is None
 
 
 def test_the_record_names_no_version_when_the_bucket_gave_none() -> None:

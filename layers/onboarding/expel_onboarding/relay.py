@@ -61,11 +61,26 @@ class Delivery:
     keys: tuple[str, ...]
 
 
+# S3 user guide, "Event message structure": since version 2.4 one version covers every event type, and
+# the page shows 2.5 for the current structure. Consumers compare the major version and accept a newer minor.
+EVENT_VERSION = "2.5"
+# CloudTrail's service principal writes every log file (CloudTrail user guide, "Amazon S3 bucket policy for
+# CloudTrail"); for a call made by an AWS service, CloudTrail's own records give the service's name as the
+# source address ("CloudTrail record contents", sourceIPAddress). The relay never saw S3's request, so it
+# says who made it, as CloudTrail would.
+WRITER = "cloudtrail.amazonaws.com"
+
+
 @dataclass(frozen=True)
 class ObjectHead:
     size: int
     etag: str
     version_id: str | None = None
+    # When S3 stored the object, in milliseconds since the epoch: the event's sequencer.
+    last_modified_ms: int = 0
+    # S3's answer to our HeadObject: its request id and host id, which S3 support can trace.
+    request_id: str = ""
+    host_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,25 +144,45 @@ def event_time(sent_timestamp_ms: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
 
 
-def s3_record(target: Target, key: str, head: ObjectHead, when: str) -> Record:
-    """One record of an s3:ObjectCreated:Put event, in the shape of S3's "Event message structure".
+def sequencer(last_modified_ms: int) -> str:
+    """S3's sequencer is "a string representation of a hexadecimal value used to determine event sequence"
+    for one key ("Event message structure"); the object's LastModified, in hexadecimal milliseconds,
+    orders the events of a key the same way, and stays the same when a record is relayed again."""
+    return f"{last_modified_ms:016X}"
 
-    Only what we know is written. S3 also sends userIdentity, requestParameters, responseElements,
-    bucket.ownerIdentity and object.sequencer; those describe S3's own request, which we never saw,
-    so they are left out rather than invented."""
-    obj: dict[str, Any] = {"key": encode_key(key), "size": head.size, "eTag": head.etag}
+
+def s3_record(target: Target, key: str, head: ObjectHead, when: str) -> Record:
+    """One record of an s3:ObjectCreated:Put event, with every field of S3's "Event message structure".
+
+    What the relay knows is real: the bucket, the key, size, ETag and version, the time, and S3's request
+    and host ids of the HeadObject that confirmed the object. What only S3's own request knew is given as
+    CloudTrail's, the writer of every log file (WRITER), and the bucket owner is its account (the page
+    says ownerIdentity is kept only for backward compatibility)."""
+    obj: dict[str, Any] = {
+        "key": encode_key(key),
+        "size": head.size,
+        "eTag": head.etag,
+        "sequencer": sequencer(head.last_modified_ms),
+    }
     if head.version_id is not None:
         obj["versionId"] = head.version_id
     return {
-        "eventVersion": "2.1",
+        "eventVersion": EVENT_VERSION,
         "eventSource": "aws:s3",
         "awsRegion": target.region,
         "eventTime": when,
         "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": WRITER},
+        "requestParameters": {"sourceIPAddress": WRITER},
+        "responseElements": {"x-amz-request-id": head.request_id, "x-amz-id-2": head.host_id},
         "s3": {
             "s3SchemaVersion": "1.0",
             "configurationId": target.configuration_id,
-            "bucket": {"name": target.bucket, "arn": f"arn:{target.partition}:s3:::{target.bucket}"},
+            "bucket": {
+                "name": target.bucket,
+                "ownerIdentity": {"principalId": target.bucket_owner},
+                "arn": f"arn:{target.partition}:s3:::{target.bucket}",
+            },
             "object": obj,
         },
     }
@@ -181,7 +216,15 @@ def head(s3: S3Client, target: Target, key: str) -> ObjectHead | None:
         if error_code(exc) in OBJECT_GONE_CODES:
             return None
         raise
-    return ObjectHead(response["ContentLength"], response["ETag"].strip('"'), response.get("VersionId"))
+    metadata = response.get("ResponseMetadata", {})
+    return ObjectHead(
+        response["ContentLength"],
+        response["ETag"].strip('"'),
+        response.get("VersionId"),
+        int(response["LastModified"].timestamp() * 1000),
+        str(metadata.get("RequestId", "")),
+        str(metadata.get("HostId", "")),
+    )
 
 
 def publish(sns: SNSClient, topic_arn: str, messages: Sequence[str]) -> None:
