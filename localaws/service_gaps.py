@@ -1,7 +1,8 @@
 """Gaps in moto's services beyond CloudFormation and Lambda, each named where it is filled.
 
 filled() is what the tests, make bench and the local server run under: the landing zone's service
-control policies (localaws.controls), role trust (localaws.trust_policies), a trail's topic named by
+control policies (localaws.controls), role trust (localaws.trust_policies), a topic's policy for callers
+of another account (localaws.topic_policies), a trail's topic named by
 ARN (below), S3's events in their full shape (localaws.s3_events), with the emulator's own costs cut
 (localaws.speedups). server_gaps() adds what only moto's server lacks.
 """
@@ -21,7 +22,7 @@ from moto.organizations import utils as organizations_utils
 from moto.organizations.models import organizations_backends
 from moto.utilities.utils import get_partition
 
-from localaws import controls, s3_events, speedups, trust_policies
+from localaws import controls, s3_events, speedups, topic_policies, trust_policies
 
 
 @contextmanager
@@ -29,6 +30,7 @@ def filled() -> Iterator[None]:
     """The rules AWS enforces and moto does not, for as long as the context lasts."""
     with (
         controls.service_control_policies(),
+        topic_policies.cross_account_topic_policies(),
         trust_policies.role_trust(),
         trail_topics_by_arn(),
         s3_events.full_shape(),

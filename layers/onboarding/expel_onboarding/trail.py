@@ -29,7 +29,7 @@ from expel_onboarding.errors import NotificationPrefixCannotMatch
 _FOLDERS: tuple[tuple[str, str], ...] = (
     (r"[0-9]{12}", r"[0-9]{0,12}"),
     ("CloudTrail", "C|Cl|Clo|Clou|Cloud|CloudT|CloudTr|CloudTra|CloudTrai|CloudTrail"),
-    (r"[a-z]{2}(-[a-z]+)+-[0-9]", r"[a-z0-9-]*"),
+    (r"[a-z]+(-[a-z]+)+-[0-9]+", r"[a-z0-9-]*"),
     (r"[0-9]{4}", r"[0-9]{0,4}"),
     (r"[0-9]{2}", r"[0-9]{0,2}"),
     (r"[0-9]{2}", r"[0-9]{0,2}"),
