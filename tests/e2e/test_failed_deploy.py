@@ -39,6 +39,17 @@ def test_an_overlapping_foreign_entry_fails_the_deploy_and_the_rollback_leaves_n
     s3.put_bucket_notification_configuration(Bucket=zone.bucket, NotificationConfiguration=zone.foreign_notifications)  # type: ignore[arg-type]
 
 
+def test_a_notification_prefix_no_log_file_falls_under_fails_the_deploy_naming_the_prefix_that_fits(
+    zone: landing_zone.LandingZone,
+) -> None:
+    org = zone.organization_id
+    with pytest.raises(deploy.DeployFailed, match=f"set NotificationPrefix={org}/AWSLogs/{org}/") as failed:
+        deploy.deploy({**stack_parameters.parameters(zone), "NotificationPrefix": "AWSLogs/"})
+    assert "ROLLBACK_COMPLETE" in str(failed.value)
+    assert landing_zone.notifications_of(zone.bucket) == zone.foreign_notifications
+    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
+
+
 def test_the_next_deploy_after_a_rollback_starts_afresh_and_succeeds(zone: landing_zone.LandingZone) -> None:
     outputs = deploy.deploy(stack_parameters.parameters(zone))
     assert outputs["ActionRequired"] == "none"

@@ -1,6 +1,7 @@
-"""End to end on the local AWS: the log bucket moves (a LogBucketName change, as a stack update), and
-later the new bucket is deleted before the stack is. Each time our entries follow, and nothing of ours
-is left behind: not on the old bucket, not in the key policy."""
+"""End to end on the local AWS: the trail moves under a deployed stack. Its key prefix changes: check says
+so and names the command that adapts the stack, which then delivers again. The log bucket moves (a
+LogBucketName change, as a stack update), and later the new bucket is deleted before the stack is. Each
+time our entries follow, and nothing of ours is left behind: not on the old bucket, not in the key policy."""
 
 from __future__ import annotations
 
@@ -48,6 +49,37 @@ def empty_and_delete(bucket: str) -> None:
         for item in page.get("Contents", []):
             s3.delete_object(Bucket=bucket, Key=item["Key"])
     s3.delete_bucket(Bucket=bucket)
+
+
+def test_a_moved_key_prefix_fails_check_naming_the_change_and_a_redeploy_delivers_again(
+    zone: landing_zone.LandingZone,
+) -> None:
+    endpoint = clients.s3().meta.endpoint_url
+    parameters = stack_parameters.parameters(zone)
+    outputs = deploy.deploy(parameters)
+    assert demo.run_cli("check", endpoint=endpoint)[0] == 0
+
+    # A landing-zone update writes the organization's logs under another prefix.
+    clients.cloudtrail().update_trail(Name=zone.trail_arn, S3KeyPrefix="moved")
+    code, printed = demo.run_cli("check", endpoint=endpoint)
+    flat = " ".join(printed.split())
+    assert code == 3, printed
+    org = zone.organization_id
+    assert f"key prefix: {org} -> moved" in flat
+    assert f"our bucket entry notifies only under {org}/AWSLogs/{org}/, where no log file lands any more" in flat
+    assert "sam deploy --parameter-overrides LogTargetRevision=2" in flat
+    # The stack's outputs say the same at the next deploy's run, and the redeploy follows the trail.
+    updated = deploy.deploy({**parameters, "LogTargetRevision": "2"})
+    assert updated["ActionRequired"] == "none"
+    assert demo.run_cli("check", endpoint=endpoint)[0] == 0
+    received = demo.deliver_a_log_object(zone, outputs["SqsUrl"])
+    assert f"/moved/AWSLogs/{org}/" in received, received
+
+    clients.cloudtrail().update_trail(Name=zone.trail_arn, S3KeyPrefix=org)
+    deploy.destroy()
+    demo.wait_deleted()
+    assert landing_zone.notifications_of(zone.bucket) == zone.foreign_notifications
+    assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
 
 
 def test_a_moved_bucket_takes_our_entry_along_and_a_deleted_one_still_gives_the_key_back(
