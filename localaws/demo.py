@@ -90,6 +90,12 @@ def show(label: str, value: Any) -> None:
     print(f"      {label:<34} {value}", flush=True)
 
 
+def show_layout(zone: landing_zone.LandingZone) -> None:
+    """Control Tower's key layout: the trail's S3KeyPrefix is the organization id, and log files are below it."""
+    show("trail's S3KeyPrefix (org id)", zone.key_prefix)
+    show("log files under", f"{zone.key_prefix}/AWSLogs/{zone.organization_id}/<account>/CloudTrail/")
+
+
 def show_outputs(outputs: dict[str, str], expected_mode: str) -> None:
     for key in ("RoleArn", "SqsUrl", "ManagementAccountId", "Region", "DeliveryMode", "ActionRequired"):
         show(key, outputs[key])
@@ -112,6 +118,7 @@ def landing_zone_3(print_cli: Callable[[str], None]) -> None:
             before_notifications = landing_zone.notifications_of(zone.bucket)
             before_key_policy = landing_zone.key_policy_of(zone.cloudtrail_key_arn)
             show("log bucket", zone.bucket)
+            show_layout(zone)
             show("trail's topic (Audit account)", zone.trail_topic_arn)
             show("other teams' entries", [e["Id"] for _, e in _entries(before_notifications)])
             show("CloudTrail key (management)", zone.cloudtrail_key_arn)
@@ -168,6 +175,7 @@ def landing_zone_4(print_cli: Callable[[str], None]) -> None:
             before_notifications = landing_zone.notifications_of(zone.bucket)
             before_key_policy = landing_zone.key_policy_of(zone.cloudtrail_key_arn)
             show("log bucket (new 4.0 name)", zone.bucket)
+            show_layout(zone)
             show("trail's topic (Log Archive)", zone.trail_topic_arn)
             show("mandatory controls (SCPs)", "CT.S3.PV.8 on the bucket, CT.SNS.PV.1 on the topic")
             outputs = deploy.deploy(stack_parameters.parameters(zone, stack_parameters.deploy_org(zone)))
