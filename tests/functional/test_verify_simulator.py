@@ -114,6 +114,12 @@ def test_with_sse_s3_logs_there_is_no_cloudtrail_key_to_ask_about(iam: Any) -> N
         stub.assert_no_pending_responses()
 
 
+def test_the_log_object_simulated_is_under_the_folder_the_trail_writes_its_log_files_in() -> None:
+    root = "o-a1b2c3d4e5/AWSLogs/o-a1b2c3d4e5/"
+    reads, *_ = verify.simulations(verify.Target(**{**TARGET.__dict__, "log_root": root}), BUCKET, CLOUDTRAIL_KEY)
+    assert reads.requests[0] == ("s3:GetObject", f"arn:aws:s3:::{BUCKET}/{root}")
+
+
 def test_the_resource_arns_and_services_follow_the_stacks_partition_and_region() -> None:
     in_govcloud = verify.Target(
         **{

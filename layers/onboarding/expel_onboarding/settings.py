@@ -157,6 +157,7 @@ class Settings:
             external_id=self.workbench_external_id,
             notification_key_arn=self.notification_key_arn,
             role_in_stack=self.expel_role_in_stack,
+            log_root=self.built_for.log_root if self.built_for.trail_arn else verify.LOG_OBJECT,
         )
 
 

@@ -42,7 +42,8 @@ STEP = "Verify"
 ALLOWED = "allowed"
 # From the most to the least restrictive, as the simulator ranks its decisions.
 DECISIONS = ("explicitDeny", "implicitDeny", ALLOWED)
-# Any object under the prefix CloudTrail writes; the role's grant names the bucket's objects.
+# Any object under the folder CloudTrail writes its log files in (the stack's record of the trail says which,
+# <S3KeyPrefix>/AWSLogs/<o-id>/); the role's grant names the bucket's objects.
 LOG_OBJECT = "AWSLogs/"
 
 
@@ -57,6 +58,7 @@ class Target:
     notification_key_arn: str
     role_in_stack: bool = True
     simulate: bool = True
+    log_root: str = LOG_OBJECT
 
 
 def subscription_problems(sns: SNSClient, target: Target) -> list[str]:
@@ -192,7 +194,10 @@ def simulations(target: Target, bucket: str, key_arn: str) -> list[Simulation]:
     partition, region = _arn_field(target.role_arn, 1), _arn_field(target.queue_arn, 3)
     found = [
         Simulation(
-            (("s3:GetObject", f"arn:{partition}:s3:::{bucket}/{LOG_OBJECT}"), ("sqs:ReceiveMessage", target.queue_arn))
+            (
+                ("s3:GetObject", f"arn:{partition}:s3:::{bucket}/{target.log_root}"),
+                ("sqs:ReceiveMessage", target.queue_arn),
+            )
         ),
         Simulation((("kms:Decrypt", target.notification_key_arn),), f"sqs.{region}.amazonaws.com"),
     ]
