@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from moto import settings as moto_settings
 from moto.awslambda.models import lambda_backends
 from moto.cloudformation.custom_model import CustomModel
-from moto.cloudformation.models import CloudFormationBackend, cloudformation_backends
+from moto.cloudformation.models import CloudFormationBackend, Event, cloudformation_backends
 
 from localaws.cloudformation_models import clean_json
 
@@ -36,6 +36,7 @@ class CustomResources:
     last, and waits for its answer as CloudFormation does."""
 
     answers: ClassVar[dict[str, dict[str, Any]]] = {}  # by RequestId: what the function PUT to the ResponseURL
+    stacks: ClassVar[dict[str, Any]] = {}  # by StackId: the stacks whose custom resources were created here
 
     @staticmethod
     def response_url(region_name: str, stack_id: str) -> str:
@@ -74,6 +75,7 @@ class CustomResources:
         # moto's own create_from_cloudformation_json instantiates CustomModel the same way.
         resource = CustomModel(region_name, str(uuid.uuid4()), logical_id, resource_name)  # type: ignore[abstract]
         stack = cloudformation_backends[account_id][region_name].get_stack(kwargs["StackId"])
+        cls.stacks[stack.stack_id] = stack
         stack.add_custom_resource(resource)
         # Gap: moto goes on creating the resources that read this one's attributes (Fn::GetAtt) before
         # the function answers, so they get None. CloudFormation waits for the answer: so do we.
@@ -109,8 +111,24 @@ class CustomResources:
 
     @classmethod
     def delete(cls, resource_map: Any, logical_id: str, physical_id: str, properties: Any) -> None:
-        """Delete of one physical id, with the properties it was made with."""
-        cls.send("Delete", resource_map, logical_id, properties, PhysicalResourceId=physical_id)
+        """Delete of one physical id, with the properties it was made with. Gap: moto records no event for a
+        custom resource; CloudFormation records each, with the Reason a SUCCESS response gave."""
+        answer = cls.send("Delete", resource_map, logical_id, properties, PhysicalResourceId=physical_id)
+        if answer.get("Status") == "SUCCESS" and answer.get("Reason"):
+            # moto takes the stack out of its backend while it deletes the resources: it was kept at create.
+            stack = cls.stacks[resource_map.stack_id]
+            stack.events.append(
+                Event(
+                    stack_id=stack.stack_id,
+                    stack_name=stack.name,
+                    logical_resource_id=logical_id,
+                    physical_resource_id=physical_id,
+                    resource_type=resource_map._resource_json_map[logical_id]["Type"],
+                    resource_status="DELETE_COMPLETE",
+                    resource_status_reason=str(answer["Reason"]),
+                    resource_properties=None,
+                )
+            )
 
     @classmethod
     def delete_first(cls, resource_map: Any) -> None:

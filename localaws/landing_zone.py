@@ -165,8 +165,10 @@ def create_config_bucket() -> str:
 
 def upgrade(zone: LandingZone) -> LandingZone:
     """A 3.x zone upgraded to 4.0, as Control Tower's upgrade leaves it: the bucket keeps its name
-    (AWS-FACTS.md, "an upgraded zone keeps aws-controltower-logs-..."), the trail gets CloudTrail's own
-    topic in the Log Archive account, and the two mandatory controls come into force."""
+    (aws-controltower-logs-...; a zone that enables the CloudTrail integration on 4.0 gets a new
+    aws-controltower-cloudtrail-... bucket instead), the trail gets CloudTrail's own topic in the Log Archive
+    account, and the two mandatory controls come into force (Control Tower control reference, "Changes in
+    Landing Zone 4.0 controls")."""
     if zone.generation != "3":
         raise ValueError(f"only a 3.x zone can be upgraded; this one is {zone.generation}")
     topic_arn = create_trail_topic(trail_topic("4.0"))

@@ -2,8 +2,9 @@
 template.yaml offline with samtranslator, as the SAM service would.
 
 Service Catalog needs the same expansion for another reason: it refuses templates that need
-CAPABILITY_AUTO_EXPAND (AWS-FACTS.md), so scripts/product_template.py ships this expansion as the
-product. One expansion serves both, so what the demo deploys is what Service Catalog launches.
+CAPABILITY_AUTO_EXPAND (provisioning fails with "Requires capabilities: [CAPABILITY_AUTO_EXPAND]"),
+so scripts/product_template.py ships this expansion as the product. One expansion serves both, so what
+the demo deploys is what Service Catalog launches.
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ def deploy_stack_resources(
         REGION,
         organization_id=organization_id,
         notification_prefix=prefix,
-        ours_on_bucket=discovery.entry_on_bucket(clients.s3(), owned_id(STACK_ID), LOG_ARCHIVE),
+        our_entry=discovery.our_entry_on(clients.s3(), owned_id(STACK_ID), LOG_ARCHIVE),
     )
     attributes = target.attributes("aws", REGION, LOG_ARCHIVE)
     key_arn = kms.create_key(Description="notifications")["KeyMetadata"]["Arn"]

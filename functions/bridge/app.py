@@ -53,7 +53,12 @@ def remove(event: dict[str, Any], context: LambdaContext) -> None:
     # A failed create's rollback Delete carries the physical id crhelper made up, but the create may have
     # written before it failed (the key statement comes before the notification). Our entries are marked
     # by the stack's own Sid and Id, so removal is safe whatever the id says.
-    run(Mode.REMOVE, custom_resource.moved(event["ResourceProperties"], settings()), event, context)
+    summary = run(Mode.REMOVE, custom_resource.moved(event["ResourceProperties"], settings()), event, context)
+    remaining = summary.get("Remaining") or []
+    if remaining:
+        # The run, its log and this function go with the stack: the Delete's Reason is what outlives them.
+        helper.Reason = custom_resource.left_in_place(remaining)
+        logger.warning("left in place", extra={"left_in_place": remaining})
 
 
 @logger.inject_lambda_context

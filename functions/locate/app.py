@@ -41,7 +41,7 @@ def locate(event: dict[str, Any], context: LambdaContext) -> str:
         region,
         organization_id=organization_id,
         notification_prefix=str(properties.get("NotificationPrefix", "")),
-        ours_on_bucket=discovery.entry_on_bucket(clients.s3(), owned_id(event["StackId"]), account),
+        our_entry=discovery.our_entry_on(clients.s3(), owned_id(event["StackId"]), account),
         revision=str(properties.get("Revision", "1")),
     )
     # The Expel role's decrypt grant, for a key discovered only at run time, names this account's keys.

@@ -40,9 +40,27 @@ def trail(name: str, bucket: str, organization: bool = True, topic: str | None =
     clients.cloudtrail().create_trail(**arguments)
 
 
+def our_entry(prefix: str | None = LOG_ROOT) -> dict[str, Any]:
+    """Our entry as a stack writes it: filtered on prefix, or on nothing (None), as stacks made before the
+    trail's log root was read wrote it."""
+    entry: dict[str, Any] = {
+        "Id": OURS,
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:ours",
+        "Events": ["s3:ObjectCreated:*"],
+    }
+    if prefix is not None:
+        entry["Filter"] = {"Key": {"FilterRules": [{"Name": "Prefix", "Value": prefix}]}}
+    return entry
+
+
 def locate(
-    bucket: str = "", mode: DeliveryMode = DeliveryMode.AUTO, prefix: str = "", ours_on: str = ""
+    bucket: str = "",
+    mode: DeliveryMode = DeliveryMode.AUTO,
+    prefix: str = "",
+    ours_on: str = "",
+    entry: dict[str, Any] | None = None,
 ) -> discovery.LogTarget:
+    found = entry or our_entry()
     return discovery.log_target(
         clients.cloudtrail(),
         bucket,
@@ -51,7 +69,7 @@ def locate(
         REGION,
         organization_id=ORG,
         notification_prefix=prefix,
-        ours_on_bucket=lambda name: name == ours_on,
+        our_entry=lambda name: found if name == ours_on else None,
     )
 
 
@@ -124,21 +142,58 @@ def test_while_our_bucket_entry_is_there_trail_topic_is_refused_before_any_write
     assert [call for call in calls.made if call in calls.writes] == []
 
 
+def test_an_entry_of_ours_from_before_the_log_root_was_read_is_kept_as_it_is() -> None:
+    bucket = "aws-controltower-logs-123456789012-us-east-1"
+    trail("org", bucket, topic="ct-logging")
+    found = locate(ours_on=bucket, entry=our_entry(prefix=None))
+    # Unfiltered, it notifies every log file: the stack stays on it and writes nothing to it.
+    assert (found.delivery_mode, found.notification_prefix) == (DeliveryMode.BUCKET_NOTIFICATION, "")
+    assert "for the whole bucket" in found.reason
+
+
+def test_an_entry_of_ours_that_notifies_none_of_the_log_files_leaves_the_relay_to_deliver_them() -> None:
+    bucket = "aws-controltower-logs-123456789012-us-east-1"
+    trail("org", bucket, topic="ct-logging")
+    found = locate(ours_on=bucket, entry=our_entry(prefix="AWSLogs/"))
+    assert found.delivery_mode is DeliveryMode.TRAIL_TOPIC
+    assert "delivers none of them" in found.reason
+
+
+def test_a_notification_prefix_asked_while_our_entry_is_frozen_is_said_not_to_apply() -> None:
+    bucket = "aws-controltower-logs-123456789012-us-east-1"
+    trail("org", bucket, topic="ct-logging")
+    found = locate(ours_on=bucket, prefix=f"{LOG_ROOT}111111111111/")
+    assert found.notification_prefix == LOG_ROOT
+    assert f"NotificationPrefix={LOG_ROOT}111111111111/ does not apply" in found.reason
+
+
+def test_where_the_trail_offers_no_topic_of_this_account_our_entry_is_not_read() -> None:
+    bucket = "aws-controltower-logs-123456789012-us-east-1"
+    trail("org", bucket)
+    asked: list[str] = []
+    discovery.log_target(
+        clients.cloudtrail(),
+        "",
+        DeliveryMode.AUTO,
+        ACCOUNT,
+        REGION,
+        organization_id=ORG,
+        our_entry=lambda name: asked.append(name),  # type: ignore[func-returns-value]
+    )
+    assert asked == []
+
+
 def test_our_entry_is_found_on_the_bucket_by_its_id() -> None:
     bucket = "aws-controltower-logs-123456789012-us-east-1"
     s3 = clients.s3()
     s3.create_bucket(Bucket=bucket)
     topic = clients.sns().create_topic(Name="ours")["TopicArn"]
-    present = discovery.entry_on_bucket(s3, OURS, ACCOUNT)
-    assert present(bucket) is False
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "TopicConfigurations": [{"Id": OURS, "TopicArn": topic, "Events": ["s3:ObjectCreated:*"]}]
-        },
-    )
-    assert present(bucket) is True
-    assert present("a-bucket-that-is-not-there") is False
+    found = discovery.our_entry_on(s3, OURS, ACCOUNT)
+    assert found(bucket) is None
+    entry = {"Id": OURS, "TopicArn": topic, "Events": ["s3:ObjectCreated:*"]}
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"TopicConfigurations": [entry]})
+    assert found(bucket) == entry
+    assert found("a-bucket-that-is-not-there") is None
 
 
 def test_an_empty_log_bucket_name_takes_the_organization_trails_bucket_whatever_its_name() -> None:

@@ -131,7 +131,7 @@ def test_an_explicit_deny_is_action_required_naming_trail_topic_and_never_retrie
     assert "s3:PutBucketNotification" in report.detail
     assert TARGET.bucket in report.detail
     assert "CT.S3.PV.8" in report.detail
-    assert "DeliveryMode=trail-topic" in report.detail
+    assert "DeliveryMode=auto (or trail-topic)" in report.detail
     assert report.data["ExplicitDeny"] is True
 
 

@@ -178,7 +178,8 @@ def test_no_policy_in_any_template_grants_kms_put_key_policy_to_a_principal_of_t
             trust = json.dumps(resource.get("Properties", {}).get("AssumeRolePolicyDocument", {}))
             assert "LogArchiveAccountId" not in trust, name
     # The Log Archive account: its grants reach keys of its own account only. KMS takes PutKeyPolicy only
-    # from the key's own account (AWS-FACTS.md), and the one grant that names a key parameter says so.
+    # from the key's own account (AWS KMS API reference, "PutKeyPolicy": cross-account use, no), and the one
+    # grant that names a key parameter says so.
     for where, statement in put_key_policy_grants(LOG_ARCHIVE) + put_key_policy_grants(PORTFOLIO):
         if where.startswith("NotificationKey/KeyPolicy"):
             assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}

@@ -93,7 +93,9 @@ def test_the_log_root_strips_slashes_around_the_key_prefix() -> None:
     assert trail.log_root("/logs/team/", ORG) == f"logs/team/AWSLogs/{ORG}/"
 
 
-@pytest.mark.parametrize(("revision", "following"), [("1", "2"), ("41", "42"), ("abc", "abc-2")])
+@pytest.mark.parametrize(
+    ("revision", "following"), [("1", "2"), ("41", "42"), ("abc", "abc-2"), ("abc-2", "abc-3"), ("x" * 64, "2")]
+)
 def test_the_next_revision_differs_from_the_current_one(revision: str, following: str) -> None:
     assert trail.next_revision(revision) == following
 
@@ -145,17 +147,45 @@ def test_an_unchanged_trail_has_not_moved() -> None:
     assert trail.moved_since(BUILT, BUILT, DeliveryMode.BUCKET_NOTIFICATION, ROOT) is None
 
 
-def test_a_moved_key_prefix_names_the_new_notification_prefix() -> None:
-    # Given a stack built for prefix a, whose bucket entry notifies under a's root, and a trail now on b
+def test_a_moved_key_prefix_under_the_default_prefix_needs_only_a_new_revision() -> None:
+    # Given a stack built for prefix a, whose bucket entry notifies under a's root (NotificationPrefix empty)
     built, now = replace(BUILT, key_prefix="a"), replace(BUILT, key_prefix="b")
-    # When the trail is compared
+    # When the trail, now on b, is compared
     moved = trail.moved_since(built, now, DeliveryMode.BUCKET_NOTIFICATION, built.log_root)
-    # Then the change, where the files went, and the command that follows them are named
+    # Then the change and where the files went are named; reading the trail again follows them by itself
     assert moved is not None
     assert moved.changes == ["key prefix: a -> b", f"log files: under a/AWSLogs/{ORG}/ -> under b/AWSLogs/{ORG}/"]
+    assert moved.detail.endswith("sam deploy --parameter-overrides LogTargetRevision=2")
+
+
+def test_a_moved_key_prefix_under_a_given_prefix_names_the_new_notification_prefix() -> None:
+    built, now = replace(BUILT, key_prefix="a"), replace(BUILT, key_prefix="b")
+    given = f"{built.log_root}111122223333/"
+    moved = trail.moved_since(built, now, DeliveryMode.BUCKET_NOTIFICATION, given)
+    assert moved is not None
     assert moved.detail.endswith(
         f"sam deploy --parameter-overrides LogTargetRevision=2 NotificationPrefix={now.log_root}"
     )
+
+
+@pytest.mark.parametrize("mode", [DeliveryMode.TRAIL_TOPIC, DeliveryMode.BUCKET_NOTIFICATION])
+def test_a_moved_key_prefix_that_delivery_survives_says_so(mode: DeliveryMode) -> None:
+    built, now = replace(BUILT, key_prefix="a"), replace(BUILT, key_prefix="b")
+    moved = trail.moved_since(built, now, mode, "")
+    assert moved is not None
+    assert "): delivery goes on, since" in moved.detail
+
+
+def test_a_new_home_region_names_the_region_to_deploy_in() -> None:
+    moved = trail.moved_since(BUILT, replace(BUILT, home_region="eu-west-1"), DeliveryMode.TRAIL_TOPIC, "")
+    assert moved is not None
+    assert "sam deploy --region eu-west-1" in moved.detail
+
+
+def test_a_moved_bucket_names_the_new_bucket_in_the_command() -> None:
+    moved = trail.moved_since(BUILT, replace(BUILT, bucket="another-log-bucket"), DeliveryMode.TRAIL_TOPIC, "")
+    assert moved is not None
+    assert moved.detail.endswith("LogTargetRevision=2 LogBucketName=another-log-bucket")
 
 
 def test_a_moved_bucket_says_the_files_left_the_watched_bucket() -> None:

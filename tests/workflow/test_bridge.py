@@ -210,9 +210,7 @@ def test_on_an_upgraded_zone_our_bucket_entry_keeps_the_mode_and_the_stack_still
             landing_zone.LOG_ARCHIVE,
             landing_zone.REGION,
             organization_id=zone.organization_id,
-            ours_on_bucket=discovery.entry_on_bucket(
-                clients.s3(), owned_id(landing_zone.STACK_ID), landing_zone.LOG_ARCHIVE
-            ),
+            our_entry=discovery.our_entry_on(clients.s3(), owned_id(landing_zone.STACK_ID), landing_zone.LOG_ARCHIVE),
         )
 
     assert located(DeliveryMode.AUTO).delivery_mode is DeliveryMode.BUCKET_NOTIFICATION

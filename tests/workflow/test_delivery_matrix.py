@@ -31,7 +31,7 @@ from expel_onboarding.naming import owned_id
 from localaws import clients, deployment, landing_zone, stack_resources, trail_deliveries
 from localaws.accounts import LOG_ARCHIVE, REGION
 
-GENERATIONS = ("3", "4.0", "upgraded")
+GENERATIONS = ("3", "4.0", "upgraded", "upgraded-older-entry")
 MODES = (DeliveryMode.AUTO, DeliveryMode.BUCKET_NOTIFICATION, DeliveryMode.TRAIL_TOPIC)
 
 
@@ -58,10 +58,15 @@ EXPECTED = {
     # CT.S3.PV.8 denies the bucket write: the run says so, names trail-topic, and takes its key statement back.
     ("4.0", DeliveryMode.BUCKET_NOTIFICATION): Cell("bucket-notification", "ACTION_REQUIRED", 0, 0, 0),
     ("4.0", DeliveryMode.TRAIL_TOPIC): Cell("trail-topic", "CHANGED", 1, 0, 0),
-    # Onboarded on 3.x, then upgraded: our bucket entry still fires and CT.S3.PV.8 freezes it.
+    # Onboarded on 3.x, then upgraded, then redeployed (a new LogTargetRevision) and checked: our bucket entry
+    # still fires and CT.S3.PV.8 freezes it.
     ("upgraded", DeliveryMode.AUTO): Cell("bucket-notification", "OK", 1, 1, 0),
     ("upgraded", DeliveryMode.BUCKET_NOTIFICATION): Cell("bucket-notification", "OK", 1, 1, 0),
     ("upgraded", DeliveryMode.TRAIL_TOPIC): Cell("refused", "OK", 1, 1, 0),
+    # The same with the unfiltered entry stacks wrote before they read the trail's log root: kept as it is.
+    ("upgraded-older-entry", DeliveryMode.AUTO): Cell("bucket-notification", "OK", 1, 1, 0),
+    ("upgraded-older-entry", DeliveryMode.BUCKET_NOTIFICATION): Cell("bucket-notification", "OK", 1, 1, 0),
+    ("upgraded-older-entry", DeliveryMode.TRAIL_TOPIC): Cell("refused", "OK", 1, 1, 0),
 }
 
 
@@ -84,22 +89,44 @@ def applied(workflow: deployment.Workflow) -> dict[str, str]:
     return {step["Name"]: step["Status"] for step in summary["Steps"]}
 
 
-def redeployed(zone: landing_zone.LandingZone, requested: DeliveryMode) -> discovery.LogTarget:
-    """LogTarget as a redeploy with a new LogTargetRevision runs it: the trail read again, our entry looked for."""
-    return discovery.log_target(
+def redeployed(zone: landing_zone.LandingZone, requested: DeliveryMode, environment: dict[str, str]) -> dict[str, str]:
+    """What a redeploy with a new LogTargetRevision gives the functions: LogTarget reads the trail again and
+    looks for our entry (DeliveryModeUnavailable when it refuses, before anything is written)."""
+    found = discovery.log_target(
         clients.cloudtrail(),
         "",
         requested,
         LOG_ARCHIVE,
         REGION,
         organization_id=zone.organization_id,
-        ours_on_bucket=discovery.entry_on_bucket(clients.s3(), owned_id(landing_zone.STACK_ID), LOG_ARCHIVE),
+        our_entry=discovery.our_entry_on(clients.s3(), owned_id(landing_zone.STACK_ID), LOG_ARCHIVE),
+        revision="2",
     )
+    attributes = found.attributes("aws", REGION, LOG_ARCHIVE)
+    return {
+        **environment,
+        "DELIVERY_MODE": attributes["DeliveryMode"],
+        "DELIVERY_REASON": attributes["Reason"],
+        "REQUESTED_DELIVERY_MODE": requested.value,
+        "TRAIL_TOPIC_ARN": attributes["TopicArn"],
+        "NOTIFICATION_PREFIX": attributes["NotificationPrefix"],
+        "LOG_TARGET_TRAIL": attributes["Trail"],
+    }
+
+
+def unfiltered(bucket: str) -> None:
+    """Our entry as stacks made before the trail's log root was read wrote it: no filter (3.x lets us write)."""
+    s3 = clients.s3()
+    config = landing_zone.notifications_of(bucket)
+    for entry in config["TopicConfigurations"]:
+        if entry["Id"] == owned_id(landing_zone.STACK_ID):
+            entry.pop("Filter")
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)  # type: ignore[arg-type]
 
 
 def onboard(generation: str, requested: DeliveryMode) -> tuple[landing_zone.LandingZone, str, str, str]:
     """The zone, the mode in use (or "refused"), the run's Notification status and Workbench's queue."""
-    if generation != "upgraded":
+    if not generation.startswith("upgraded"):
         zone = landing_zone.seed(generation)
         environment = stack_resources.deploy_stack_resources(zone, delivery_mode=requested)
         statuses = applied(with_relay(environment, "cell"))
@@ -107,12 +134,19 @@ def onboard(generation: str, requested: DeliveryMode) -> tuple[landing_zone.Land
     zone = landing_zone.seed("3")
     environment = stack_resources.deploy_stack_resources(zone, delivery_mode=DeliveryMode.AUTO)
     assert applied(with_relay(environment, "cell"))["Notification"] == "CHANGED"
+    if generation == "upgraded-older-entry":
+        unfiltered(zone.bucket)
     zone = landing_zone.upgrade(zone)
     try:
-        mode = redeployed(zone, requested).delivery_mode.value
+        again = redeployed(zone, requested, environment)
     except DeliveryModeUnavailable:
-        mode = "refused"
-    return zone, mode, "OK", environment["QUEUE_URL"]
+        return zone, "refused", "OK", environment["QUEUE_URL"]
+    # The redeployed functions (the relay deployed first still serves its queue, whatever the mode).
+    workflow = deployment.deploy(again, name="redeployed")
+    statuses = applied(workflow)
+    checked = json.loads(deployment.run(workflow, {"Mode": "check"})["output"])
+    assert {step["Status"] for step in checked["Steps"]} == {"OK"}, checked["Steps"]
+    return zone, again["DELIVERY_MODE"], statuses["Notification"], environment["QUEUE_URL"]
 
 
 def drain(queue_url: str) -> list[dict[str, Any]]:

@@ -135,7 +135,7 @@ def test_forcing_bucket_notification_on_4_0_is_action_required_naming_trail_topi
     assert statuses(summary)["UndoKeyPolicy"] == "CHANGED"
     assert "Verify" not in statuses(summary)
     notification = next(step for step in summary["Steps"] if step["Name"] == "Notification")
-    assert "DeliveryMode=trail-topic" in notification["Detail"]
+    assert "DeliveryMode=auto (or trail-topic)" in notification["Detail"]
     assert "explicit deny" in notification["Detail"]
     assert summary["ActionRequired"] == ["Notification"]
     assert landing_zone.notifications_of(zone.bucket) == zone.foreign_notifications
@@ -186,7 +186,26 @@ def test_after_the_upgrade_repair_of_a_lost_entry_is_action_required_naming_trai
     assert summary["Failed"] is False
     assert statuses(summary)["Notification"] == "ACTION_REQUIRED"
     detail = next(step["Detail"] for step in summary["Steps"] if step["Name"] == "Notification")
-    assert "DeliveryMode=trail-topic" in detail
+    assert "DeliveryMode=auto (or trail-topic)" in detail
+
+
+def test_after_the_upgrade_an_entry_of_ours_that_changed_is_adopted_never_doubled_by_the_relay(
+    upgraded: tuple[landing_zone.LandingZone, dict[str, str], deployment.Workflow],
+) -> None:
+    zone, _, workflow = upgraded
+    # Control Tower's own role widens our entry's filter: the control lets no role of ours put it back.
+    config = landing_zone.notifications_of(zone.bucket)
+    for entry in config["TopicConfigurations"]:
+        if entry["Id"].startswith("ExpelOnboarding"):
+            entry["Filter"] = {"Key": {"FilterRules": [{"Name": "prefix", "Value": f"{zone.key_prefix}/"}]}}
+    control_tower_execution().client("s3").put_bucket_notification_configuration(
+        Bucket=zone.bucket, NotificationConfiguration=config
+    )
+    summary = summary_of(workflow, "repair")
+    detail = next(step["Detail"] for step in summary["Steps"] if step["Name"] == "Notification")
+    assert statuses(summary)["Notification"] == "ACTION_REQUIRED"
+    assert "Make the stack adopt it as it is" in detail
+    assert "trail-topic" not in detail
 
 
 def test_after_the_upgrade_remove_completes_leaves_our_entry_and_prints_the_command(

@@ -79,3 +79,12 @@ def workbench_values(summary: Mapping[str, Any]) -> dict[str, str]:
         "DeliveryMode": ": ".join(str(summary[k]) for k in ("DeliveryMode", "DeliveryReason") if summary.get(k)),
         "ActionRequired": ", ".join(action) if action else "none",
     }
+
+
+def left_in_place(remaining: list[Mapping[str, str]]) -> str:
+    """What a completed removal left behind, for the Delete's Reason: CloudFormation shows a SUCCESS
+    response's Reason as the event's status reason, as it does for AWS's own cfn-response module
+    (CloudFormation user guide, "cfn-response module"), and keeps a deleted stack's events, so it outlives
+    the stack's logs and runs. It keeps 256 characters: what and where first."""
+    items = "; ".join(f"{item['What']} ({item['Where']})" for item in remaining)
+    return f"Left in place: {items}. To remove it, see the README, After an upgrade to 4.0."

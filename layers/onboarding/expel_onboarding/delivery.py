@@ -95,23 +95,25 @@ def choose(requested: DeliveryMode, trail_arn: str, topic_arn: str, account_id: 
     )
 
 
-def stay_on_bucket_entry(requested: DeliveryMode, bucket: str, topic_arn: str) -> Choice:
-    """Our bucket entry is there and fires for every log file: the relay beside it would deliver each twice.
-
-    On a zone upgraded to landing zone 4.0, CT.S3.PV.8 forbids changing or removing that entry (Control
-    Tower control reference, "Mandatory controls"), so it stays, and so does the mode."""
+def stay_on_bucket_entry(requested: DeliveryMode, bucket: str, topic_arn: str, prefix: str, asked: str) -> Choice:
+    """This stack's entry is on the bucket and notifies the trail's log files: the relay beside it would
+    deliver each twice. On a zone upgraded to landing zone 4.0, CT.S3.PV.8 also forbids changing or removing
+    that entry (Control Tower control reference, "Mandatory controls"), so it stays as it is, filter included."""
+    where = f"under {prefix}" if prefix else "for the whole bucket"
     if requested is DeliveryMode.TRAIL_TOPIC:
         raise DeliveryModeUnavailable(
-            f"DeliveryMode is trail-topic, but this stack's entry on {bucket} still sends every log file to "
-            f"Workbench's queue; the relay on {topic_arn} beside it would deliver every file twice.",
-            "to move to trail-topic, the entry must go first: on landing zone 4.0 only a principal CT.S3.PV.8 "
-            "exempts (AWSControlTowerExecution) may remove it, and log files written between its removal and the "
-            "relay's subscription are not delivered. Otherwise set DeliveryMode=auto, which stays on the entry: "
-            "a relay beside it would deliver every file twice.",
+            f"DeliveryMode is trail-topic, but this stack's entry on {bucket} still notifies log files {where}; "
+            f"the relay on {topic_arn} beside it would deliver every file twice.",
+            "to move to trail-topic, the entry must go first: delete this stack, which removes the entry where "
+            "no control forbids it (on a zone upgraded to 4.0 only a principal CT.S3.PV.8 exempts, "
+            "AWSControlTowerExecution, may), then deploy again; log files written in between are not delivered. "
+            "Otherwise set DeliveryMode=auto, which stays on the entry: a relay beside it would deliver every "
+            "file twice.",
         )
+    kept = f" NotificationPrefix={asked} does not apply: the entry stays as it is." if asked and asked != prefix else ""
     return Choice(
         DeliveryMode.BUCKET_NOTIFICATION,
-        f"auto: this stack's entry on {bucket} delivers every log file, and on a landing zone upgraded to 4.0 "
-        f"CT.S3.PV.8 lets no role of ours change or remove it; the relay on the trail's topic {topic_arn} "
-        "beside it would deliver every file twice, so delivery stays on the bucket entry.",
+        f"{requested.value}: this stack's entry on {bucket} notifies log files {where}, and the relay on the trail's "
+        f"topic {topic_arn} beside it would deliver every file twice, so delivery stays on the entry, as it is "
+        f"(on a landing zone upgraded to 4.0, CT.S3.PV.8 lets no role of ours change or remove it).{kept}",
     )

@@ -12,7 +12,7 @@ relay queue's policy. It names only what the organization trail names; it never 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +28,9 @@ from expel_onboarding.errors import (
     error_code,
     translate,
 )
+from expel_onboarding.notification import Entry
 from expel_onboarding.reports import Mode, Status, StepReport
-from expel_onboarding.trail import TrailRecord, moved_since, refuse_unmatched_prefix
+from expel_onboarding.trail import TrailRecord, can_match, moved_since, refuse_unmatched_prefix
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
@@ -120,13 +121,13 @@ def log_target(
     *,
     organization_id: str,
     notification_prefix: str = "",
-    ours_on_bucket: Callable[[str], bool] = lambda bucket: False,
+    our_entry: Callable[[str], Entry | None] = lambda bucket: None,
     revision: str = "1",
 ) -> LogTarget:
     """The bucket, topic and delivery mode, from the organization trail (LogBucketName may name the bucket).
 
-    ours_on_bucket(bucket) tells whether this stack's entry is on the bucket's notification configuration:
-    while it is, the relay would deliver every log file a second time (see delivery.choose)."""
+    our_entry(bucket) is this stack's entry on the bucket's notification configuration, if it is there: on a
+    zone that offers trail-topic, an entry that still fires keeps the stack on it (see stay_on_bucket_entry)."""
     trails = organization_trails(visible_trails(cloudtrail))
     where = f"account {account_id} in {region}"
     if bucket_parameter:
@@ -156,10 +157,25 @@ def log_target(
     record = TrailRecord.of(trail or {"S3BucketName": bucket}, organization_id, revision)
     trail_arn, topic_arn = record.trail_arn, record.topic_arn
     choice = choose(requested, trail_arn, topic_arn, account_id, region)
-    if choice.mode is DeliveryMode.TRAIL_TOPIC and ours_on_bucket(bucket):
-        choice = stay_on_bucket_entry(requested, bucket, topic_arn)
+    prefix = notification_prefix or (record.log_root if trail is not None else "")
+    # Where the trail offers its own topic (landing zone 4.0), an entry of ours made before (an upgraded zone)
+    # may be frozen by CT.S3.PV.8: while it notifies the trail's log files, it is the delivery, as it is.
+    offers_topic = choose(DeliveryMode.AUTO, trail_arn, topic_arn, account_id, region).mode is DeliveryMode.TRAIL_TOPIC
+    entry = our_entry(bucket) if offers_topic and trail is not None else None
+    if entry is not None and can_match(notification.entry_prefix(entry), record.log_root):
+        choice = stay_on_bucket_entry(
+            requested, bucket, topic_arn, notification.entry_prefix(entry), notification_prefix
+        )
+        prefix = notification.entry_prefix(entry)
+    elif entry is not None and choice.mode is DeliveryMode.TRAIL_TOPIC:
+        dead = notification.entry_prefix(entry)
+        choice = replace(
+            choice,
+            reason=f"{choice.reason} This stack's earlier entry on {bucket} notifies only under {dead}, where the "
+            "trail writes no log file, so it delivers none of them and the relay alone delivers each once.",
+        )
     if choice.mode is DeliveryMode.BUCKET_NOTIFICATION and trail is not None:
-        refuse_unmatched_prefix(notification_prefix, record)
+        refuse_unmatched_prefix(prefix, record)
     return LogTarget(
         bucket=bucket,
         trail_arn=trail_arn,
@@ -168,24 +184,24 @@ def log_target(
         delivery_mode=choice.mode,
         reason=choice.reason,
         record=record,
-        notification_prefix=notification_prefix or (record.log_root if trail is not None else ""),
+        notification_prefix=prefix,
     )
 
 
-def entry_on_bucket(s3: S3Client, entry_id: str, account_id: str) -> Callable[[str], bool]:
-    """Whether our entry (by its Id) is on a bucket's notification configuration. Reading it is an s3:Get*,
+def our_entry_on(s3: S3Client, entry_id: str, account_id: str) -> Callable[[str], Entry | None]:
+    """Our entry (by its Id) on a bucket's notification configuration, or None. Reading it is an s3:Get*,
     which landing zone 4.0's CT.S3.PV.8 allows."""
 
-    def present(bucket: str) -> bool:
+    def found(bucket: str) -> Entry | None:
         try:
             config = s3.get_bucket_notification_configuration(Bucket=bucket, ExpectedBucketOwner=account_id)
         except ClientError as exc:
             if error_code(exc) in {"NoSuchBucket", "404"}:
-                return False
+                return None
             raise translate(exc, "s3:GetBucketNotification", bucket, NO_ALTERNATIVES) from exc
-        return notification.find(dict(config), entry_id) is not None
+        return notification.find(dict(config), entry_id)
 
-    return present
+    return found
 
 
 def management_account(organizations: OrganizationsClient) -> tuple[str, str]:
@@ -312,7 +328,8 @@ def discover(
         notes.append(f"CloudTrailKeyArn {key_arn} wins over the trail's key {trail_key}; check it is intended.")
     else:
         notes.append(f"Log objects are encrypted with {key_arn} (from the {source}).")
-    now = TrailRecord.of(trail, organization_id) if trail is not None else None
+    # Compared only with an organization trail: an account trail writing to the bucket is not the stack's.
+    now = TrailRecord.of(trail, organization_id) if trail is not None and trail.get("IsOrganizationTrail") else None
     moved = moved_since(target.built_for, now, target.delivery_mode, target.notification_prefix)
     reason = target.delivery_reason
     if moved:
@@ -345,8 +362,11 @@ def trail_now(trails: list[dict[str, Any]], target: Target) -> dict[str, Any] | 
         same = next((t for t in trails if t.get("TrailARN") == target.built_for.trail_arn), None)
         if same is not None:
             return same
-    writing = trail_for_bucket(trails, target.bucket)
+    organization = organization_trails(trails)
+    writing = trail_for_bucket(organization, target.bucket)
     if writing is not None:
         return writing
-    organization = organization_trails(trails)
-    return organization[0] if len(organization) == 1 else None
+    if len(organization) == 1:
+        return organization[0]
+    # No organization trail to go by: an account trail writing to the bucket still names its key.
+    return trail_for_bucket(trails, target.bucket)

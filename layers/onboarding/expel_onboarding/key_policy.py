@@ -92,7 +92,8 @@ class Target:
 # StringLike arn:aws:cloudtrail:*:<account>:trail/*;
 # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
 # An organization trail belongs to the management account, and Control Tower keeps the trail's key in
-# that account (AWS-FACTS.md), so the key's account is the owner of the trails we name.
+# that account (Control Tower user guide, "Optionally configure AWS KMS keys"), so the key's account is
+# the owner of the trails we name.
 ENCRYPTION_CONTEXT_KEY = "kms:EncryptionContext:aws:cloudtrail:arn"
 
 

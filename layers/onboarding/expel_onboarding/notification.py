@@ -143,6 +143,11 @@ def _filter_value(entry: Entry, name: str) -> str:
     return ""
 
 
+def entry_prefix(entry: Entry) -> str:
+    """The prefix an entry's filter notifies under ("" for the whole bucket)."""
+    return _filter_value(entry, "prefix")
+
+
 def events_overlap(ours: list[str], theirs: list[str]) -> bool:
     """Two event lists overlap when an event of one is, or is covered by a wildcard of, the other."""
 
@@ -224,7 +229,7 @@ def removal_command(target: Target) -> str:
     )
 
 
-def denied(exc: ClientError, target: Target, mode: Mode, desired: Config) -> StepReport:
+def denied(exc: ClientError, target: Target, mode: Mode, desired: Config, ours_there: bool = False) -> StepReport:
     """An explicit deny on our write: never retried, never a failed stack; what to do instead."""
     # Refused: the run takes back a key statement it added, since no events will come (see the ASL).
     data = {"Bucket": target.bucket, "NotificationId": target.entry_id, "ExplicitDeny": True, "Refused": True}
@@ -240,11 +245,19 @@ def denied(exc: ClientError, target: Target, mode: Mode, desired: Config) -> Ste
             "bucket's notifications, so your Control Tower administrators, who may use that role, remove our "
             f"entry, and only ours, with: {put_command(target.bucket, desired)}"
         )
+    elif ours_there:
+        # The relay beside our entry would deliver every file twice: the fix is to keep the entry as it is.
+        detail = (
+            f"{found} Our entry '{target.entry_id}' is on the bucket but not as this stack would write it, and "
+            "Control Tower landing zone 4.0's CT.S3.PV.8 lets no role of ours change it; it keeps notifying what "
+            "its own filter covers. Make the stack adopt it as it is: sam deploy --parameter-overrides "
+            "LogTargetRevision=<a new value> (with DeliveryMode=auto and NotificationPrefix empty)"
+        )
     else:
         detail = (
             f"{found} This is Control Tower landing zone 4.0's CT.S3.PV.8, which lets no role of ours change the "
             "log bucket's notifications. Switch to the trail's own topic, which carries the same events: "
-            "sam deploy --parameter-overrides DeliveryMode=trail-topic"
+            "sam deploy --parameter-overrides DeliveryMode=auto (or trail-topic)"
         )
     return StepReport(STEP, Status.ACTION_REQUIRED, detail, data)
 
@@ -298,7 +311,7 @@ def converge(
         before = current
         deny = _try_write(s3, target, desired, attempt, sleep)
         if deny is not None:
-            return denied(deny, target, mode, desired)
+            return denied(deny, target, mode, desired, find(before, target.entry_id) is not None)
         current = read(s3, target)
         desired = desired_state(current, target, mode)
         if desired == current:

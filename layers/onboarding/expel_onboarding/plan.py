@@ -268,7 +268,7 @@ def make(readers: Readers, parameters: Parameters) -> Plan:
             organization_id=organization_id,
             notification_prefix=parameters.notification_prefix,
             # A stack not deployed yet has no entry anywhere.
-            ours_on_bucket=discovery.entry_on_bucket(readers.s3, entry_id, account) if existing else lambda _: False,
+            our_entry=discovery.our_entry_on(readers.s3, entry_id, account) if existing else lambda _: None,
         )
     except OnboardingError as refused:
         if isinstance(refused, READ_REFUSED):

@@ -52,8 +52,12 @@ def summarize(state: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
     statuses = [row["Status"] for row in rows]
     causes = [cause_in_words(failure)] if failure else [str(report["Detail"]) for report in refused.values()]
     discovered = (state.get("Discover") or {}).get("Data", {})
-    remaining = _remaining(rows + undo_rows, settings, discovered) if mode is Mode.REMOVE and causes else []
-    if remaining:
+    # A removal a control refused (ACTION_REQUIRED) completes, but leaves ours in place: say what, and how.
+    needs_you = any(row["Status"] == Status.ACTION_REQUIRED.value for row in rows + undo_rows)
+    remaining = (
+        _remaining(rows + undo_rows, settings, discovered) if mode is Mode.REMOVE and (causes or needs_you) else []
+    )
+    if remaining and causes:
         # First, so that CloudFormation's 256-character Reason keeps it; the commands are in "Remaining".
         left = "; ".join(f"{item['What']} ({item['Where']})" for item in remaining)
         causes.insert(0, f"Left in place: {left}; the commands that remove them are in this run's summary.")

@@ -59,8 +59,11 @@ def can_match(prefix: str, root: str) -> bool:
 
 
 def next_revision(revision: str) -> str:
-    """A LogTargetRevision value other than the current one, to make the stack read the trail again."""
-    return str(int(revision) + 1) if revision.isdigit() else f"{revision}-2"
+    """A LogTargetRevision value other than the current one, to make the stack read the trail again: its
+    trailing number counted up ("1" -> "2", "v-2" -> "v-3"), else "-2" added; within the parameter's 64."""
+    counted = re.fullmatch(r"(.*?)([0-9]+)", revision)
+    following = f"{counted.group(1)}{int(counted.group(2)) + 1}" if counted else f"{revision}-2"
+    return following if len(following) <= 64 else "2" if revision != "2" else "3"
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,13 @@ def moved_since(built: TrailRecord, now: TrailRecord | None, mode: DeliveryMode,
         effects.append(f"log files no longer land in {built.bucket}, which this stack watches")
     elif unmatched:
         effects.append(f"our bucket entry notifies only under {prefix}, where no log file lands any more")
+    elif now.key_prefix != built.key_prefix:
+        follows = (
+            "the relay follows what CloudTrail announces"
+            if mode is DeliveryMode.TRAIL_TOPIC
+            else (f"our entry's prefix {prefix or '(none)'} still covers {now.log_root}")
+        )
+        effects.append(f"delivery goes on, since {follows}")
     if now.topic_arn != built.topic_arn:
         if mode is DeliveryMode.TRAIL_TOPIC:
             effects.append(
@@ -170,8 +180,17 @@ def moved_since(built: TrailRecord, now: TrailRecord | None, mode: DeliveryMode,
             )
     if now.kms_key_id != built.kms_key_id:
         effects.append(f"Workbench needs kms:Decrypt on {now.kms_key_id or 'no key'}, which the next apply grants")
+    if now.home_region != built.home_region:
+        effects.append(
+            f"the trail's home region is now {now.home_region or '(none)'}, where its bucket and topic are: deploy "
+            f"this stack there (sam deploy --region {now.home_region})"
+        )
     overrides = [f"LogTargetRevision={next_revision(built.revision)}"]
-    if unmatched:
+    if now.bucket != built.bucket:
+        # Right whether LogBucketName was given or left empty: LogTarget checks it is the trail's bucket.
+        overrides.append(f"LogBucketName={now.bucket}")
+    if unmatched and prefix != built.log_root:
+        # A prefix that was given stays given; an empty one follows the trail by itself.
         overrides.append(f"NotificationPrefix={now.log_root}")
     return TrailMoved(changes, _moved_detail(changes, effects, overrides))
 
