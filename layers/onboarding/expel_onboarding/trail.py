@@ -1,7 +1,8 @@
 """The organization trail as a stack was built for it: where its log files land, and what changed since.
 
-Control Tower's organization trail writes under a key prefix, the organization id, and an organization
-trail adds the organization id again below AWSLogs/ (AWS CloudTrail user guide, "Finding your
+Control Tower's organization trail writes under a key prefix, the organization id (as AWS's sample
+aws-samples/running-sql-on-org-audit-logs-using-partition-projection shows), and an organization trail
+adds the organization id again below AWSLogs/ (AWS CloudTrail user guide, "Finding your
 CloudTrail log files": bucket/[prefix]/AWSLogs/O-ID/AccountID/CloudTrail/Region/YYYY/MM/DD/file_name).
 So a notification prefix such as AWSLogs/ matches no log file of a real landing zone: the prefix that
 fits is read from the trail, never assumed.
