@@ -34,9 +34,7 @@ from botocore.exceptions import ClientError
 
 from localaws import clients
 from localaws.accounts import AUDIT, LOG_ARCHIVE, MANAGEMENT, MEMBERS, REGION, as_account
-from localaws.cloudtrail_logs import (
-    TRAIL_NAME,
-)
+from localaws.cloudtrail_logs import TRAIL_NAME, cloudtrail_log_key, log_file
 from localaws.control_tower import (
     CLOUDTRAIL_KEY_POLICY,
     MANDATORY_CONTROLS_4_0,
@@ -135,6 +133,14 @@ def seed(generation: str = "3") -> LandingZone:
     }
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=foreign)  # type: ignore[arg-type]
     trail_arn = create_organization_trail(bucket, key_arn, topic_arn, organization_id)
+    # A landing zone has history: the management account's last log file, written before anyone onboards.
+    s3.put_object(
+        Bucket=bucket,
+        Key=cloudtrail_log_key(organization_id, organization_id),
+        Body=log_file(),
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=key_arn,
+    )
     own_config_bucket = create_config_bucket() if generation == "4.0" else bucket
     if generation == "4.0":
         # Last, as in a real zone: what is above was made by Control Tower's own role, which they exempt.

@@ -3,7 +3,8 @@
 filled() is what the tests, make bench and the local server run under: the landing zone's service
 control policies (localaws.controls), role trust (localaws.trust_policies), a topic's policy for callers
 of another account (localaws.topic_policies), a trail's topic named by
-ARN (below), S3's events in their full shape (localaws.s3_events), with the emulator's own costs cut
+ARN (below), S3's events in their full shape (localaws.s3_events), SNS's and SQS's CloudWatch metrics
+(localaws.service_metrics), with the emulator's own costs cut
 (localaws.speedups). server_gaps() adds what only moto's server lacks.
 """
 
@@ -22,7 +23,7 @@ from moto.organizations import utils as organizations_utils
 from moto.organizations.models import organizations_backends
 from moto.utilities.utils import get_partition
 
-from localaws import controls, s3_events, speedups, topic_policies, trust_policies
+from localaws import controls, s3_events, service_metrics, speedups, topic_policies, trust_policies
 
 
 @contextmanager
@@ -34,6 +35,7 @@ def filled() -> Iterator[None]:
         trust_policies.role_trust(),
         trail_topics_by_arn(),
         s3_events.full_shape(),
+        service_metrics.published(),
         speedups.faster(),
     ):
         yield

@@ -172,7 +172,8 @@ def test_from_4_0_config_has_a_bucket_of_its_own() -> None:
     bucket, _ = trail_deliveries.deliver_config_object(zone)
     assert bucket == zone.config_bucket != zone.bucket
     assert bucket.startswith(f"aws-controltower-config-logs-{AUDIT}-{REGION}-")
-    assert clients.s3().list_objects_v2(Bucket=zone.bucket).get("KeyCount", 0) == 0
+    in_log_bucket = [item["Key"] for item in clients.s3().list_objects_v2(Bucket=zone.bucket).get("Contents", [])]
+    assert [key for key in in_log_bucket if "/Config/" in key] == []
 
 
 def test_a_log_file_can_be_delivered_under_a_given_key() -> None:

@@ -118,6 +118,6 @@ def test_the_cli_prints_what_a_failed_removal_left_and_each_command() -> None:
     cli.print_summary(run, out)
     text = out.getvalue()
     assert "UndoNotification  CHANGED" in text
-    assert "Left in place by this failed removal" in text
+    assert "Left in place by this removal" in text
     for item in run["Remaining"]:
         assert item["Command"] in text

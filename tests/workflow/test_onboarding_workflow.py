@@ -165,6 +165,8 @@ def test_remove_after_the_bucket_was_deleted_still_removes_our_key_statement(
     deployment.run(workflow, {"Mode": "apply"})
     s3 = clients.s3()
     s3.put_bucket_notification_configuration(Bucket=zone.bucket, NotificationConfiguration={})
+    for item in s3.list_objects_v2(Bucket=zone.bucket).get("Contents", []):
+        s3.delete_object(Bucket=zone.bucket, Key=item["Key"])
     s3.delete_bucket(Bucket=zone.bucket)
     result = output(deployment.run(workflow, {"Mode": "remove"}))
     assert statuses(result)["KeyPolicy"] == "CHANGED"

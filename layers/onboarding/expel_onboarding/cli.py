@@ -27,7 +27,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from expel_onboarding import clients, plan, workflow
+from expel_onboarding import clients, delivery_report, plan, workflow
 from expel_onboarding.errors import OnboardingError, RunFailed, StackNotReady
 from expel_onboarding.reports import Status
 
@@ -212,7 +212,7 @@ def print_summary(summary: dict[str, Any], out: TextIO) -> None:
     for step in summary["Steps"]:
         print(f"{step['Name']:<{width}}{step['Status']:<17}{step['Detail']}", file=out)
     if summary.get("Remaining"):
-        print("\nLeft in place by this failed removal; each is removed by hand with:", file=out)
+        print("\nLeft in place by this removal; each is removed by hand with:", file=out)
         for item in summary["Remaining"]:
             print(f"  {item['What']} ({item['Where']}):\n    {item['Command']}", file=out)
     if summary.get("DeliveryMode"):
@@ -257,11 +257,18 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     if not as_json:
         print(f"Running {arguments.command} on {arguments.stack_name} ({name})", file=out, flush=True)
     summary = follow(sfn, execution, None if as_json else out)
+    cloudwatch, s3 = clients.for_delivery_report(arguments.profile, arguments.region, arguments.endpoint_url)
+    health = delivery_report.verdict(cloudformation, cloudwatch, s3, arguments.stack_name, summary)
     if as_json:
-        print(json.dumps({**summary, "ExecutionArn": execution}, indent=2), file=out)
+        shown = {**summary, "ExecutionArn": execution, "DeliveryHealth": health.to_dict() if health else None}
+        print(json.dumps(shown, indent=2, default=str), file=out)
     else:
         print_summary(summary, out)
-    return exit_code(summary)
+        if health is not None:
+            print(f"\nDelivery health: {health.feed.value}. {health.detail}", file=out)
+    code = exit_code(summary)
+    # Silence is never exit 0: a feed that does not deliver needs a person, whatever the configuration says.
+    return EXIT_ACTION_REQUIRED if code == EXIT_OK and health is not None and not health.healthy else code
 
 
 def run_outputs(

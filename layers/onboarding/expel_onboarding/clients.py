@@ -18,6 +18,7 @@ from botocore.exceptions import NoRegionError
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_cloudtrail import CloudTrailClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_lambda import LambdaClient
@@ -109,6 +110,17 @@ def for_cli(
     cloudformation = session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES)
     stepfunctions = session.client("stepfunctions", endpoint_url=endpoint_url, config=RETRIES)
     return cloudformation, stepfunctions
+
+
+def for_delivery_report(
+    profile: str | None, region: str | None, endpoint_url: str | None
+) -> tuple[CloudWatchClient, S3Client]:
+    """The reads of check's delivery report, as the person who runs it."""
+    session = boto3.Session(profile_name=profile, region_name=region)
+    return (
+        session.client("cloudwatch", endpoint_url=endpoint_url, config=RETRIES),
+        session.client("s3", endpoint_url=endpoint_url, config=RETRIES),
+    )
 
 
 def for_plan(

@@ -67,6 +67,10 @@ def summarize(state: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
         "ManagementAccountId": str(discovered.get("ManagementAccountId", "")),
         "Region": settings.region,
         "DeliveryMode": settings.delivery_mode.value,
+        # What check's delivery report reads: our topic, and where the trail writes its log files.
+        "TopicArn": settings.topic_arn,
+        "Bucket": str(discovered.get("Bucket", "")),
+        "LogRoot": str(discovered.get("LogRoot", "")),
         # Discover's, when it ran: it says so when the trail changed since the mode was chosen.
         "DeliveryReason": str(discovered.get("DeliveryReason") or settings.delivery_reason),
         "Mode": raw_mode,
