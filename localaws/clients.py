@@ -22,6 +22,7 @@ from localaws.accounts import REGION
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_cloudtrail import CloudTrailClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_lambda import LambdaClient
@@ -106,6 +107,10 @@ def lambda_(region: str = REGION) -> LambdaClient:
 
 def organizations() -> OrganizationsClient:
     return cast("OrganizationsClient", _kept("organizations", REGION))
+
+
+def cloudwatch(region: str = REGION) -> CloudWatchClient:
+    return cast("CloudWatchClient", _kept("cloudwatch", region))
 
 
 def s3(region: str = REGION) -> S3Client:

@@ -34,7 +34,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from expel_onboarding import workflow
-from localaws import product_clients
+from localaws import product_clients, service_metrics
 from localaws.accounts import as_account
 from localaws.lambda_context import FakeContext
 from localaws.per_thread import ThreadEnviron, ThreadStdout, thread_stdout
@@ -116,6 +116,10 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
         result = _handler_of(self)(event if event is not None else {}, FakeContext.of(self))
         return json.dumps(result), False, log.getvalue()
     except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports an unhandled error
+        # Lambda counts it in AWS/Lambda Errors, per function (Lambda developer guide, "Types of metrics").
+        service_metrics.record(
+            self.account_id, self.region, "AWS/Lambda", "Errors", ("FunctionName", self.function_name), 1
+        )
         error = {
             "errorType": type(exc).__name__,
             "errorMessage": str(exc),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from unittest import mock
 
@@ -26,8 +27,11 @@ _PUBLISH = Topic.publish
 
 def record(account: str, region: str, namespace: str, name: str, dimension: tuple[str, str], value: float) -> None:
     """One datapoint of an AWS service's metric, at the local clock's time."""
-    datum = MetricDatum(namespace, name, value, [{"Name": dimension[0], "Value": dimension[1]}], clock.now(), "Count")
-    cloudwatch_backends[account][region].aws_metric_data.append(datum)
+    # Naive UTC, as moto keeps the datapoints it is sent (and compares them with a request's times).
+    when = clock.now().replace(tzinfo=None)
+    datum = MetricDatum(namespace, name, value, [{"Name": dimension[0], "Value": dimension[1]}], when, "Count")
+    # metric_data, not aws_metric_data: moto computes that one afresh (S3 storage metrics) at every read.
+    cloudwatch_backends[account][region].metric_data.append(datum)
 
 
 def _publish(self: Topic, message: str, *args: Any, **kwargs: Any) -> str:
@@ -44,11 +48,17 @@ def published() -> Iterator[None]:
         yield
 
 
+# When the local clock first saw each message on a queue: moto stamps messages with the real time, which the
+# local clock runs ahead of once a test moves it forward.
+_first_seen: dict[str, datetime] = {}
+
+
 def sample_queues(account: str, region: str) -> None:
-    """What SQS reports every 5 minutes: each queue's oldest message age, in seconds (none when empty)."""
-    now_ms = clock.now().timestamp() * 1000
+    """What SQS reports every 5 minutes: each queue's oldest message age, in seconds (none when empty). Call it
+    after every move of the local clock, as SQS would report."""
+    now = clock.now()
     for queue in sqs_backends[account][region].queues.values():
-        sent = [int(str(m.sent_timestamp)) for m in queue.messages if m.sent_timestamp is not None]
-        if sent:
-            age = (now_ms - min(sent)) / 1000
+        waiting = [_first_seen.setdefault(message.id, now) for message in queue.messages]
+        if waiting:
+            age = (now - min(waiting)).total_seconds()
             record(account, region, "AWS/SQS", "ApproximateAgeOfOldestMessage", ("QueueName", queue.name), age)

@@ -27,7 +27,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from expel_onboarding import clients, delivery_report, plan, workflow
+from expel_onboarding import clients, delivery_report, feed_commands, plan, workflow
 from expel_onboarding.errors import OnboardingError, RunFailed, StackNotReady
 from expel_onboarding.reports import Status
 
@@ -83,7 +83,9 @@ def parser() -> argparse.ArgumentParser:
         prog="expel-onboarding", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     root.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
-    commands = root.add_subparsers(dest="command", required=True, metavar="{plan,check,repair,outputs}")
+    commands = root.add_subparsers(
+        dest="command", required=True, metavar="{plan,check,repair,outputs,freshness,replay}"
+    )
     planning = commands.add_parser(
         "plan",
         parents=[common],
@@ -116,6 +118,7 @@ def parser() -> argparse.ArgumentParser:
         help="print the Workbench values from the stack (exit 1 if it or its last run failed, 2 if that run found "
         "drift, 3 if action is required)",
     )
+    feed_commands.add_commands(commands, common)
     return root
 
 
@@ -251,6 +254,8 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     cloudformation, sfn = clients.for_cli(arguments.profile, arguments.region, arguments.endpoint_url)
     if arguments.command == "outputs":
         return run_outputs(cloudformation, sfn, arguments.stack_name, as_json, out)
+    if arguments.command in ("freshness", "replay"):
+        return feed_commands.run(arguments, cloudformation, sfn, out)
     state_machine = state_machine_of(cloudformation, arguments.stack_name)
     name = workflow.run_name(arguments.command, "cli")
     execution = workflow.start(sfn, state_machine, {"Mode": arguments.command}, name)
