@@ -26,6 +26,7 @@ from expel_onboarding import caches, key_policy, notification
 from localaws import ROOT, deployment, lambda_runtime, landing_zone, service_gaps, stack_parameters, stack_resources
 from localaws.aws_calls import AwsCalls
 from localaws.lambda_context import FakeContext
+from scripts import bench_freshness
 
 STEPS = ["discover", "ownership", "key_policy", "notification", "verify"]
 
@@ -341,3 +342,4 @@ if __name__ == "__main__":
     local_aws_times()
     relay_costs(import_times())
     artifact_sizes()
+    bench_freshness.main()

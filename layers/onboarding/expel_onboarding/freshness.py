@@ -11,6 +11,7 @@ wrote nothing today), each $0.005 per 1,000 at S3's list price.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 DEFAULT_THRESHOLD = timedelta(hours=3)
+WORKERS = 16
 
 
 @dataclass(frozen=True)
@@ -60,14 +62,19 @@ def report(s3: S3Client, bucket: str, log_root: str, now: datetime, owner: str, 
     def count(**_: object) -> None:
         made.append("ListObjectsV2")
 
+    def account_folders(account: str) -> list[Folder]:
+        found = []
+        for region in subfolders(s3, bucket, f"{log_root}{account}/CloudTrail/", owner):
+            newest = health.newest_log_file(s3, bucket, f"{log_root}{account}/CloudTrail/{region}/", now, owner)
+            found.append(Folder(account, region, newest[1] if newest else None, newest[0] if newest else ""))
+        return found
+
     s3.meta.events.register("before-call.s3.ListObjectsV2", count)
     try:
-        folders: list[Folder] = []
-        for account in subfolders(s3, bucket, log_root, owner):
-            for region in subfolders(s3, bucket, f"{log_root}{account}/CloudTrail/", owner):
-                folder = f"{log_root}{account}/CloudTrail/{region}/"
-                newest = health.newest_log_file(s3, bucket, folder, now, owner)
-                folders.append(Folder(account, region, newest[1] if newest else None, newest[0] if newest else ""))
+        # Thousands of small LIST requests: side by side (a boto3 client is thread-safe), about 20 ms each.
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            per_account = pool.map(account_folders, list(subfolders(s3, bucket, log_root, owner)))
+            folders = sorted((f for found in per_account for f in found), key=lambda f: (f.account, f.region))
     finally:
         s3.meta.events.unregister("before-call.s3.ListObjectsV2", count)
     stale = [f for f in folders if f.newest is None or now - f.newest > threshold]
