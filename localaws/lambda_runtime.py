@@ -37,7 +37,7 @@ from expel_onboarding import workflow
 from localaws import product_clients, service_metrics
 from localaws.accounts import as_account
 from localaws.lambda_context import FakeContext
-from localaws.per_thread import ThreadEnviron, ThreadStdout, thread_stdout
+from localaws.per_thread import ThreadEnviron, thread_stdout
 
 _HANDLERS: dict[str, Callable[[Any, Any], Any]] = {}
 # AWS runs the state machine in seconds, and the bridge polls for its run from 0.25 s, slowing to every
@@ -103,10 +103,13 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
     # clients depend only on the session and the AWS environment (the account is a per-request header:
     # localaws.request_headers), so they are kept while those stay the same (localaws.product_clients).
     product_clients.made_on(boto3.DEFAULT_SESSION)
-    stdout = sys.stdout
+    # Captured whatever sys.stdout is now: pytest swaps in its own stream at each test phase, and a function's
+    # print() (Powertools' embedded metrics) goes to sys.stdout as it is when it prints.
+    stdout = thread_stdout()
+    outside = sys.stdout
+    sys.stdout = stdout
     log = io.StringIO()
-    if isinstance(stdout, ThreadStdout):
-        stdout.capture = log
+    stdout.capture = log
     # A function in another account than moto's default (the management account's key-policy
     # delegate) makes its calls as its own account, as its execution role would.
     acting = ExitStack()
@@ -114,12 +117,14 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
         acting.enter_context(as_account(self.account_id))
     try:
         result = _handler_of(self)(event if event is not None else {}, FakeContext.of(self))
+        service_metrics.record_embedded(self.account_id, self.region, log.getvalue())
         return json.dumps(result), False, log.getvalue()
     except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports an unhandled error
         # Lambda counts it in AWS/Lambda Errors, per function (Lambda developer guide, "Types of metrics").
         service_metrics.record(
             self.account_id, self.region, "AWS/Lambda", "Errors", ("FunctionName", self.function_name), 1
         )
+        service_metrics.record_embedded(self.account_id, self.region, log.getvalue())
         error = {
             "errorType": type(exc).__name__,
             "errorMessage": str(exc),
@@ -129,8 +134,9 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
     finally:
         acting.close()
         environ.overlay = previous
-        if isinstance(stdout, ThreadStdout):
-            stdout.capture = None
+        stdout.capture = None
+        if sys.stdout is stdout:
+            sys.stdout = outside
 
 
 def _principals(statement: dict[str, Any]) -> list[str]:

@@ -10,6 +10,7 @@ oldest message is sampled when a test says time has passed (sample_queues), as S
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -26,7 +27,7 @@ _PUBLISH = Topic.publish
 
 
 def record(account: str, region: str, namespace: str, name: str, dimension: tuple[str, str], value: float) -> None:
-    """One datapoint of an AWS service's metric, at the local clock's time."""
+    """One datapoint of a metric, at the local clock's time."""
     # Naive UTC, as moto keeps the datapoints it is sent (and compares them with a request's times).
     when = clock.now().replace(tzinfo=None)
     datum = MetricDatum(namespace, name, value, [{"Name": dimension[0], "Value": dimension[1]}], when, "Count")
@@ -62,3 +63,24 @@ def sample_queues(account: str, region: str) -> None:
         if waiting:
             age = (now - min(waiting)).total_seconds()
             record(account, region, "AWS/SQS", "ApproximateAgeOfOldestMessage", ("QueueName", queue.name), age)
+
+
+def record_embedded(account: str, region: str, logged: str) -> None:
+    """Gap: CloudWatch turns a function's embedded metric format lines into metrics (CloudWatch user guide,
+    "Embedding metrics within logs"); moto's Lambda has no logs to read them from. A function's captured
+    output is read here, line by line, for the metrics Powertools' Metrics writes (one dimension each)."""
+    for line in logged.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(document, dict) or "_aws" not in document:
+            continue
+        for directive in document["_aws"].get("CloudWatchMetrics", []):
+            dimension = next((names[0] for names in directive.get("Dimensions", []) if names), "")
+            for metric in directive.get("Metrics", []):
+                value = document.get(metric["Name"], [])
+                values = value if isinstance(value, list) else [value]
+                for one in values:
+                    pair = (dimension, str(document.get(dimension, "")))
+                    record(account, region, directive["Namespace"], metric["Name"], pair, float(one))

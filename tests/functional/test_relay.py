@@ -22,7 +22,7 @@ from botocore.stub import Stubber
 
 from expel_onboarding import caches, clients, relay, settings
 from localaws import clients as local_clients
-from localaws import landing_zone, stack_resources
+from localaws import deployment, landing_zone, stack_resources
 from localaws.aws_calls import AwsCalls
 from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
@@ -89,7 +89,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """The landing zone's versioned log bucket, our topic and its raw queue, and the functions' environment."""
     zone = landing_zone.seed()
     environment = stack_resources.deploy_stack_resources(zone)
-    for name, value in environment.items():
+    # The Globals' Powertools settings too (the relay counts the records it could not relay under them).
+    for name, value in {**deployment.GLOBAL_ENVIRONMENT, **environment}.items():
         monkeypatch.setenv(name, value)
     caches.reset()
     local_clients.s3().put_bucket_versioning(Bucket=zone.bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -235,7 +236,9 @@ def expect_publish(stub: Stubber, count: int, failed: int = 0) -> None:
     stub.add_response("publish_batch", {"Successful": successful, "Failed": refused})
 
 
-def test_a_refused_publish_fails_only_its_own_sqs_record(stack: Stack, stubbed: tuple[Stubber, Stubber]) -> None:
+def test_a_refused_publish_fails_only_its_own_sqs_record_and_is_counted(
+    stack: Stack, stubbed: tuple[Stubber, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
     s3_stub, sns_stub = stubbed
     event = sample("relay-sqs-batch")
     first, second = (json.loads(record["body"])["s3ObjectKey"] for record in event["Records"])
@@ -247,9 +250,13 @@ def test_a_refused_publish_fails_only_its_own_sqs_record(stack: Stack, stubbed: 
             expect_head(s3_stub, stack.bucket, key)
     expect_publish(sns_stub, 1, failed=1)
 
+    capsys.readouterr()
     result = run(event)
 
     assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
+    # Lambda's Errors stays 0 for a partial failure: the relay's own metric, in the embedded metric format.
+    (emitted,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emitted["RecordsNotRelayed"] == [1.0]
 
 
 def test_a_log_file_gone_before_the_relay_read_it_is_skipped(stack: Stack, stubbed: tuple[Stubber, Stubber]) -> None:

@@ -8,8 +8,9 @@ from importlib.metadata import version
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from expel_onboarding import cli
+from expel_onboarding import cli, delivery_report
 from localaws import clients, deployment, landing_zone
 
 STACK = "expel-cloudtrail-onboarding"
@@ -61,6 +62,19 @@ def test_check_on_a_converged_setup_shows_each_step_and_the_values_and_exits_zer
     assert f"Role ARN                          {stack['RoleArn']}" in printed
     assert f"SQS URL                           {stack['SqsUrl']}" in printed
     assert f"Organization management account   {landing_zone.MANAGEMENT}" in printed
+
+
+def test_check_whose_delivery_reads_are_refused_still_shows_the_run_and_exits_three(
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*_: object, **__: object) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not for you"}}, "GetMetricStatistics")
+
+    monkeypatch.setattr(delivery_report, "verdict", refused)
+    code, printed = run_cli("check")
+    assert code == cli.EXIT_ACTION_REQUIRED
+    assert "ok       Verify" in printed
+    assert "Delivery health: unknown (An error occurred (AccessDenied)" in printed
 
 
 def test_check_exits_two_on_drift(stack: dict[str, str], zone: landing_zone.LandingZone) -> None:

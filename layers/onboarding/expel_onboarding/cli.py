@@ -263,17 +263,27 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         print(f"Running {arguments.command} on {arguments.stack_name} ({name})", file=out, flush=True)
     summary = follow(sfn, execution, None if as_json else out)
     cloudwatch, s3 = clients.for_delivery_report(arguments.profile, arguments.region, arguments.endpoint_url)
-    health = delivery_report.verdict(cloudformation, cloudwatch, s3, arguments.stack_name, summary)
+    unknown = ""
+    try:
+        health = delivery_report.verdict(cloudformation, cloudwatch, s3, arguments.stack_name, summary)
+    except (BotoCoreError, ClientError) as exc:
+        # The run's answer stands without it: say why delivery could not be judged, never hide the steps.
+        health, unknown = (
+            None,
+            f"unknown ({exc}). Judging it reads cloudwatch:GetMetricStatistics and lists the log bucket.",
+        )
     if as_json:
-        shown = {**summary, "ExecutionArn": execution, "DeliveryHealth": health.to_dict() if health else None}
-        print(json.dumps(shown, indent=2, default=str), file=out)
+        judged = health.to_dict() if health else {"Feed": "unknown", "Detail": unknown} if unknown else None
+        print(json.dumps({**summary, "ExecutionArn": execution, "DeliveryHealth": judged}, indent=2), file=out)
     else:
         print_summary(summary, out)
-        if health is not None:
-            print(f"\nDelivery health: {health.feed.value}. {health.detail}", file=out)
+        if health is not None or unknown:
+            said = f"{health.feed.value}. {health.detail}" if health else unknown
+            print(f"\nDelivery health: {said}", file=out)
     code = exit_code(summary)
-    # Silence is never exit 0: a feed that does not deliver needs a person, whatever the configuration says.
-    return EXIT_ACTION_REQUIRED if code == EXIT_OK and health is not None and not health.healthy else code
+    # Silence is never exit 0: a feed that does not deliver (or cannot be judged) needs a person.
+    unhealthy = bool(unknown) or (health is not None and not health.healthy)
+    return EXIT_ACTION_REQUIRED if code == EXIT_OK and unhealthy else code
 
 
 def run_outputs(

@@ -38,9 +38,13 @@ def verdict(
     # The management account's own files in the home region: Control Tower's calls there never stop.
     folder = f"{root}{management}/CloudTrail/{region}/"
     newest = health.newest_log_file(s3, bucket, folder, now, topic_arn.split(":")[4])
+    since = watched_since(cloudformation, stack_name)
+    if any(step["Name"] == "Notification" and step["Status"] == "CHANGED" for step in summary.get("Steps", [])):
+        # This run just put our entry or subscription back: what landed before it was not ours to deliver.
+        since = max(since, now)
     seen = health.Observed(
         now=now,
-        watched_since=watched_since(cloudformation, stack_name),
+        watched_since=since,
         last_published=health.last_published(cloudwatch, topic_arn.rsplit(":", 1)[1], now),
         newest_log=newest[1] if newest else None,
         newest_log_key=newest[0] if newest else "",

@@ -15,7 +15,7 @@ import boto3
 
 from expel_onboarding import freshness, prices, relay, replay, workflow
 from expel_onboarding.clients import RETRIES
-from expel_onboarding.errors import StackNotReady
+from expel_onboarding.errors import OnboardingError, StackNotReady
 from expel_onboarding.naming import owned_id
 
 if TYPE_CHECKING:
@@ -48,8 +48,12 @@ def hours(value: str) -> timedelta:
 
 
 def moment(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    """An ISO 8601 time, in UTC (the trail's day folders are UTC days); without an offset it is UTC."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a time such as 2026-12-07T10:00Z") from exc
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def delivering_from(cloudformation: CloudFormationClient, sfn: SFNClient, stack_name: str) -> dict[str, Any]:
@@ -90,6 +94,11 @@ def run(arguments: argparse.Namespace, cloudformation: CloudFormationClient, sfn
         else:
             print_freshness(found, now, arguments.older_than, out)
         return 3 if found.stale else 0
+    if arguments.end <= arguments.start:
+        raise OnboardingError(
+            f"--end {arguments.end:%Y-%m-%d %H:%M} UTC is not after --start {arguments.start:%Y-%m-%d %H:%M} UTC.",
+            "give the time the gap began as --start and the time it ended as --end.",
+        )
     window = replay.Window(arguments.account, arguments.log_region, arguments.start, arguments.end)
     files, listed = replay.log_files(s3, feed["Bucket"], feed["LogRoot"], window, owner)
     per_second = replay.rate(str(feed["Region"]))
@@ -98,7 +107,11 @@ def run(arguments: argparse.Namespace, cloudformation: CloudFormationClient, sfn
         "ListRequests": listed,
         "PublishRequests": -(-len(files) // relay.MAX_BATCH_ENTRIES),
         "MessagesPerSecond": per_second,
-        "Dollars": round(listed / 1000 * prices.S3_LIST_PER_1000, 4),
+        "Dollars": round(
+            listed / 1000 * prices.S3_LIST_PER_1000
+            + -(-len(files) // relay.MAX_BATCH_ENTRIES) / 1_000_000 * prices.SNS_PUBLISH_PER_MILLION,
+            4,
+        ),
         "Warning": "Files of this window that were delivered already reach Workbench a second time.",
     }
     published = 0
@@ -117,7 +130,8 @@ def run(arguments: argparse.Namespace, cloudformation: CloudFormationClient, sfn
             f"{verb} {published if not arguments.dry_run else len(files)} S3 events for the log files of account "
             f"{window.account} in {window.region} that landed from {window.start:%Y-%m-%d %H:%M} to "
             f"{window.end:%Y-%m-%d %H:%M} UTC, at {per_second:.0f} a second at most (half the default SNS publish "
-            f"quota of {feed['Region']}); {listed} LIST requests (${plan['Dollars']:.4f}). {plan['Warning']}",
+            f"quota of {feed['Region']}); {listed} LIST and {plan['PublishRequests']} PublishBatch requests "
+            f"(${plan['Dollars']:.4f} at list prices). {plan['Warning']}",
             file=out,
         )
     return 0

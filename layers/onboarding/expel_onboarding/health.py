@@ -28,9 +28,10 @@ CONSUMER_MAX_AGE = timedelta(hours=1)
 PERIOD_SECONDS = 300
 # How far back the feed's last event is looked for.
 LOOKBACK = timedelta(hours=3)
-# Between a log file landing and its event on our topic: seconds through S3, up to minutes through the trail's
-# topic and the relay (CloudTrail publishes after it delivers the file).
-IN_FLIGHT = timedelta(minutes=5)
+# Between a log file landing and its event counted on our topic: seconds through S3, up to minutes through the
+# trail's topic and the relay (CloudTrail publishes after it delivers the file), and SNS sends its metrics to
+# CloudWatch every 5 minutes, so the newest event can be 5 minutes late in the metric.
+IN_FLIGHT = timedelta(minutes=10)
 
 
 class Feed(StrEnum):
@@ -42,7 +43,8 @@ class Feed(StrEnum):
 @dataclass(frozen=True)
 class Observed:
     now: datetime
-    # Since when the stack delivers (its last create or update): older log files are not owed.
+    # Since when the stack delivers as it does now (its last create or update, or a run that just rewrote our
+    # entry or subscription): older log files are not owed.
     watched_since: datetime
     last_published: datetime | None
     newest_log: datetime | None
@@ -70,14 +72,14 @@ class Verdict:
         }
 
 
-def _at(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "never in the last 3 hours"
+def _at(moment: datetime | None, none: str = "never in the last 3 hours") -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else none
 
 
 def judge(seen: Observed) -> Verdict:
     """delivering, lagging or silent since when, and whether Workbench is reading its queue."""
     published, newest = seen.last_published, seen.newest_log
-    facts = f"Last event on our topic: {_at(published)}. Newest log file: {_at(newest)}"
+    facts = f"Last event on our topic: {_at(published)}. Newest log file: {_at(newest, 'none today or yesterday')}"
     facts += f" ({seen.newest_log_key})." if seen.newest_log_key else "."
     owed_since = max(published or seen.watched_since, seen.watched_since)
     since: datetime | None
@@ -90,7 +92,8 @@ def judge(seen: Observed) -> Verdict:
     elif newest is None or seen.now - newest > SILENCE + IN_FLIGHT:
         # Nothing owed, because the trail itself wrote nothing: Workbench gets nothing all the same.
         feed, since = Feed.LAGGING, newest
-        why = f"Lagging: the trail wrote no log file since {_at(newest)} (CloudTrail console: the trail's status)."
+        since_when = _at(newest, "yesterday began")
+        why = f"Lagging: the trail wrote no log file since {since_when} (CloudTrail console: the trail's status)."
     elif published is None:
         feed, since = Feed.DELIVERING, None
         deployed = _at(seen.watched_since)
