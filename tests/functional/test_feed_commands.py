@@ -94,3 +94,11 @@ def test_replay_never_publishes_faster_than_half_the_regions_default_quota() -> 
 
     replay.publish(Sns(), "t", ["m"] * 30, 150, sleep=slept.append, clock=lambda: next(moments))  # type: ignore[arg-type]
     assert slept == pytest.approx([10 / 150, 20 / 150, 30 / 150])
+
+
+def test_a_threshold_longer_than_a_day_looks_back_as_far(bucket: str) -> None:
+    write("111111111111", "us-east-1", ago=timedelta(days=2))
+    found = freshness.report(clients.s3(), bucket, ROOT, datetime.now(UTC), OWNER, timedelta(days=3))
+    (folder,) = found.folders
+    assert folder.newest is not None
+    assert found.stale == []

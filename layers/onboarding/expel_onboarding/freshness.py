@@ -65,7 +65,9 @@ def report(s3: S3Client, bucket: str, log_root: str, now: datetime, owner: str, 
     def account_folders(account: str) -> list[Folder]:
         found = []
         for region in subfolders(s3, bucket, f"{log_root}{account}/CloudTrail/", owner):
-            newest = health.newest_log_file(s3, bucket, f"{log_root}{account}/CloudTrail/{region}/", now, owner)
+            folder = f"{log_root}{account}/CloudTrail/{region}/"
+            # Day folders back to the threshold and one more: a file newer than the threshold is always seen.
+            newest = health.newest_log_file(s3, bucket, folder, now, owner, days=threshold.days + 2)
             found.append(Folder(account, region, newest[1] if newest else None, newest[0] if newest else ""))
         return found
 

@@ -140,10 +140,13 @@ def oldest_waiting(cloudwatch: CloudWatchClient, queue_name: str, now: datetime)
     return timedelta(seconds=points[-1]["Maximum"]) if points else None
 
 
-def newest_log_file(s3: S3Client, bucket: str, folder: str, now: datetime, owner: str) -> tuple[str, datetime] | None:
-    """The newest log file of today or yesterday under folder (<log root><account>/CloudTrail/<region>/):
-    one listing of a day's folder, which holds about 288 files (one per 5 minutes)."""
-    for day in (now, now - timedelta(days=1)):
+def newest_log_file(
+    s3: S3Client, bucket: str, folder: str, now: datetime, owner: str, days: int = 2
+) -> tuple[str, datetime] | None:
+    """The newest log file of the last days (today and yesterday by default) under folder (<log root><account>/
+    CloudTrail/<region>/): one listing of a day's folder, which holds about 288 files (one per 5 minutes),
+    newest day first."""
+    for day in (now - timedelta(days=back) for back in range(days)):
         newest: tuple[str, datetime] | None = None
         pages = s3.get_paginator("list_objects_v2").paginate(
             Bucket=bucket, Prefix=f"{folder}{day:%Y/%m/%d}/", ExpectedBucketOwner=owner
