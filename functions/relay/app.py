@@ -32,6 +32,9 @@ def relay_record(record: SQSRecord) -> None:
         raise
     for skipped in outcome.skipped:
         logger.warning("object skipped", extra={**where, "key": skipped.key, "reason": skipped.reason})
+    stale = sum(1 for skipped in outcome.skipped if skipped.stale)
+    if stale:
+        metrics.add_metric(name="StaleObjectsSkipped", unit=MetricUnit.Count, value=stale)
     logger.info("record relayed", extra={**where, "published": len(outcome.published)})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import sys
 from collections.abc import Iterator
 from types import ModuleType
@@ -216,6 +217,8 @@ def test_in_bucket_notification_mode_the_relay_queue_accepts_no_real_topic() -> 
     attributes = locate(mode=DeliveryMode.BUCKET_NOTIFICATION).attributes("aws", REGION, ACCOUNT)
     assert attributes["TopicArn"] == ""
     assert attributes["RelaySourceArn"].endswith(f":{discovery.NO_TRAIL_TOPIC}")
+    # A name no topic can have (Amazon SNS API reference, "CreateTopic"): nobody can create it to be trusted.
+    assert not re.fullmatch(r"[A-Za-z0-9_-]{1,256}|[A-Za-z0-9_-]{1,251}\.fifo", discovery.NO_TRAIL_TOPIC)
 
 
 def test_a_log_bucket_name_the_trail_does_not_write_to_is_refused_naming_the_trails_bucket() -> None:

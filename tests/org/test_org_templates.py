@@ -71,9 +71,18 @@ def test_the_stackset_targets_the_root_or_the_given_ous(ou_ids: str, targets: An
 
 def test_the_delegate_may_touch_only_the_one_key() -> None:
     policy, _logs = MANAGEMENT["Resources"]["KeyPolicyDelegate"]["Properties"]["Policies"]
-    (statement,) = policy["Statement"]
+    (statement,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
     assert sorted(statement["Action"]) == ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy"]
     assert statement["Resource"] == {"Ref": "CloudTrailKeyArn"}
+
+
+def test_the_delegate_edits_one_at_a_time_and_never_bypasses_the_lockout_safety_check() -> None:
+    delegate = MANAGEMENT["Resources"]["KeyPolicyDelegate"]["Properties"]
+    assert delegate["ReservedConcurrentExecutions"] == 1
+    statements = [s for policy in delegate["Policies"] for s in policy["Statement"]]
+    (never,) = [s for s in statements if s.get("Sid") == "NeverBypassTheLockoutSafetyCheck"]
+    assert (never["Effect"], never["Action"], never["Resource"]) == ("Deny", "kms:PutKeyPolicy", "*")
+    assert never["Condition"] == {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}}
 
 
 def test_the_delegate_acts_for_the_expel_role_and_key_its_own_stack_names() -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from expel_onboarding import custom_resource
 from expel_onboarding.delivery import DeliveryMode
-from expel_onboarding.settings import Settings
+from expel_onboarding.errors import InvalidInput
+from expel_onboarding.settings import Settings, StepEvent
 
 BUCKET = "aws-controltower-logs-123456789012-us-east-1"
 SETTINGS = Settings.from_environment(
@@ -59,3 +62,14 @@ def test_a_switch_to_trail_topic_is_a_move_whose_cleanup_removes_the_bucket_entr
     old = {"LogBucketName": BUCKET, "CloudTrailKeyArn": "", "DeliveryMode": "bucket-notification"}
     assert custom_resource.moved(old, switched) == {"DeliveryMode": "bucket-notification"}
     assert custom_resource.current_physical_id(switched) != custom_resource.current_physical_id(SETTINGS)
+
+
+@pytest.mark.parametrize("mode", ["apply", "check", "repair"])
+def test_an_override_is_refused_in_every_mode_but_remove(mode: str) -> None:
+    with pytest.raises(InvalidInput, match="only a remove run takes one"):
+        StepEvent.parse({"Mode": mode, "Override": {"LogBucketName": "another-bucket"}})
+
+
+def test_a_remove_run_takes_an_override() -> None:
+    step = StepEvent.parse({"Mode": "remove", "Override": {"LogBucketName": "another-bucket"}})
+    assert step.override == {"LogBucketName": "another-bucket"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -136,6 +137,36 @@ def test_a_message_about_another_bucket_is_skipped_without_any_call() -> None:
     assert outcome.published == ()
     assert [skipped.key for skipped in outcome.skipped] == [LOG]
     assert "someone-elses-bucket" in outcome.skipped[0].reason
+
+
+class LandedAt:
+    """An S3 client whose HeadObject says the object landed at a given time."""
+
+    def __init__(self, landed_ms: int) -> None:
+        self.landed_ms = landed_ms
+
+    def head_object(self, **_: Any) -> dict[str, Any]:
+        landed = datetime.fromtimestamp(self.landed_ms / 1000, UTC)
+        return {"ContentLength": 1, "ETag": '"e"', "LastModified": landed, "ResponseMetadata": {}}
+
+
+def test_a_message_naming_a_file_that_landed_over_an_hour_before_it_is_skipped_as_stale() -> None:
+    sns = RecordingSns()
+    body = json.dumps({"s3Bucket": TARGET.bucket, "s3ObjectKey": [LOG]})
+    outcome = relay.relay(LandedAt(SENT - 2 * 3600 * 1000), sns, TARGET, body, SENT)  # type: ignore[arg-type]
+    assert outcome.published == ()
+    (skipped,) = outcome.skipped
+    assert skipped.stale
+    assert "over an hour before the message naming it" in skipped.reason
+    assert sns.calls == []
+
+
+def test_a_message_minutes_after_its_file_landed_is_relayed() -> None:
+    sns = RecordingSns()
+    body = json.dumps({"s3Bucket": TARGET.bucket, "s3ObjectKey": [LOG]})
+    outcome = relay.relay(LandedAt(SENT - 5 * 60 * 1000), sns, TARGET, body, SENT)  # type: ignore[arg-type]
+    assert outcome.published == (LOG,)
+    assert len(sns.calls) == 1
 
 
 # The S3 record

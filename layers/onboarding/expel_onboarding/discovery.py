@@ -43,7 +43,9 @@ NO_ALTERNATIVES = "Grant the read to this stack's discover function role."
 
 # What the relay queue's policy names when the trail has no topic: an ARN that matches no topic, so
 # the queue accepts nothing (a policy condition needs some ARN, and naming a real topic would be a guess).
-NO_TRAIL_TOPIC = "expel-onboarding-no-trail-topic"
+# No topic can ever have this name: a topic name is letters, digits, hyphens and underscores, and only a FIFO
+# topic's ends in ".fifo" (Amazon SNS API reference, "CreateTopic"), so nobody can create it to be trusted.
+NO_TRAIL_TOPIC = "expel-onboarding.no-trail-topic"
 
 
 @dataclass(frozen=True)

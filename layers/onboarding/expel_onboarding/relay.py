@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 # SNS PublishBatch: at most 10 entries, and at most 256 KiB for all of them together.
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 256 * 1024
+# CloudTrail publishes a file's message when it delivers the file ("Configuring Amazon SNS notifications for
+# CloudTrail"), seconds after it lands. The trail's topic lets anyone in its account publish (CT.SNS.PV.1
+# leaves sns:Publish open), so a message naming a file that landed this long before it is not CloudTrail's
+# delivery: it is skipped, never re-announced to Workbench (refilling a gap is expel-onboarding replay's job).
+STALE_AFTER_MS = 60 * 60 * 1000
 # The Subject S3 gives its own SNS notifications; raw-delivery subscribers never see it, envelope ones do.
 SUBJECT = "Amazon S3 Notification"
 
@@ -87,6 +92,8 @@ class ObjectHead:
 class Skipped:
     key: str
     reason: str
+    # Named by a message long after it landed: a replayed or forged message, not CloudTrail's delivery.
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -262,6 +269,11 @@ def relay(s3: S3Client, sns: SNSClient, target: Target, body: str, sent_timestam
         found = head(s3, target, key)
         if found is None:
             skipped.append(Skipped(key, "the object is gone"))
+            continue
+        if sent_timestamp_ms - found.last_modified_ms > STALE_AFTER_MS:
+            landed, sent = event_time(found.last_modified_ms), event_time(sent_timestamp_ms)
+            reason = f"the object landed at {landed}, over an hour before the message naming it ({sent})"
+            skipped.append(Skipped(key, reason, stale=True))
             continue
         records.append(s3_record(target, key, found, when))
         published.append(key)

@@ -241,9 +241,17 @@ class StepEvent:
             phase = member(Phase, event["Phase"], "The event's Phase", "wrap the run's state with Phase")
             event = event.get("Run") or {}
         mode = member(Mode, event.get("Mode"), "The event's Mode", "start the run with Mode")
+        override = event.get("Override") or {}
+        if override and mode is not Mode.REMOVE:
+            # Only CloudFormation's cleanup of what an update moved away from aims a run elsewhere, and it only
+            # removes: a run that writes always acts on the stack's own settings.
+            raise InvalidInput(
+                f"The event's Override {sorted(override)} comes with Mode {mode.value}.",
+                "start apply, check and repair runs without Override; only a remove run takes one.",
+            )
         reports = {name: value for name, value in event.items() if isinstance(value, dict) and "Status" in value}
         discovered = (event.get("Discover") or {}).get("Data", {})
-        return cls(mode, event.get("Override") or {}, discovered, reports, phase)
+        return cls(mode, override, discovered, reports, phase)
 
     @property
     def cloudtrail_key_arn(self) -> str:
