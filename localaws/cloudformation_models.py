@@ -156,6 +156,7 @@ class _Alarm(_Named, CloudFormationModel):
             dimensions=properties.get("Dimensions", []),
             alarm_actions=properties.get("AlarmActions", []),
             treat_missing_data=properties.get("TreatMissingData"),
+            datapoints_to_alarm=int(properties["DatapointsToAlarm"]) if "DatapointsToAlarm" in properties else None,
         )
         return cls(name)
 
