@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from moto.awslambda.models import lambda_backends
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
@@ -164,6 +165,30 @@ class _Alarm(_Named, CloudFormationModel):
         cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_id])
 
 
+class _LambdaResourcePolicy(_Named, CloudFormationModel):
+    """Gap: moto's CloudFormation has no model for AWS::Lambda::ResourcePolicy, which sets a function's whole
+    resource-based policy (localaws.function_policies evaluates it)."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::ResourcePolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> _LambdaResourcePolicy:
+        properties = cloudformation_json["Properties"]
+        document = properties["PolicyDocument"]
+        parsed = json.loads(document) if isinstance(document, str) else document
+        function = lambda_backends[account_id][region_name].get_function(properties["ResourceArn"])
+        found = parsed.get("Statement", [])
+        function.policy.statements = list(found) if isinstance(found, list) else [found]
+        return cls(properties["ResourceArn"])
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        lambda_backends[account_id][region_name].get_function(self.physical_id).policy.statements = []
+
+
 def state_machine_from_cloudformation(
     resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
 ) -> Any:
@@ -185,7 +210,7 @@ def state_machine_from_cloudformation(
 
 MODELS: dict[str, Any] = {
     model.cloudformation_type(): model
-    for model in (_SnsSubscription, _SnsTopicPolicy, _SqsQueuePolicy, _Schedule, _Alarm)
+    for model in (_SnsSubscription, _SnsTopicPolicy, _SqsQueuePolicy, _Schedule, _Alarm, _LambdaResourcePolicy)
 }
 _ORIGINAL_RESOURCE_CLASS = cfn_parsing.resource_class_from_type
 _ORIGINAL_CLEAN_JSON = cfn_parsing.clean_json

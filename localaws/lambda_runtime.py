@@ -34,7 +34,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from expel_onboarding import workflow
-from localaws import product_clients, service_metrics
+from localaws import function_policies, product_clients, request_headers, service_metrics
 from localaws.accounts import as_account
 from localaws.lambda_context import FakeContext
 from localaws.per_thread import ThreadEnviron, thread_stdout
@@ -115,6 +115,8 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
     acting = ExitStack()
     if self.account_id != DEFAULT_ACCOUNT_ID:
         acting.enter_context(as_account(self.account_id))
+    # Its calls are its execution role's, as Lambda makes them.
+    acting.enter_context(request_headers.as_principal(str(self.role)))
     try:
         result = _handler_of(self)(event if event is not None else {}, FakeContext.of(self))
         service_metrics.record_embedded(self.account_id, self.region, log.getvalue())
@@ -139,25 +141,6 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
             sys.stdout = outside
 
 
-def _principals(statement: dict[str, Any]) -> list[str]:
-    principal = statement.get("Principal")
-    values = principal.get("AWS", []) if isinstance(principal, dict) else principal
-    return [str(v) for v in (values if isinstance(values, list) else [values])]
-
-
-def _resource_policy_allows(function: Any, caller: str) -> bool:
-    """Whether the function's resource-based policy lets the caller's account invoke it (an explicit
-    Deny wins). Only the account is checked: moto knows no caller principal for a condition on it."""
-    allowed = {caller, f"arn:aws:iam::{caller}:root"}
-    effects = set()
-    for statement in function.policy.statements:
-        actions = statement.get("Action", [])
-        actions = actions if isinstance(actions, list) else [actions]
-        if {"lambda:InvokeFunction", "lambda:*"} & set(actions) and allowed & set(_principals(statement)):
-            effects.add(statement.get("Effect", "Allow"))
-    return effects == {"Allow"}
-
-
 def _invoke_across_accounts(
     self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
 ) -> Any:
@@ -166,10 +149,11 @@ def _invoke_across_accounts(
         return _ORIGINAL_INVOKE(self, function_name, qualifier, body, headers, response_headers)
     owner = lambda_backends[parts[4]][parts[3]]
     function = owner.get_function(function_name, qualifier)
-    if not _resource_policy_allows(function, self.account_id):
+    caller = function_policies.caller_principal(self.account_id, headers)
+    if not function_policies.allows(function, caller, self.account_id):
         raise LambdaClientError(
             "AccessDeniedException",
-            f"User: arn:aws:iam::{self.account_id}:root is not authorized to perform: lambda:InvokeFunction on "
-            f"resource: {function_name} because no resource-based policy allows the lambda:InvokeFunction action",
+            f"User: {caller} is not authorized to perform: lambda:InvokeFunction on resource: {function_name} "
+            "because no resource-based policy allows the lambda:InvokeFunction action",
         )
     return _ORIGINAL_INVOKE(owner, function_name, qualifier, body, headers, response_headers)

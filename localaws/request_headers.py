@@ -19,14 +19,18 @@ import boto3
 ACCOUNT_HEADER = "x-moto-account-id"
 SOURCE_ARN_HEADER = "x-localaws-source-arn"
 SOURCE_ACCOUNT_HEADER = "x-localaws-source-account"
+PRINCIPAL_HEADER = "x-localaws-principal-arn"
 _ACCOUNT: ContextVar[str | None] = ContextVar("account", default=None)
+_PRINCIPAL: ContextVar[str | None] = ContextVar("principal", default=None)
 _SOURCE: ContextVar[tuple[str, str] | None] = ContextVar("source", default=None)
 
 
 def _add(request: Any, **_: Any) -> None:
-    account, source = _ACCOUNT.get(), _SOURCE.get()
+    account, source, principal = _ACCOUNT.get(), _SOURCE.get(), _PRINCIPAL.get()
     if account is not None:
         request.headers[ACCOUNT_HEADER] = account
+    if principal is not None:
+        request.headers[PRINCIPAL_HEADER] = principal
     if source is not None:
         request.headers[SOURCE_ARN_HEADER], request.headers[SOURCE_ACCOUNT_HEADER] = source
 
@@ -69,3 +73,15 @@ def on_behalf_of(source_arn: str, source_account: str) -> Iterator[None]:
         yield
     finally:
         _SOURCE.reset(token)
+
+
+@contextmanager
+def as_principal(principal_arn: str) -> Iterator[None]:
+    """Calls made as a Lambda function's execution role, as Lambda makes them (localaws.function_policies
+    reads it as aws:PrincipalArn): the local functions sign with the local AWS's own keys."""
+    default_session()
+    token = _PRINCIPAL.set(principal_arn)
+    try:
+        yield
+    finally:
+        _PRINCIPAL.reset(token)

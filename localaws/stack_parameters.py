@@ -3,16 +3,20 @@ whose KeyPolicyDelegateArn is the management stack's output (deployed once)."""
 
 from __future__ import annotations
 
-from localaws import deploy, landing_zone
-from localaws.accounts import LOG_ARCHIVE
+from localaws import clients, deploy, landing_zone
+from localaws.accounts import LOG_ARCHIVE, MANAGEMENT, as_account
 
 
 def org_parameters(cloudtrail_key_arn: str) -> dict[str, str]:
-    """org/management.yaml's parameters on this landing zone: the delegate may act on its trail's key."""
+    """org/management.yaml's parameters on this landing zone: the delegate may act on its trail's key, for
+    this organization's onboarding roles."""
+    with as_account(MANAGEMENT):
+        organization_id = clients.organizations().describe_organization()["Organization"]["Id"]
     return {
         "WorkbenchExternalId": landing_zone.EXTERNAL_ID,
         "OrganizationRootId": "r-a1b2",
         "LogArchiveAccountId": LOG_ARCHIVE,
+        "OrganizationId": organization_id,
         "CloudTrailKeyArn": cloudtrail_key_arn,
     }
 

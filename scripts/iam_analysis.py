@@ -63,6 +63,7 @@ PLACEHOLDERS: tuple[tuple[str, str], ...] = (
     ("AccountId", OTHER_ACCOUNT),
     ("ExternalId", "3f2b6c1e-8d4a-4e5f-9a7b-1c2d3e4f5a6b"),
     ("RootId", "r-a1b2"),
+    ("OrganizationId", "o-a1b2c3d4e5"),
     ("OuIds", "ou-a1b2-c3d4e5f6"),
     ("Email", "secops@example.com"),
     ("Url", "https://s3.us-east-1.amazonaws.com/example-bucket/product.template.json"),

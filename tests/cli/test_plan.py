@@ -137,17 +137,12 @@ def test_without_a_delegate_the_plan_gives_the_statement_and_command_for_the_man
     assert "aws kms put-key-policy" in key
 
 
-def test_a_delegate_the_deploy_could_not_reach_needs_you(seeded: Seeded) -> None:
-    code, printed = plan(
-        seeded.endpoint,
-        "--parameter-overrides",
-        f"KeyPolicyDelegateArn={MISSING_DELEGATE}",
-    )
-    assert code == cli.EXIT_ACTION_REQUIRED
-    key = change(printed, "KeyPolicy")
-    assert key.startswith("  ACTION   KeyPolicy")
-    assert "could not be invoked" in key
-    assert "aws kms put-key-policy" in key
+def test_the_plan_does_not_call_the_delegate_which_only_the_stacks_own_roles_may_call(seeded: Seeded) -> None:
+    code, printed = plan(seeded.endpoint, "--parameter-overrides", f"KeyPolicyDelegateArn={MISSING_DELEGATE}")
+    assert code == cli.EXIT_OK, printed
+    key = " ".join(change(printed, "KeyPolicy").split())
+    assert key.startswith("change KeyPolicy")
+    assert "Only this stack's KeyPolicy and Verify roles may call it, so the plan does not." in key
 
 
 def test_without_a_key_profile_the_delegate_says_it_would_add_our_statement(seeded: Seeded) -> None:
@@ -207,8 +202,9 @@ def test_the_plan_writes_nothing(seeded: Seeded, monkeypatch: pytest.MonkeyPatch
     code, _ = plan(seeded.endpoint, *ready(seeded.delegate), "--key-profile", seeded.management_profile)
     assert code == cli.EXIT_OK
     assert [operation for operation in made if operation.startswith(WRITE_PREFIXES)] == []
-    # The delegate's "read" is an Invoke, and the delegate writes nothing for it: the count holds its calls too.
-    assert {"DescribeTrails", "GetBucketNotificationConfiguration", "GetKeyPolicy", "Invoke"} <= set(made)
+    # The delegate takes calls from the stack's own roles only: the plan reads the key policy with --key-profile.
+    assert {"DescribeTrails", "GetBucketNotificationConfiguration", "GetKeyPolicy"} <= set(made)
+    assert "Invoke" not in made
 
 
 def test_json_output_has_every_section_and_json_is_its_alias(seeded: Seeded) -> None:

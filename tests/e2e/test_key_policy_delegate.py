@@ -3,11 +3,13 @@ account on the local AWS, called from the Log Archive account as the onboarding'
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -33,11 +35,36 @@ class Delegated:
     target: key_policy.Target
 
 
+def role_session(name: str, path: str) -> dict[str, str]:
+    """Credentials of a Log Archive role (made here, trusting the account), as its functions would get them."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{landing_zone.LOG_ARCHIVE}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = local_clients.iam().create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust))
+    credentials = local_clients.sts().assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName=name)["Credentials"]
+    return {
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+
+
 @pytest.fixture(scope="module")
 def delegated() -> Iterator[Delegated]:
-    with local_aws():
+    with local_aws(), pytest.MonkeyPatch.context() as patch:
         zone = landing_zone.seed()
         delegate_arn = stack_parameters.deploy_org(zone)
+        # The KeyPolicy step's role, under the path the onboarding template gives it and the delegate's policy names.
+        for name, value in role_session("expel-KeyPolicyFunctionRole", "/expel-onboarding/key-policy/").items():
+            patch.setenv(name, value)
+        boto3.setup_default_session()  # the product's clients sign with the role's session from here on
         target = key_policy.Target(
             zone.cloudtrail_key_arn,
             SID,
@@ -47,6 +74,7 @@ def delegated() -> Iterator[Delegated]:
             stack_id=STACK_ID,
         )
         yield Delegated(zone, delegate_arn, target)
+    boto3.setup_default_session()
 
 
 def step(delegated: Delegated, mode: Mode) -> Any:
@@ -140,3 +168,20 @@ def test_the_delegates_resource_policy_allows_only_the_log_archive_account(deleg
     assert landing_zone.LOG_ARCHIVE in policy
     assert AUDIT not in policy
     assert "lambda:InvokeFunction" in policy
+
+
+def test_another_log_archive_role_may_not_call_the_delegate(
+    delegated: Delegated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = role_session("another-team", "/")
+    before = landing_zone.key_policy_of(delegated.zone.cloudtrail_key_arn)
+    with monkeypatch.context() as patch:
+        for name, value in keys.items():
+            patch.setenv(name, value)
+        boto3.setup_default_session()
+        with pytest.raises(ClientError) as refused:
+            ask(delegated)
+    boto3.setup_default_session()
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "role/another-team" in refused.value.response["Error"]["Message"] or "another-team" in str(refused.value)
+    assert landing_zone.key_policy_of(delegated.zone.cloudtrail_key_arn) == before

@@ -95,19 +95,20 @@ def test_the_delegate_acts_for_the_expel_role_and_key_its_own_stack_names() -> N
     assert MANAGEMENT["Resources"]["KeyPolicyDelegate"]["Properties"]["CodeUri"] == "../functions/key_policy_delegate/"
 
 
-def test_only_the_log_archive_account_may_invoke_the_delegate() -> None:
-    permissions = {
-        name: resource["Properties"]
-        for name, resource in MANAGEMENT["Resources"].items()
-        if resource["Type"] == "AWS::Lambda::Permission"
-    }
-    assert permissions == {
-        "KeyPolicyDelegateInvokedByTheLogArchive": {
-            "Action": "lambda:InvokeFunction",
-            "FunctionName": {"Fn::GetAtt": ["KeyPolicyDelegate", "Arn"]},
-            "Principal": {"Ref": "LogArchiveAccountId"},
-        }
-    }
+def test_only_the_onboarding_key_policy_and_verify_roles_of_this_organization_may_invoke_the_delegate() -> None:
+    resources = MANAGEMENT["Resources"]
+    assert not [name for name, r in resources.items() if r["Type"] == "AWS::Lambda::Permission"]
+    (policy,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::ResourcePolicy"]
+    assert policy["ResourceArn"] == {"Fn::GetAtt": ["KeyPolicyDelegate", "Arn"]}
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "lambda:InvokeFunction")
+    assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${LogArchiveAccountId}:root"}}
+    assert statement["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}
+    named = [arn["Fn::Sub"] for arn in statement["Condition"]["ArnLike"]["aws:PrincipalArn"]]
+    # The paths the onboarding template gives the two roles that call the delegate, and only those.
+    functions = LOG_ARCHIVE["Resources"]
+    paths = [functions[name]["Properties"]["RolePath"] for name in ("KeyPolicyFunction", "VerifyFunction")]
+    assert named == [f"arn:${{AWS::Partition}}:iam::${{LogArchiveAccountId}}:role{path}*" for path in paths]
 
 
 def test_the_outputs_are_what_the_log_archive_deploy_needs() -> None:

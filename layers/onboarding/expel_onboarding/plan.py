@@ -400,6 +400,20 @@ def key_statement(readers: Readers, target: key_policy.Target, delegate_arn: str
     preview = edit_preview(kms, target) if kms is not None else None
     if preview is not None and (preview.status is not Status.CHANGED or key_account == target.log_archive_account):
         return preview
+    added = preview.diff if preview else (f"+ {_statement(target)}",)
+    if delegate_arn:
+        # org/management.yaml's resource policy lets only the stack's KeyPolicy and Verify roles call the
+        # delegate: a person's plan cannot ask it, and does not try.
+        detail = (
+            f"The delegate {delegate_arn} adds our statement at deploy. Only this stack's KeyPolicy and Verify "
+            "roles may call it, so the plan does not."
+        )
+        if preview is None:
+            detail += (
+                f" To run the policy's own checks (its size, deleted principals, repeated Sids) here, pass "
+                f"--key-profile with a profile in account {key_account}: only that account can read the policy."
+            )
+        return Change(key_policy.STEP, target.key_arn, Status.CHANGED, _shown(detail), added)
     try:
         step = key_policy.run(
             target,
@@ -412,7 +426,6 @@ def key_statement(readers: Readers, target: key_policy.Target, delegate_arn: str
         if isinstance(refused, READ_REFUSED):
             raise
         return Change(key_policy.STEP, target.key_arn, Status.ACTION_REQUIRED, _refusal(refused))
-    added = preview.diff if preview else (f"+ {_statement(target)}",)
     if step.status is Status.DRIFTED:
         detail = f"The delegate {delegate_arn} adds our statement at deploy."
         if preview is None:
