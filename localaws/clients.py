@@ -93,6 +93,16 @@ def cloudtrail(region: str = REGION) -> CloudTrailClient:
     return cast("CloudTrailClient", _kept("cloudtrail", region))
 
 
+def events(region: str = REGION) -> Any:
+    # Only the tests read EventBridge (the management stack's rule), so its type stubs are not pinned.
+    return _kept("events", region)
+
+
+def logs(region: str = REGION) -> Any:
+    # Only the tests read a log group (the management stack's record of key policy changes).
+    return _kept("logs", region)
+
+
 def iam() -> IAMClient:
     return cast("IAMClient", _kept("iam", REGION))
 

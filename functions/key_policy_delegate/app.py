@@ -16,7 +16,18 @@ logger = Logger()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A refused request raises DelegateRefused: the caller sees it as the function error's type.
     settings = delegate.config()
-    answer = delegate.handle(event, settings, clients.kms(settings.key_arn))
-    report = answer["Report"]
-    logger.info("delegate answered", extra={"operation": answer["Operation"], "status": report["Status"]})
+    kms = clients.kms(settings.key_arn)
+    # The audit record of every call, refused ones included: who asked (the stack; only its KeyPolicy and
+    # Verify roles may invoke this function), what, on which key and Sid, and the policy before and after.
+    witness = delegate.WITNESS.watch(kms)
+    asked = event if isinstance(event, dict) else {}
+    audit = {"stack": asked.get("StackId"), "operation": asked.get("Operation"), "key": settings.key_arn}
+    audit["sid"] = asked.get("Sid")
+    try:
+        answer = delegate.handle(event, settings, kms)
+    except Exception as exc:
+        logger.warning("delegate refused", extra={**audit, **witness.digests(), "error": type(exc).__name__})
+        raise
+    status = answer["Report"]["Status"]
+    logger.info("delegate answered", extra={**audit, **witness.digests(), "status": status})
     return answer

@@ -63,7 +63,7 @@ def test_the_stackset_is_service_managed_with_auto_deployment() -> None:
     ids=["root-by-default", "ous-when-given"],
 )
 def test_the_stackset_targets_the_root_or_the_given_ous(ou_ids: str, targets: Any) -> None:
-    conditions = {"TargetRoot": ou_ids == ""}
+    conditions = {"TargetRoot": ou_ids == "", "NotifiesATopic": False}
     resolved = resolve_conditions(MANAGEMENT, conditions)
     (group,) = resolved["Resources"]["ExpelRoleStackSet"]["Properties"]["StackInstancesGroup"]
     assert group["DeploymentTargets"]["OrganizationalUnitIds"] == targets
@@ -212,3 +212,10 @@ def test_the_delegates_layer_is_built_exactly_as_the_log_archive_stacks_layer() 
         layer["Properties"].pop("Description")
     assert org["Properties"] == ours["Properties"]
     assert org["Metadata"] == ours["Metadata"]
+
+
+@pytest.mark.parametrize(("given", "actions"), [(False, None), (True, [{"Ref": "KeyPolicyAlarmTopicArn"}])])
+def test_the_key_policy_alarm_notifies_the_topic_only_when_one_is_given(given: bool, actions: Any) -> None:
+    resolved = resolve_conditions(MANAGEMENT, {"TargetRoot": True, "NotifiesATopic": given})
+    alarm = resolved["Resources"]["KeyPolicyChangedByAnotherAlarm"]["Properties"]
+    assert alarm.get("AlarmActions") == actions

@@ -18,10 +18,11 @@ role: kms:Decrypt through S3 in the key's region, for CloudTrail's encryption co
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -162,3 +163,48 @@ def handle(event: Any, settings: Config, kms: KMSClient) -> dict[str, Any]:
         readable = report.status in (Status.OK, Status.DRIFTED)
         answer["Statement"] = our_statement_as_found(kms, request.target) if readable else None
     return answer
+
+
+@dataclass
+class PolicyWitness:
+    """The key policy texts one call read and wrote, as the KMS client's own events saw them: the audit record's
+    before and after cost no extra call. One per process, registered once per client (botocore's unique_id)."""
+
+    read: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+    def watch(self, kms: KMSClient) -> PolicyWitness:
+        for seen in (self.read, self.pending, self.written):
+            seen.clear()
+        events = kms.meta.events
+        events.register("after-call.kms.GetKeyPolicy", self._saw_read, unique_id="expel-audit-read")
+        events.register("before-parameter-build.kms.PutKeyPolicy", self._saw_put, unique_id="expel-audit-put")
+        events.register("after-call.kms.PutKeyPolicy", self._saw_written, unique_id="expel-audit-written")
+        return self
+
+    def _saw_read(self, parsed: dict[str, Any], **_: Any) -> None:
+        if isinstance(parsed.get("Policy"), str):
+            self.read.append(parsed["Policy"])
+
+    def _saw_put(self, params: dict[str, Any], **_: Any) -> None:
+        self.pending.append(str(params.get("Policy", "")))
+
+    def _saw_written(self, http_response: Any, **_: Any) -> None:
+        if self.pending and http_response.status_code < 300:
+            self.written.append(self.pending[-1])
+
+    def digests(self) -> dict[str, str]:
+        """SHA-256 of the policy first read and of the policy in force after the call ("" if never read)."""
+        before = _sha256(self.read[0]) if self.read else ""
+        return {
+            "policy_sha256_before": before,
+            "policy_sha256_after": _sha256(self.written[-1]) if self.written else before,
+        }
+
+
+WITNESS = PolicyWitness()
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
