@@ -81,10 +81,20 @@ def cloudtrail_key_arn() -> str:
     raise LookupError("no seeded CloudTrail key in the management account: run seed first")
 
 
-def key_policy_of(key_arn: str) -> dict[str, Any]:
+def key_policy_text_of(key_arn: str) -> str:
+    """The key policy's text as KMS returns it: what a byte-for-byte comparison needs."""
     with as_account(MANAGEMENT):
-        text = clients.kms().get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
-    parsed: dict[str, Any] = json.loads(text)
+        return clients.kms().get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+
+
+def put_key_policy_text(key_arn: str, text: str) -> None:
+    """Write a key policy as its administrators would, in the management account."""
+    with as_account(MANAGEMENT):
+        clients.kms().put_key_policy(KeyId=key_arn, PolicyName="default", Policy=text)
+
+
+def key_policy_of(key_arn: str) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(key_policy_text_of(key_arn))
     return parsed
 
 

@@ -17,6 +17,7 @@ import pytest
 from moto import mock_aws
 
 from expel_onboarding import caches, clients, custom_resource, delegate
+from expel_onboarding.naming import key_statement_sid
 from expel_onboarding.settings import Settings
 from localaws import clients as local_clients
 from localaws import templates
@@ -155,7 +156,8 @@ def test_the_delegate_answers_its_sample_read_in_the_shape_of_its_sample_output(
         key_arn = kms.create_key()["KeyMetadata"]["Arn"]
         config = replace(delegate.Config.from_environment(env_file()["KeyPolicyDelegate"]), key_arn=key_arn)
         # The sample's key ARN is an example; the request names the key this delegate is configured for.
-        request = {**sample("key_policy_delegate-input"), "KeyArn": key_arn}
+        sid = key_statement_sid(config.expel_role_arn, key_arn)
+        request = {**sample("key_policy_delegate-input"), "KeyArn": key_arn, "Sid": sid}
         delegate.handle({**request, "Operation": "apply"}, config, kms)
         answer = delegate.handle(request, config, kms)
     clients.reset()
@@ -166,7 +168,7 @@ def test_the_delegate_answers_its_sample_read_in_the_shape_of_its_sample_output(
     }
     # The sample's key is the management account's; this one is moto's: the trail account in the
     # encryption-context condition follows the key's account, and everything else is the sample's.
-    found, shown = answer["Statement"], expected["Statement"]
+    found, shown = answer["Statement"], {**expected["Statement"], "Sid": sid}
     assert {k: v for k, v in found.items() if k != "Condition"} == {k: v for k, v in shown.items() if k != "Condition"}
     assert {k: v for k, v in found["Condition"].items() if k != "StringLike"} == {
         k: v for k, v in shown["Condition"].items() if k != "StringLike"

@@ -4,8 +4,9 @@ account on the local AWS, called from the Log Archive account as the onboarding'
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from expel_onboarding import clients, key_policy
-from expel_onboarding.naming import owned_id
+from expel_onboarding.naming import OWNED_PREFIX, key_statement_sid, owned_id
 from expel_onboarding.reports import Mode, Status
 from localaws import clients as local_clients
 from localaws import landing_zone, stack_parameters
@@ -25,7 +26,6 @@ STACK_ID = (
     f"arn:aws:cloudformation:{landing_zone.REGION}:{landing_zone.LOG_ARCHIVE}:stack/expel-onboarding/"
     "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 )
-SID = owned_id(STACK_ID)
 
 
 @dataclass
@@ -65,11 +65,12 @@ def delegated() -> Iterator[Delegated]:
         for name, value in role_session("expel-KeyPolicyFunctionRole", "/expel-onboarding/key-policy/").items():
             patch.setenv(name, value)
         boto3.setup_default_session()  # the product's clients sign with the role's session from here on
+        role_arn = f"arn:aws:iam::{landing_zone.LOG_ARCHIVE}:role/ExpelTrailAssumeRole"
         target = key_policy.Target(
             zone.cloudtrail_key_arn,
-            SID,
+            key_statement_sid(role_arn, zone.cloudtrail_key_arn),
             landing_zone.LOG_ARCHIVE,
-            f"arn:aws:iam::{landing_zone.LOG_ARCHIVE}:role/ExpelTrailAssumeRole",
+            role_arn,
             landing_zone.REGION,
             stack_id=STACK_ID,
         )
@@ -94,7 +95,7 @@ def ask(delegated: Delegated, **changes: Any) -> tuple[Any, str]:
     request = {
         "Operation": "apply",
         "KeyArn": delegated.target.key_arn,
-        "Sid": SID,
+        "Sid": delegated.target.sid,
         "ExpelRoleArn": delegated.target.expel_role_arn,
         "Region": landing_zone.REGION,
         "StackId": STACK_ID,
@@ -185,3 +186,78 @@ def test_another_log_archive_role_may_not_call_the_delegate(
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
     assert "role/another-team" in refused.value.response["Error"]["Message"] or "another-team" in str(refused.value)
     assert landing_zone.key_policy_of(delegated.zone.cloudtrail_key_arn) == before
+
+
+def test_a_hundred_calls_with_invented_stacks_leave_one_statement_and_the_bytes_of_the_first(
+    delegated: Delegated,
+) -> None:
+    def invented(number: int) -> str:
+        return STACK_ID.replace("0a1b2c3d-4e5f-6789-abcd-ef0123456789", str(uuid.UUID(int=number)))
+
+    key = delegated.zone.cloudtrail_key_arn
+    before = landing_zone.key_policy_text_of(key)
+    first, _ = ask(delegated, StackId=invented(0))
+    assert first["Report"]["Status"] == "CHANGED"
+    after_first = landing_zone.key_policy_text_of(key)
+    refused = 0
+    for number in range(1, 100):
+        # Half name the Sid their invented stack would have given, half the delegate's own.
+        sid = owned_id(invented(number)) if number % 2 else delegated.target.sid
+        answer, error = ask(delegated, StackId=invented(number), Sid=sid)
+        if error:
+            assert answer["errorType"] == "DelegateRefused"
+            refused += 1
+        else:
+            assert answer["Report"]["Status"] == "OK"
+    assert refused == 50
+    assert landing_zone.key_policy_text_of(key) == after_first
+    sids = [s.get("Sid", "") for s in landing_zone.key_policy_of(key)["Statement"]]
+    assert [sid for sid in sids if sid.startswith(OWNED_PREFIX)] == [delegated.target.sid]
+    assert step(delegated, Mode.REMOVE).status is Status.CHANGED
+    assert landing_zone.key_policy_text_of(key) == before
+
+
+def test_a_statement_under_the_sid_a_stack_id_once_gave_is_renamed_in_place_by_the_next_apply(
+    delegated: Delegated,
+) -> None:
+    key = delegated.zone.cloudtrail_key_arn
+    before = landing_zone.key_policy_of(key)
+    former = {**key_policy.our_statement(delegated.target), "Sid": owned_id(STACK_ID)}
+    with as_account(MANAGEMENT):
+        kms = local_clients.kms()
+        kms.put_key_policy(
+            KeyId=key, PolicyName="default", Policy=json.dumps({**before, "Statement": [*before["Statement"], former]})
+        )
+    assert step(delegated, Mode.CHECK).status is Status.DRIFTED
+    report = step(delegated, Mode.APPLY)
+    assert report.status is Status.CHANGED
+    assert report.undo is None  # the grant was there before the run: a rollback must not take it away
+    statements = landing_zone.key_policy_of(key)["Statement"]
+    assert statements == [*before["Statement"], key_policy.our_statement(delegated.target)]
+    assert step(delegated, Mode.CHECK).status is Status.OK
+    assert step(delegated, Mode.REMOVE).status is Status.CHANGED
+    assert landing_zone.key_policy_of(key) == before
+
+
+def test_another_stacks_statement_is_never_taken_for_a_former_one_of_ours(delegated: Delegated) -> None:
+    # Another onboarding's grant, for another role, under the Sid its stack id gave: a caller naming that
+    # stack cannot make our delegate rename or remove it.
+    key = delegated.zone.cloudtrail_key_arn
+    other_role = f"arn:aws:iam::{landing_zone.LOG_ARCHIVE}:role/OtherTeamReader"
+    theirs = {
+        **key_policy.our_statement(replace(delegated.target, expel_role_arn=other_role)),
+        "Sid": owned_id(STACK_ID),
+    }
+    with as_account(MANAGEMENT):
+        original = landing_zone.key_policy_of(key)
+        local_clients.kms().put_key_policy(
+            KeyId=key,
+            PolicyName="default",
+            Policy=json.dumps({**original, "Statement": [*original["Statement"], theirs]}),
+        )
+    with_theirs = landing_zone.key_policy_of(key)
+    assert step(delegated, Mode.APPLY).status is Status.CHANGED
+    assert step(delegated, Mode.REMOVE).status is Status.CHANGED
+    assert landing_zone.key_policy_of(key) == with_theirs
+    with as_account(MANAGEMENT):
+        local_clients.kms().put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(original))

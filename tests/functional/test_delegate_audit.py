@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 
 from expel_onboarding import caches, delegate
+from expel_onboarding.naming import key_statement_sid
 from localaws import clients
 from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
 
+ROLE_ARN = "arn:aws:iam::123456789012:role/ExpelTrailAssumeRole"
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/expel-onboarding/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 
 
@@ -36,13 +38,11 @@ def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, str]]
 
 
 def request(key_arn: str, **changes: Any) -> dict[str, Any]:
-    from expel_onboarding.naming import owned_id
-
     return {
         "Operation": "apply",
         "KeyArn": key_arn,
-        "Sid": owned_id(STACK_ID),
-        "ExpelRoleArn": "arn:aws:iam::123456789012:role/ExpelTrailAssumeRole",
+        "Sid": key_statement_sid(ROLE_ARN, key_arn),
+        "ExpelRoleArn": ROLE_ARN,
         "Region": "us-east-1",
         "StackId": STACK_ID,
         **changes,

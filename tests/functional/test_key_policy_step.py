@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConn
 from expel_onboarding import clients, delegate, key_policy
 from expel_onboarding.errors import ConcurrentModification, DelegateFailed, KeyNotUsable
 from expel_onboarding.key_policy import Target
-from expel_onboarding.naming import owned_id
+from expel_onboarding.naming import key_statement_sid
 from expel_onboarding.reports import Mode, Status
 from localaws import clients as local_clients
 from localaws.accounts import MANAGEMENT, as_account
@@ -26,7 +26,6 @@ LOG_ARCHIVE = "123456789012"  # moto's default account
 DELEGATE_ARN = f"arn:aws:lambda:us-east-1:{MANAGEMENT}:function:expel-org-KeyPolicyDelegate"
 EXPEL_ROLE_ARN = f"arn:aws:iam::{LOG_ARCHIVE}:role/ExpelTrailAssumeRole"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:{LOG_ARCHIVE}:stack/expel-onboarding/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
-SID = owned_id(STACK_ID)
 FOREIGN_POLICY: dict[str, Any] = CLOUDTRAIL_KEY_POLICY
 
 
@@ -44,7 +43,7 @@ def key_arn(monkeypatch: pytest.MonkeyPatch) -> str:
 def target(key_arn: str) -> Target:
     return Target(
         key_arn=key_arn,
-        sid=SID,
+        sid=key_statement_sid(EXPEL_ROLE_ARN, key_arn),
         log_archive_account=LOG_ARCHIVE,
         expel_role_arn=EXPEL_ROLE_ARN,
         region="us-east-1",
@@ -125,7 +124,7 @@ def test_without_a_key_policy_delegate_the_customer_gets_the_statement_and_comma
     report = run(key_arn, Mode.APPLY, calls, delegate_arn="")
     assert report.status is Status.ACTION_REQUIRED
     assert "KeyPolicyDelegateArn" in report.detail
-    assert f'"Sid": "{SID}"' in report.detail
+    assert f'"Sid": "{target(key_arn).sid}"' in report.detail
     assert "aws kms put-key-policy" in report.detail
     assert calls.made == []
 
@@ -163,7 +162,7 @@ def test_the_delegates_errors_arrive_as_the_same_errors(key_arn: str, calls: Aws
 def test_remove_without_access_explains_how_to_remove_by_hand(key_arn: str, calls: AwsCalls) -> None:
     report = run(key_arn, Mode.REMOVE, calls, delegate_arn="")
     assert report.status is Status.ACTION_REQUIRED
-    assert f'select(.Sid != "{SID}")' in report.detail
+    assert f'select(.Sid != "{target(key_arn).sid}")' in report.detail
 
 
 def test_a_key_in_the_log_archive_account_needs_no_delegate(calls: AwsCalls) -> None:
@@ -250,7 +249,7 @@ def test_apply_then_remove_gives_back_the_policy_text_byte_for_byte(
     assert run(key_arn, Mode.APPLY, calls).status is Status.CHANGED
     applied = text_in_management(key_arn, monkeypatch)
     assert applied.startswith(FOREIGN_TEXT[: FOREIGN_TEXT.index("\r\n\t]")])
-    assert f'\t\t{{\r\n\t\t\t"Sid": "{SID}",\r\n' in applied
+    assert f'\t\t{{\r\n\t\t\t"Sid": "{target(key_arn).sid}",\r\n' in applied
     assert run(key_arn, Mode.REMOVE, calls).status is Status.CHANGED
     assert text_in_management(key_arn, monkeypatch) == FOREIGN_TEXT
 

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 from expel_onboarding import delegate, key_policy
 from expel_onboarding.errors import AccessNotGranted, ExplicitDeny, KeyNotUsable, KeyPolicyMalformed, KeyPolicyTooLarge
 from expel_onboarding.key_policy import Target
-from expel_onboarding.naming import owned_id
+from expel_onboarding.naming import key_statement_sid
 from expel_onboarding.reports import Mode, Status
 from tests.support.stubbed import explicit_deny, stubbable_client
 
@@ -312,7 +312,7 @@ def test_our_own_roles_missing_permission_stays_a_retryable_access_error(kms: An
 # crosses Lambda as JSON and arrives as the same ACTION_REQUIRED.
 LOG_ARCHIVE = "222222222222"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:{LOG_ARCHIVE}:stack/expel-onboarding/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
-DELEGATED = replace(TARGET, sid=owned_id(STACK_ID), stack_id=STACK_ID)
+DELEGATED = replace(TARGET, sid=key_statement_sid(TARGET.expel_role_arn, TARGET.key_arn), stack_id=STACK_ID)
 DELEGATE_CONFIG = delegate.Config(TARGET.key_arn, TARGET.expel_role_arn, LOG_ARCHIVE, "aws")
 DELEGATE_ARN = "arn:aws:lambda:us-east-1:111111111111:function:expel-org-KeyPolicyDelegate"
 

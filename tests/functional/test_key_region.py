@@ -50,5 +50,7 @@ def test_the_key_policy_step_edits_a_key_in_another_region_than_its_own(key_else
     report = run("key_policy", "apply", key_elsewhere)
     assert report["Status"] == "CHANGED", report["Detail"]
     text = boto3.client("kms", region_name=KEY_REGION).get_key_policy(KeyId=key_elsewhere, PolicyName="default")
-    assert settings.settings().owned_id in text["Policy"]
+    target = settings.settings().key_target(key_elsewhere)
+    assert target is not None
+    assert target.sid in text["Policy"]
     assert run("key_policy", "check", key_elsewhere)["Status"] == "OK"

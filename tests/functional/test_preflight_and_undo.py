@@ -11,7 +11,7 @@ import pytest
 
 from expel_onboarding import delegate, key_policy, notification, steps
 from expel_onboarding.errors import AwsThrottled, KeyPolicyTooLarge, NotificationOverlap
-from expel_onboarding.naming import owned_id
+from expel_onboarding.naming import key_statement_sid, owned_id
 from expel_onboarding.reports import Mode, Status, StepReport
 from localaws import clients
 from localaws.aws_calls import AwsCalls
@@ -43,7 +43,8 @@ def key(calls: AwsCalls) -> tuple[Any, key_policy.Target]:
     key_arn = kms.create_key()["KeyMetadata"]["Arn"]
     kms.put_key_policy(KeyId=key_arn, PolicyName="default", Policy=json.dumps(document, indent=2))
     calls.clear()
-    target = key_policy.Target(key_arn, SID, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/E", "us-east-1", stack_id=STACK_ID)
+    role = f"arn:aws:iam::{ACCOUNT}:role/E"
+    target = key_policy.Target(key_arn, key_statement_sid(role, key_arn), ACCOUNT, role, "us-east-1", stack_id=STACK_ID)
     return kms, target
 
 
@@ -78,7 +79,7 @@ def test_a_key_policy_preflight_says_what_it_would_add_and_writes_nothing(key: A
     before = key_policy.read_text(kms, target)
     report = key_policy.converge(kms, target, Mode.APPLY, preflight=True)
     assert report.status is Status.DRIFTED
-    assert report.detail.startswith(f"Would add our statement '{SID}'")
+    assert report.detail.startswith(f"Would add our statement '{target.sid}'")
     assert calls.writes == []
     assert key_policy.read_text(kms, target) == before
 
@@ -180,7 +181,7 @@ def test_a_statement_the_run_only_corrected_has_nothing_to_undo(key: Any) -> Non
     kms, target = key
     key_policy.converge(kms, target, Mode.APPLY)
     document = json.loads(key_policy.read_text(kms, target))
-    ours = next(s for s in document["Statement"] if s.get("Sid") == SID)
+    ours = next(s for s in document["Statement"] if s.get("Sid") == target.sid)
     ours["Action"] = "kms:*"
     kms.put_key_policy(KeyId=target.key_arn, PolicyName="default", Policy=json.dumps(document))
     repaired = key_policy.converge(kms, target, Mode.REPAIR)
@@ -196,7 +197,7 @@ def test_the_delegate_runs_a_preflight_as_its_own_read_only_operation(key: Any, 
     config = delegate.Config(target.key_arn, target.expel_role_arn, ACCOUNT, "aws")
     request = {
         "KeyArn": target.key_arn,
-        "Sid": SID,
+        "Sid": target.sid,
         "ExpelRoleArn": target.expel_role_arn,
         "Region": "us-east-1",
         "StackId": STACK_ID,

@@ -9,7 +9,7 @@ import pytest
 
 from expel_onboarding import delegate, key_policy
 from expel_onboarding.errors import DelegateRefused
-from expel_onboarding.naming import owned_id
+from expel_onboarding.naming import key_statement_sid, owned_id
 
 KEY_ARN = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 LOG_ARCHIVE = "222222222222"
@@ -22,7 +22,7 @@ def request(**changes: Any) -> dict[str, Any]:
     return {
         "Operation": "apply",
         "KeyArn": KEY_ARN,
-        "Sid": owned_id(STACK_ID),
+        "Sid": key_statement_sid(ROLE_ARN, KEY_ARN),
         "ExpelRoleArn": ROLE_ARN,
         "Region": "eu-west-1",
         "StackId": STACK_ID,
@@ -32,7 +32,8 @@ def request(**changes: Any) -> dict[str, Any]:
 
 def test_a_request_from_the_log_archive_stack_targets_the_statement_that_stack_builds() -> None:
     parsed = delegate.parse(request(), CONFIG)
-    assert parsed.target.sid == owned_id(STACK_ID)
+    assert parsed.target.sid == key_statement_sid(ROLE_ARN, KEY_ARN)
+    assert parsed.target.legacy_sid == owned_id(STACK_ID)
     assert parsed.target.stack_id == STACK_ID
     statement = key_policy.our_statement(parsed.target)
     assert statement["Principal"] == {"AWS": f"arn:aws:iam::{LOG_ARCHIVE}:root"}
@@ -47,14 +48,23 @@ def test_a_request_from_the_log_archive_stack_targets_the_statement_that_stack_b
 @pytest.mark.parametrize(
     ("changes", "refusal"),
     [
-        ({"Sid": "ExpelOnboardingA1B2C3D4E5F6"}, "is not the one the onboarding derives from the stack"),
+        ({"Sid": "ExpelOnboardingA1B2C3D4E5F6"}, "is not this delegate's"),
+        ({"Sid": owned_id(STACK_ID)}, "is not this delegate's"),
         ({"StackId": STACK_ID.replace(LOG_ARCHIVE, "333333333333")}, "Log Archive account 222222222222 only"),
         ({"StackId": STACK_ID.replace("arn:aws:", "arn:aws-cn:")}, "Log Archive account 222222222222 only"),
         ({"StackId": "expel-onboarding"}, "Log Archive account 222222222222 only"),
         ({"StackId": None}, "Log Archive account 222222222222 only"),
         ({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*"}}, "does not take: Statement"),
     ],
-    ids=["a-sid-of-our-form-not-this-stacks", "another-account", "another-partition", "not-an-arn", "none", "own"],
+    ids=[
+        "a-sid-of-our-form-not-this-delegates",
+        "the-sid-the-stack-id-once-gave",
+        "another-account",
+        "another-partition",
+        "not-an-arn",
+        "none",
+        "own",
+    ],
 )
 def test_any_other_request_is_refused(changes: dict[str, Any], refusal: str) -> None:
     with pytest.raises(DelegateRefused, match=refusal):
@@ -68,8 +78,10 @@ def test_a_request_without_a_stack_is_refused() -> None:
         delegate.parse(without, CONFIG)
 
 
-def test_the_log_archive_side_sends_the_stack_its_sid_comes_from() -> None:
-    target = key_policy.Target(KEY_ARN, owned_id(STACK_ID), LOG_ARCHIVE, ROLE_ARN, "eu-west-1", stack_id=STACK_ID)
+def test_the_log_archive_side_sends_the_stack_and_the_sid_the_delegate_derives() -> None:
+    target = key_policy.Target(
+        KEY_ARN, key_statement_sid(ROLE_ARN, KEY_ARN), LOG_ARCHIVE, ROLE_ARN, "eu-west-1", stack_id=STACK_ID
+    )
     sent: list[dict[str, Any]] = []
 
     def invoke(function_arn: str, payload: Any) -> tuple[Any, str]:

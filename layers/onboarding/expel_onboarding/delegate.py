@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from expel_onboarding import key_policy
 from expel_onboarding.errors import DelegateRefused, InvalidInput
-from expel_onboarding.naming import OWNED_PREFIX, owned_id
+from expel_onboarding.naming import OWNED_PREFIX, key_statement_sid
 from expel_onboarding.reports import Mode, Status
 
 if TYPE_CHECKING:
@@ -129,10 +129,14 @@ def parse(event: Any, settings: Config) -> Request:
             f"The request names the stack {stack_id!r}; this delegate serves a stack of the Log Archive account "
             f"{settings.log_archive_account} only."
         )
-    if sid != owned_id(str(stack_id)):
-        # One Sid per stack, the one naming.owned_id derives: a caller cannot spread copies of the
-        # statement over invented Sids, or touch a statement that is no stack's.
-        raise _refuse(f"The Sid {sid} is not the one the onboarding derives from the stack {stack_id}.")
+    ours = key_statement_sid(settings.expel_role_arn, settings.key_arn)
+    if sid != ours:
+        # One Sid, from this delegate's own configuration (naming.key_statement_sid): whatever stack id a
+        # caller names, the key holds at most one copy of the grant.
+        raise _refuse(
+            f"The Sid {sid} is not this delegate's ({ours}, derived from the Expel role "
+            f"{settings.expel_role_arn} and the key it serves)."
+        )
     target = key_policy.Target(
         key_arn=settings.key_arn,
         sid=sid,

@@ -40,6 +40,7 @@ from expel_onboarding.errors import (
     error_message,
     translate,
 )
+from expel_onboarding.naming import owned_id
 from expel_onboarding.reports import Mode, Status, StepReport
 
 if TYPE_CHECKING:
@@ -79,9 +80,15 @@ class Target:
     expel_role_arn: str
     region: str
     partition: str = "aws"
-    # The Log Archive stack the Sid is derived from (naming.owned_id). The management account's
-    # delegate derives the Sid from it again and refuses any other (expel_onboarding.delegate).
+    # The Log Archive stack asking. Stacks deployed before the Sid came from the role and the key
+    # (naming.key_statement_sid) wrote the same statement under a Sid derived from their stack id: the
+    # next apply renames that one in place (legacy_sid).
     stack_id: str = ""
+
+    @property
+    def legacy_sid(self) -> str:
+        legacy = owned_id(self.stack_id) if self.stack_id else ""
+        return legacy if legacy != self.sid else ""
 
 
 # CloudTrail encrypts every log file with the encryption context aws:cloudtrail:arn = the trail's ARN,
@@ -522,7 +529,18 @@ def has_our_statement(policy: PolicyText, statement: Statement) -> bool:
     return len(mine) == 1 and policy.elements[mine[0]].value == statement
 
 
+def legacy_statement(policy: PolicyText, target: Target) -> list[int]:
+    """Where our statement stands under the stack's former Sid: only a statement that is, but for its Sid,
+    exactly ours (so a caller naming another stack's id can never take that stack's statement)."""
+    if not target.legacy_sid:
+        return []
+    former = {**our_statement(target), "Sid": target.legacy_sid}
+    return [index for index in policy.ours(target.legacy_sid) if policy.elements[index].value == former]
+
+
 def converged(policy: PolicyText, target: Target, mode: Mode) -> bool:
+    if legacy_statement(policy, target):
+        return False
     if mode is Mode.REMOVE:
         return not policy.ours(target.sid)
     return has_our_statement(policy, our_statement(target))
@@ -580,11 +598,12 @@ def _checked(policy: PolicyText, text: str, statements: list[Any] | Any, note: s
     return Edit(text, note)
 
 
-def with_statement(policy: PolicyText, statement: Statement) -> Edit:
-    """The policy's text with our statement spliced in: in place of ours, or after the last statement."""
+def with_statement(policy: PolicyText, statement: Statement, former: list[int] | None = None) -> Edit:
+    """The policy's text with our statement spliced in: in place of ours (or of our statement under its
+    former Sid, the indexes in former), or after the last statement."""
     text = policy.text
     values = [element.value for element in policy.elements]
-    mine = policy.ours(statement["Sid"])
+    mine = policy.ours(statement["Sid"]) or former or []
     if mine:
         element = policy.elements[mine[0]]
         style = _fallback_style(policy, [mine[0], *range(len(values) - 1, -1, -1)])
@@ -953,9 +972,14 @@ def put_refused(exc: ClientError, target: Target, body: str) -> Exception:
 
 
 def edit_for(policy: PolicyText, target: Target, mode: Mode) -> Edit:
+    former = legacy_statement(policy, target)
+    if former and (mode is Mode.REMOVE or policy.ours(target.sid)):
+        # One statement at a time: the former one goes first, the loop in _converge does the rest.
+        return without_statement(policy, target.legacy_sid, target.key_arn)
     if mode is Mode.REMOVE:
         return without_statement(policy, target.sid, target.key_arn)
-    return with_statement(policy, our_statement(target))
+    # Renamed in place: the policy never holds two copies of the grant, not even for one write.
+    return with_statement(policy, our_statement(target), former)
 
 
 def converge(kms: KMSClient, target: Target, mode: Mode, *, preflight: bool = False) -> StepReport:
@@ -976,7 +1000,9 @@ def _converge(kms: KMSClient, target: Target, mode: Mode, *, preflight: bool) ->
     policy = parse(read_text(kms, target), target.key_arn)
     check_identifiable(policy, target.sid, target.key_arn)
     # Only a statement this run adds is undone by removing it; one it corrected stays corrected.
-    undo = {"Remove": True} if mode is not Mode.REMOVE and not policy.ours(target.sid) else None
+    # A statement renamed from its former Sid was there before the run: removing it is no undo.
+    added = not policy.ours(target.sid) and not legacy_statement(policy, target)
+    undo = {"Remove": True} if mode is not Mode.REMOVE and added else None
     if converged(policy, target, mode):
         present = "is not in" if mode is Mode.REMOVE else "is in"
         return StepReport(

@@ -33,7 +33,7 @@ from expel_onboarding.errors import (
     OnboardingError,
     error_code,
 )
-from expel_onboarding.naming import OWNED_PREFIX, owned_id
+from expel_onboarding.naming import OWNED_PREFIX, key_statement_sid, owned_id
 from expel_onboarding.reports import Mode, Status
 from expel_onboarding.settings import delivery_mode
 
@@ -324,7 +324,13 @@ def make(readers: Readers, parameters: Parameters) -> Plan:
         plan.changes.append(Change(key_policy.STEP, "no key", Status.OK, key_policy.not_encrypted().detail))
     else:
         key_target = key_policy.Target(
-            key_arn, owned_id(stack_id), account, role_arn, readers.region, partition, stack_id=stack_id
+            key_arn,
+            key_statement_sid(role_arn, key_arn),
+            account,
+            role_arn,
+            readers.region,
+            partition,
+            stack_id=stack_id,
         )
         plan.changes.append(key_statement(readers, key_target, parameters.key_policy_delegate_arn))
     if found.delivery_mode is DeliveryMode.TRAIL_TOPIC:

@@ -17,7 +17,7 @@ from typing import Any
 from expel_onboarding import discovery, key_policy, notification, ownership, relay, subscription, verify
 from expel_onboarding.delivery import DeliveryMode
 from expel_onboarding.errors import InvalidInput
-from expel_onboarding.naming import owned_id
+from expel_onboarding.naming import key_statement_sid, owned_id
 from expel_onboarding.reports import Mode
 from expel_onboarding.steps import Phase
 from expel_onboarding.trail import TrailRecord
@@ -139,7 +139,7 @@ class Settings:
             return None
         return key_policy.Target(
             discovered_key_arn,
-            self.owned_id,
+            key_statement_sid(self.expel_role_arn, discovered_key_arn),
             self.account_id,
             self.expel_role_arn,
             self.region,
