@@ -63,7 +63,7 @@ def test_the_stackset_is_service_managed_with_auto_deployment() -> None:
     ids=["root-by-default", "ous-when-given"],
 )
 def test_the_stackset_targets_the_root_or_the_given_ous(ou_ids: str, targets: Any) -> None:
-    conditions = {"TargetRoot": ou_ids == "", "NotifiesATopic": False}
+    conditions = {"TargetRoot": ou_ids == "", "NotifiesATopic": False, "RunsTheDelegate": True}
     resolved = resolve_conditions(MANAGEMENT, conditions)
     (group,) = resolved["Resources"]["ExpelRoleStackSet"]["Properties"]["StackInstancesGroup"]
     assert group["DeploymentTargets"]["OrganizationalUnitIds"] == targets
@@ -216,6 +216,17 @@ def test_the_delegates_layer_is_built_exactly_as_the_log_archive_stacks_layer() 
 
 @pytest.mark.parametrize(("given", "actions"), [(False, None), (True, [{"Ref": "KeyPolicyAlarmTopicArn"}])])
 def test_the_key_policy_alarm_notifies_the_topic_only_when_one_is_given(given: bool, actions: Any) -> None:
-    resolved = resolve_conditions(MANAGEMENT, {"TargetRoot": True, "NotifiesATopic": given})
+    resolved = resolve_conditions(MANAGEMENT, {"TargetRoot": True, "NotifiesATopic": given, "RunsTheDelegate": True})
     alarm = resolved["Resources"]["KeyPolicyChangedByAnotherAlarm"]["Properties"]
     assert alarm.get("AlarmActions") == actions
+
+
+def test_the_manual_path_makes_no_function_and_no_delegate_output() -> None:
+    conditions = {"TargetRoot": True, "NotifiesATopic": False, "RunsTheDelegate": False}
+    resolved = resolve_conditions(MANAGEMENT, conditions)
+    made = {name: r for name, r in resolved["Resources"].items() if conditions.get(r.get("Condition", ""), True)}
+    kinds = {resource["Type"] for resource in made.values()}
+    assert not {"AWS::Serverless::Function", "AWS::Serverless::LayerVersion", "AWS::Lambda::ResourcePolicy"} & kinds
+    outputs = {name for name, o in resolved["Outputs"].items() if conditions.get(o.get("Condition", ""), True)}
+    assert "KeyPolicyDelegateArn" not in outputs
+    assert {"ExpelRole", "ExpelRoleStackSet", "KeyPolicyChangedByAnother"} <= set(made)
