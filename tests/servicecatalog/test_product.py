@@ -70,11 +70,53 @@ def test_the_launch_role_is_exactly_what_the_products_resource_types_need() -> N
     statements = launch_statements()
     computed = launch_role.launch_blocks(PRODUCT)
     assert actions_of(statements["WhatTheProductsResourcesNeed"]) == computed["resources"], "run make servicecatalog"
+    assert actions_of(statements["ReadThePackagedCodeAndDefinition"]) == computed["artifacts"]
     assert actions_of(statements["CreateAndChangeTheProductsRolesOnlyWithTheBoundary"]) == computed["bounded"]
+    assert actions_of(statements["AttachOnlyTheProductsManagedPoliciesWithTheBoundary"]) == computed["attached"]
     assert actions_of(statements["ReadTagAndDeleteTheProductsRoles"]) == computed["roles"]
-    every_computed = {a for actions in computed.values() for a in actions} | {"iam:PassRole"}
+    # The handlers of Lambda's and Step Functions' types read the packaged code; IAM's attach and detach.
+    assert computed["artifacts"] == ["s3:GetObject", "s3:GetObjectVersion"]
+    assert computed["attached"] == ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+    # The template read (Service Catalog's copy) is the one s3:GetObject not computed from a resource type.
+    every_computed = {a for actions in computed.values() for a in actions} | {"iam:PassRole", "s3:GetObject"}
     assert launch_role_actions() == every_computed
     assert set(launch_role.launch_actions(PRODUCT)) == every_computed | {"iam:DeleteRolePermissionsBoundary"}
+
+
+def test_the_attachable_policies_are_what_make_servicecatalog_computes() -> None:
+    condition = launch_statements()["AttachOnlyTheProductsManagedPoliciesWithTheBoundary"]["Condition"]
+    written = condition["ArnEquals"]["iam:PolicyARN"]
+    block = launch_role.policy_arn_block(launch_role.attached_by_partition())
+    computed = templates.parse("PolicyARN:\n" + "".join(f"  - {item}\n" for item in block))["PolicyARN"]
+    assert written == computed, "run make servicecatalog"
+    assert condition["ArnEquals"]["iam:PermissionsBoundary"] == {"Ref": "OnboardingBoundary"}
+
+
+def test_policies_the_partitions_do_not_share_are_told_apart_by_one_condition() -> None:
+    basic = "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    xray, daemon = "arn:${AWS::Partition}:iam::aws:policy/X", "arn:${AWS::Partition}:iam::aws:policy/Y"
+    assert launch_role.policy_arn_values([basic, xray], [basic, daemon]) == [
+        f"!Sub {basic}",
+        f'!If [InTheAwsPartition, !Sub "{xray}", !Sub "{daemon}"]',
+    ]
+    assert launch_role.policy_arn_values([basic], [basic, daemon]) == [
+        f"!Sub {basic}",
+        f'!If [InTheAwsPartition, !Ref AWS::NoValue, !Sub "{daemon}"]',
+    ]
+    with pytest.raises(launch_role.PartitionsDiffer):
+        launch_role.policy_arn_block({"aws": [basic], "aws-cn": [basic], "aws-us-gov": [basic, daemon]})
+    assert PORTFOLIO["Conditions"]["InTheAwsPartition"] == {"Fn::Equals": [{"Ref": "AWS::Partition"}, "aws"]}
+
+
+def test_a_policy_the_script_cannot_name_by_partition_stops_it() -> None:
+    role = {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": [{"Fn::Sub": "arn:x"}]}}
+    with pytest.raises(launch_role.UnknownManagedPolicy, match="not an AWS managed policy"):
+        launch_role.attached_policies({"Resources": {"R": role}})
+    customer = {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": ["arn:aws:iam::111122223333:policy/P"]}}
+    with pytest.raises(launch_role.UnknownManagedPolicy):
+        launch_role.attached_policies({"Resources": {"R": customer}})
+    with pytest.raises(launch_role.UnknownManagedPolicy, match="creates the managed policy"):
+        launch_role.attached_policies({"Resources": {"P": {"Type": "AWS::IAM::ManagedPolicy"}}})
 
 
 def test_the_boundary_is_exactly_what_the_products_roles_are_granted() -> None:
