@@ -4,7 +4,10 @@ that acts in the management account of the local landing zone."""
 from __future__ import annotations
 
 import io
+import json
+import shlex
 from pathlib import Path
+from typing import Any
 
 from expel_onboarding import cli
 from localaws import accounts, clients, landing_zone
@@ -54,3 +57,11 @@ def write_management_profile(path: Path) -> str:
         encoding="utf-8",
     )
     return MANAGEMENT_PROFILE
+
+
+def printed_statement(printed: str) -> dict[str, Any]:
+    """The key statement in the plan's printed command, `jq --argjson s '<statement>'`."""
+    (command,) = [line.strip() for line in change(printed, "KeyPolicy").splitlines() if "--argjson s" in line]
+    words = shlex.split(command)
+    statement: dict[str, Any] = json.loads(words[words.index("--argjson") + 2])
+    return statement

@@ -5,10 +5,7 @@ out again with the removal command. Every person's step is the README's."""
 
 from __future__ import annotations
 
-import json
-import shlex
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,15 +13,8 @@ from expel_onboarding import cli, key_policy
 from expel_onboarding.naming import key_statement_sid
 from localaws import clients, demo, deploy, landing_zone, stack_parameters
 from localaws.accounts import MANAGEMENT, as_account
-from tests.cli.planning import change, plan, write_management_profile
+from tests.cli.planning import change, plan, printed_statement, write_management_profile
 from tests.support.local_aws import local_aws
-
-
-def printed_statement(printed: str) -> dict[str, Any]:
-    (command,) = [line.strip() for line in change(printed, "KeyPolicy").splitlines() if "--argjson s" in line]
-    words = shlex.split(command)
-    statement: dict[str, Any] = json.loads(words[words.index("--argjson") + 2])
-    return statement
 
 
 def test_the_manual_path_runs_no_code_in_the_management_account_and_leaves_the_key_as_it_was(

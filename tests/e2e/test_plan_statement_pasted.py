@@ -5,12 +5,11 @@ OK, and the stack's delete takes it out again: the key policy ends byte for byte
 from __future__ import annotations
 
 import json
-import shlex
 from typing import Any
 
 from expel_onboarding import cli
 from localaws import demo, deploy, landing_zone, stack_parameters
-from tests.cli.planning import change, plan
+from tests.cli.planning import plan, printed_statement
 from tests.support.local_aws import local_aws
 
 
@@ -20,14 +19,6 @@ def jq_add(policy_text: str, statement: dict[str, Any]) -> str:
     policy = json.loads(policy_text)
     policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != statement["Sid"]] + [statement]
     return json.dumps(policy, indent=2)
-
-
-def printed_statement(printed: str) -> dict[str, Any]:
-    """The statement in the printed command's `jq --argjson s '<statement>'`."""
-    (command,) = [line.strip() for line in change(printed, "KeyPolicy").splitlines() if "--argjson s" in line]
-    words = shlex.split(command)
-    statement: dict[str, Any] = json.loads(words[words.index("--argjson") + 2])
-    return statement
 
 
 def test_a_statement_pasted_from_plan_is_ours_through_deploy_check_and_delete() -> None:
