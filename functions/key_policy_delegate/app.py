@@ -21,8 +21,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # Verify roles may invoke this function), what, on which key and Sid, and the policy before and after.
     witness = delegate.WITNESS.watch(kms)
     asked = event if isinstance(event, dict) else {}
-    audit = {"stack": asked.get("StackId"), "operation": asked.get("Operation"), "key": settings.key_arn}
-    audit["sid"] = asked.get("Sid")
+    audit = {
+        "stack": asked.get("StackId"),
+        "operation": asked.get("Operation"),
+        "key": settings.key_arn,
+        "sid": asked.get("Sid"),
+    }
     try:
         answer = delegate.handle(event, settings, kms)
     except Exception as exc:

@@ -83,14 +83,19 @@ def healthy(feed: Feed) -> None:
     assert verdict.healthy, verdict.detail
 
 
-@pytest.fixture(scope="module")
-def three() -> Iterator[Feed]:
+def onboarded(generation: str) -> Iterator[Feed]:
+    """A landing zone of this generation, onboarded and delivering, on a clock the tests move."""
     with local_aws() as endpoint, clock.shifted():
-        zone = landing_zone.seed("3")
+        zone = landing_zone.seed(generation)
         outputs = deploy.deploy(stack_parameters.parameters(zone))
         feed = Feed(endpoint, zone, outputs["SqsUrl"])
         healthy(feed)
         yield feed
+
+
+@pytest.fixture(scope="module")
+def three() -> Iterator[Feed]:
+    yield from onboarded("3")
 
 
 def test_our_bucket_entry_removed_silences_the_feed_in_20_minutes(three: Feed) -> None:
@@ -169,12 +174,7 @@ def received_keys(queue_url: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def four() -> Iterator[Feed]:
-    with local_aws() as endpoint, clock.shifted():
-        zone = landing_zone.seed("4.0")
-        outputs = deploy.deploy(stack_parameters.parameters(zone))
-        feed = Feed(endpoint, zone, outputs["SqsUrl"])
-        healthy(feed)
-        yield feed
+    yield from onboarded("4.0")
 
 
 def test_a_failing_relay_alarms_at_once_and_the_feed_goes_silent_in_20_minutes(

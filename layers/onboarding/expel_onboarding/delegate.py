@@ -22,7 +22,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -174,13 +174,12 @@ class PolicyWitness:
     """The key policy texts one call read and wrote, as the KMS client's own events saw them: the audit record's
     before and after cost no extra call. One per process, registered once per client (botocore's unique_id)."""
 
-    read: list[str] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)
-    written: list[str] = field(default_factory=list)
+    first_read: str | None = None
+    sending: str = ""
+    last_written: str | None = None
 
     def watch(self, kms: KMSClient) -> PolicyWitness:
-        for seen in (self.read, self.pending, self.written):
-            seen.clear()
+        self.first_read, self.sending, self.last_written = None, "", None
         events = kms.meta.events
         events.register("after-call.kms.GetKeyPolicy", self._saw_read, unique_id="expel-audit-read")
         events.register("before-parameter-build.kms.PutKeyPolicy", self._saw_put, unique_id="expel-audit-put")
@@ -188,23 +187,21 @@ class PolicyWitness:
         return self
 
     def _saw_read(self, parsed: dict[str, Any], **_: Any) -> None:
-        if isinstance(parsed.get("Policy"), str):
-            self.read.append(parsed["Policy"])
+        if self.first_read is None and isinstance(parsed.get("Policy"), str):
+            self.first_read = parsed["Policy"]
 
     def _saw_put(self, params: dict[str, Any], **_: Any) -> None:
-        self.pending.append(str(params.get("Policy", "")))
+        self.sending = str(params.get("Policy", ""))
 
     def _saw_written(self, http_response: Any, **_: Any) -> None:
-        if self.pending and http_response.status_code < 300:
-            self.written.append(self.pending[-1])
+        if http_response.status_code < 300:
+            self.last_written = self.sending
 
     def digests(self) -> dict[str, str]:
         """SHA-256 of the policy first read and of the policy in force after the call ("" if never read)."""
-        before = _sha256(self.read[0]) if self.read else ""
-        return {
-            "policy_sha256_before": before,
-            "policy_sha256_after": _sha256(self.written[-1]) if self.written else before,
-        }
+        before = _sha256(self.first_read) if self.first_read is not None else ""
+        after = _sha256(self.last_written) if self.last_written is not None else before
+        return {"policy_sha256_before": before, "policy_sha256_after": after}
 
 
 WITNESS = PolicyWitness()

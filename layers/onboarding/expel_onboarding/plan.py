@@ -398,9 +398,9 @@ def key_statement(readers: Readers, target: key_policy.Target, delegate_arn: str
     """Our statement in the CloudTrail key's policy, as the KeyPolicy step would handle it.
 
     Where the policy can be read (the key is in this account, or --key-profile gives its account), the
-    step's own edit and checks run on a copy of it. Then the step itself runs in check mode, which
-    writes nothing: through the delegate (its "read"), so a delegate the deploy could not reach shows
-    here, or, without one, with the statement and command to run in the key's account."""
+    step's own edit and checks run on a copy of it. Otherwise a delegate adds it at deploy (only the
+    stack's own roles may call it, so the plan does not), or, without one, the step says what to run in
+    the key's account: the statement and its command."""
     key_account = key_policy.key_account(target.key_arn)
     kms = readers.kms if key_account == target.log_archive_account else readers.key_account_kms
     preview = edit_preview(kms, target) if kms is not None else None
@@ -420,30 +420,16 @@ def key_statement(readers: Readers, target: key_policy.Target, delegate_arn: str
                 f"--key-profile with a profile in account {key_account}: only that account can read the policy."
             )
         return Change(key_policy.STEP, target.key_arn, Status.CHANGED, _shown(detail), added)
-    try:
-        step = key_policy.run(
-            target,
-            Mode.CHECK,
-            delegate_arn=delegate_arn,
-            local_kms=lambda: readers.kms,
-            invoke=partial(clients.invoke_with, readers.lambda_),
-        )
-    except OnboardingError as refused:
-        if isinstance(refused, READ_REFUSED):
-            raise
-        return Change(key_policy.STEP, target.key_arn, Status.ACTION_REQUIRED, _refusal(refused))
-    if step.status is Status.DRIFTED:
-        detail = f"The delegate {delegate_arn} adds our statement at deploy."
-        if preview is None:
-            detail += (
-                f" To run the policy's own checks (its size, deleted principals, repeated Sids) here, pass "
-                f"--key-profile with a profile in account {key_account}: only that account can read the policy."
-            )
-        return Change(key_policy.STEP, target.key_arn, Status.CHANGED, _shown(detail), added)
-    if step.status is Status.OK:
-        return Change(key_policy.STEP, target.key_arn, Status.OK, _shown(step.detail))
-    # ACTION_REQUIRED: the detail holds the statement to paste, as the deploy's KeyPolicy step gives it.
-    return Change(key_policy.STEP, target.key_arn, Status.ACTION_REQUIRED, _shown(step.detail), added[1:])
+    # No delegate and a key in another account: the step makes no call, and its detail holds the statement
+    # to paste and the command, as the deploy's KeyPolicy step gives them.
+    step = key_policy.run(
+        target,
+        Mode.CHECK,
+        delegate_arn="",
+        local_kms=lambda: readers.kms,
+        invoke=partial(clients.invoke_with, readers.lambda_),
+    )
+    return Change(key_policy.STEP, target.key_arn, step.status, _shown(step.detail), added[1:])
 
 
 def edit_preview(kms: KMSClient, target: key_policy.Target) -> Change:
