@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from moto.awslambda.models import lambda_backends
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
@@ -19,20 +18,10 @@ from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-
-class _Named:
-    """What every gap model below keeps: the physical id CloudFormation's Ref returns. (A plain
-    mix-in: moto builds its model map from CloudFormationModel's direct subclasses.)"""
-
-    def __init__(self, physical_id: str) -> None:
-        self.physical_id = physical_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.physical_id
+from localaws.lambda_models import LambdaAlias, LambdaResourcePolicy, Named
 
 
-class _SnsSubscription(_Named, CloudFormationModel):
+class _SnsSubscription(Named, CloudFormationModel):
     """Gap: moto's CloudFormation silently skips AWS::SNS::Subscription."""
 
     @staticmethod
@@ -54,7 +43,7 @@ class _SnsSubscription(_Named, CloudFormationModel):
         sns_backends[account_id][region_name].unsubscribe(self.physical_id)
 
 
-class _SnsTopicPolicy(_Named, CloudFormationModel):
+class _SnsTopicPolicy(Named, CloudFormationModel):
     """Gap: moto's CloudFormation silently skips AWS::SNS::TopicPolicy."""
 
     @staticmethod
@@ -75,7 +64,7 @@ class _SnsTopicPolicy(_Named, CloudFormationModel):
         """The topics go with the stack too; nothing to restore."""
 
 
-class _SqsQueuePolicy(_Named, CloudFormationModel):
+class _SqsQueuePolicy(Named, CloudFormationModel):
     """Gap: moto's CloudFormation silently skips AWS::SQS::QueuePolicy."""
 
     @staticmethod
@@ -98,7 +87,7 @@ class _SqsQueuePolicy(_Named, CloudFormationModel):
         """The queues go with the stack too; nothing to restore."""
 
 
-class _Schedule(_Named, CloudFormationModel):
+class _Schedule(Named, CloudFormationModel):
     """Gap: moto's CloudFormation has no model for AWS::Scheduler::Schedule (its API has one)."""
 
     @staticmethod
@@ -131,7 +120,7 @@ class _Schedule(_Named, CloudFormationModel):
         scheduler_backends[account_id][region_name].delete_schedule("default", self.physical_id)
 
 
-class _Alarm(_Named, CloudFormationModel):
+class _Alarm(Named, CloudFormationModel):
     """Gap: moto's CloudFormation has no model for AWS::CloudWatch::Alarm (its API has one)."""
 
     @staticmethod
@@ -165,30 +154,6 @@ class _Alarm(_Named, CloudFormationModel):
         cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_id])
 
 
-class _LambdaResourcePolicy(_Named, CloudFormationModel):
-    """Gap: moto's CloudFormation has no model for AWS::Lambda::ResourcePolicy, which sets a function's whole
-    resource-based policy (localaws.function_policies evaluates it)."""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::ResourcePolicy"
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> _LambdaResourcePolicy:
-        properties = cloudformation_json["Properties"]
-        document = properties["PolicyDocument"]
-        parsed = json.loads(document) if isinstance(document, str) else document
-        function = lambda_backends[account_id][region_name].get_function(properties["ResourceArn"])
-        found = parsed.get("Statement", [])
-        function.policy.statements = list(found) if isinstance(found, list) else [found]
-        return cls(properties["ResourceArn"])
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        lambda_backends[account_id][region_name].get_function(self.physical_id).policy.statements = []
-
-
 def state_machine_from_cloudformation(
     resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
 ) -> Any:
@@ -210,7 +175,15 @@ def state_machine_from_cloudformation(
 
 MODELS: dict[str, Any] = {
     model.cloudformation_type(): model
-    for model in (_SnsSubscription, _SnsTopicPolicy, _SqsQueuePolicy, _Schedule, _Alarm, _LambdaResourcePolicy)
+    for model in (
+        _SnsSubscription,
+        _SnsTopicPolicy,
+        _SqsQueuePolicy,
+        _Schedule,
+        _Alarm,
+        LambdaResourcePolicy,
+        LambdaAlias,
+    )
 }
 _ORIGINAL_RESOURCE_CLASS = cfn_parsing.resource_class_from_type
 _ORIGINAL_CLEAN_JSON = cfn_parsing.clean_json

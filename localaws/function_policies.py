@@ -5,6 +5,12 @@ resource-based IAM policies in Lambda"): an Allow must name the caller (its ARN,
 lambda:InvokeFunction, with every condition holding, and an explicit Deny wins. The conditions evaluated are
 the global keys a policy here uses: aws:PrincipalArn, aws:PrincipalAccount and aws:PrincipalOrgID.
 
+Each function, version and alias has a policy of its own, and a permission on an alias lets a caller invoke
+that alias's ARN only (Lambda developer guide, "Using Lambda aliases in event sources and permissions
+policies"). moto keeps one list of statements per function, an AddPermission with a Qualifier naming the
+qualified ARN as its Resource; here each statement belongs to the resource its Resource names, and a call is
+judged by the policy of the ARN it invoked.
+
 Who calls: a function's calls are made as its execution role, so a call made while one of this process's
 functions runs is that role's (localaws.request_headers.as_principal); any other call is its access key's
 principal (localaws.callers).
@@ -15,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from moto.awslambda.models import lambda_backends
 from moto.organizations.models import organizations_backends
 
 from localaws.callers import caller_of
@@ -45,14 +52,42 @@ def caller_principal(account: str, headers: Any) -> str:
     return caller_of(access_key, account, "aws").principal_arn
 
 
-def allows(function: Any, principal_arn: str, account: str) -> bool:
-    """Whether the function's resource-based policy lets this principal of another account invoke it."""
+def qualifier_of(arn: str) -> str:
+    """The version or alias an ARN names ("" for the function itself)."""
+    parts = arn.split(":")
+    return parts[7] if len(parts) > 7 else ""
+
+
+def _resources(statement: dict[str, Any]) -> list[str]:
+    found = statement.get("Resource", [])
+    return [found] if isinstance(found, str) else list(found)
+
+
+def _belongs_to(statement: dict[str, Any], qualifier: str) -> bool:
+    return any(qualifier_of(resource) == qualifier for resource in _resources(statement))
+
+
+def set_policy(resource_arn: str, statements: list[dict[str, Any]]) -> None:
+    """Replace the whole policy of a function or of one of its aliases (AWS::Lambda::ResourcePolicy), and no
+    other resource's."""
+    parts = resource_arn.split(":")
+    function = lambda_backends[parts[4]][parts[3]].get_function(":".join(parts[:7]))
+    qualifier = qualifier_of(resource_arn)
+    kept = [statement for statement in function.policy.statements if not _belongs_to(statement, qualifier)]
+    function.policy.statements = kept + statements
+
+
+def allows(function: Any, invoked_arn: str, principal_arn: str, account: str) -> bool:
+    """Whether the policy of the invoked ARN (the function's, or its alias's) lets this principal of another
+    account invoke it."""
+    qualifier = qualifier_of(invoked_arn)
     # moto keeps an AddPermission principal as a bare string (an account or an ARN); IAM's form is {"AWS": ...}.
     normalized = [
         {**statement, "Principal": {"AWS": statement["Principal"]}}
         if isinstance(statement.get("Principal"), str) and statement["Principal"] != "*"
         else statement
         for statement in function.policy.statements
+        if _belongs_to(statement, qualifier)
     ]
     document = json.dumps({"Statement": normalized})
     context = {
@@ -64,7 +99,7 @@ def allows(function: Any, principal_arn: str, account: str) -> bool:
     def names_caller(effect: str) -> bool:
         return any(
             principal_matches(statement, principal_arn, account)
-            and applies(statement, INVOKE, function.function_arn, lambda: context)
+            and applies(statement, INVOKE, invoked_arn, lambda: context)
             for statement in statements(document, effect)
         )
 

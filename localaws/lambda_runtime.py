@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import traceback
 import zipfile
 from collections.abc import Callable, Iterator
@@ -46,6 +47,8 @@ _HANDLERS: dict[str, Callable[[Any, Any], Any]] = {}
 # would have seen, only sooner.
 LOCAL_MAX_POLL_SECONDS = 0.05
 _ORIGINAL_INVOKE = LambdaBackend.invoke
+# The ARN the current thread's Invoke named (_invoked_as), for the invoked function's context.
+_INVOKED = threading.local()
 
 
 @contextmanager
@@ -118,7 +121,7 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
     # Its calls are its execution role's, as Lambda makes them.
     acting.enter_context(request_headers.as_principal(str(self.role)))
     try:
-        result = _handler_of(self)(event if event is not None else {}, FakeContext.of(self))
+        result = _handler_of(self)(event if event is not None else {}, _context_of(self))
         service_metrics.record_embedded(self.account_id, self.region, log.getvalue())
         return json.dumps(result), False, log.getvalue()
     except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports an unhandled error
@@ -141,19 +144,53 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
             sys.stdout = outside
 
 
+def _invoked_arn(function: Any, function_name: str, qualifier: str | None) -> str:
+    """The ARN a call invoked, as Lambda gives it to the function (the context's invoked_function_arn): the
+    function's own ARN, with the version or alias the caller named, if any."""
+    named = function_name.split(":")
+    asked = qualifier or (named[7] if function_name.startswith("arn:") and len(named) > 7 else "")
+    if not function_name.startswith("arn:") and len(named) == 2:
+        asked = asked or named[1]
+    unqualified = ":".join(str(function.function_arn).split(":")[:7])
+    return f"{unqualified}:{asked}" if asked else unqualified
+
+
+@contextmanager
+def _invoked_as(arn: str) -> Iterator[None]:
+    previous = getattr(_INVOKED, "arn", "")
+    _INVOKED.arn = arn
+    try:
+        yield
+    finally:
+        _INVOKED.arn = previous
+
+
+def _context_of(function: Any) -> FakeContext:
+    """The function's context, with the ARN this thread's Invoke named when it is this function's."""
+    context = FakeContext.of(function)
+    invoked = str(getattr(_INVOKED, "arn", ""))
+    if invoked.startswith(f"{context.invoked_function_arn}:"):
+        context.invoked_function_arn = invoked
+    return context
+
+
 def _invoke_across_accounts(
     self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
 ) -> Any:
     parts = function_name.split(":")
     if not function_name.startswith("arn:") or len(parts) < 7 or parts[4] == self.account_id:
-        return _ORIGINAL_INVOKE(self, function_name, qualifier, body, headers, response_headers)
+        function = self.get_function(function_name, qualifier)
+        with _invoked_as(_invoked_arn(function, function_name, qualifier)):
+            return _ORIGINAL_INVOKE(self, function_name, qualifier, body, headers, response_headers)
     owner = lambda_backends[parts[4]][parts[3]]
     function = owner.get_function(function_name, qualifier)
+    invoked = _invoked_arn(function, function_name, qualifier)
     caller = function_policies.caller_principal(self.account_id, headers)
-    if not function_policies.allows(function, caller, self.account_id):
+    if not function_policies.allows(function, invoked, caller, self.account_id):
         raise LambdaClientError(
             "AccessDeniedException",
-            f"User: {caller} is not authorized to perform: lambda:InvokeFunction on resource: {function_name} "
+            f"User: {caller} is not authorized to perform: lambda:InvokeFunction on resource: {invoked} "
             "because no resource-based policy allows the lambda:InvokeFunction action",
         )
-    return _ORIGINAL_INVOKE(owner, function_name, qualifier, body, headers, response_headers)
+    with _invoked_as(invoked):
+        return _ORIGINAL_INVOKE(owner, function_name, qualifier, body, headers, response_headers)

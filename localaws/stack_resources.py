@@ -9,7 +9,7 @@ import zipfile
 
 from expel_onboarding import discovery, settings
 from expel_onboarding.delivery import DeliveryMode
-from expel_onboarding.naming import owned_id
+from expel_onboarding.naming import DELEGATE_READER_ALIAS, owned_id
 from localaws import ROOT, clients
 from localaws.accounts import LOG_ARCHIVE, MANAGEMENT, REGION, as_account
 from localaws.landing_zone import EXPEL_PRINCIPAL, EXTERNAL_ID, STACK_ID, LandingZone
@@ -62,9 +62,20 @@ def create_delegate(landing_zone: LandingZone, log_archive: str = LOG_ARCHIVE) -
                 }
             },
         )
+        # Its two doors (org/management.yaml): the function for KeyPolicy, the read-only alias for Verify.
+        clients.lambda_().create_alias(
+            FunctionName=DELEGATE_NAME, Name=DELEGATE_READER_ALIAS, FunctionVersion="$LATEST"
+        )
         clients.lambda_().add_permission(
             FunctionName=DELEGATE_NAME,
             StatementId="OnlyTheLogArchiveAccount",
+            Action="lambda:InvokeFunction",
+            Principal=log_archive,
+        )
+        clients.lambda_().add_permission(
+            FunctionName=DELEGATE_NAME,
+            Qualifier=DELEGATE_READER_ALIAS,
+            StatementId="OnlyTheLogArchiveAccountThroughTheReader",
             Action="lambda:InvokeFunction",
             Principal=log_archive,
         )

@@ -219,6 +219,11 @@ class Resolver:
             return self.get_att(name, "QueueUrl")
         if kind == "AWS::KMS::Key":
             return self.get_att(name, "KeyId")
+        if kind == "AWS::Lambda::Alias":
+            # An alias's Ref is its ARN: the function's, qualified by the alias name.
+            _, props = self._resource(name)
+            function = str(self.resolve(props["FunctionName"])).split(":")[-1]
+            return f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{function}:{self.resolve(props['Name'])}"
         return self.physical_name(name)
 
     def _resource(self, logical_id: str) -> tuple[str, dict[str, Any]]:

@@ -18,17 +18,22 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     settings = delegate.config()
     kms = clients.kms(settings.key_arn)
     # The audit record of every call, refused ones included: who asked (the stack; only its KeyPolicy and
-    # Verify roles may invoke this function), what, on which key and Sid, and the policy before and after.
+    # Verify roles may invoke this function), through which door and so which of those two roles (Lambda does
+    # not tell a function its caller; the door's resource-based policy admits one), what, on which key and
+    # Sid, and the policy before and after.
     witness = delegate.WITNESS.watch(kms)
     asked = event if isinstance(event, dict) else {}
     audit = {
         "stack": asked.get("StackId"),
+        "invoked_as": context.invoked_function_arn,
         "operation": asked.get("Operation"),
         "key": settings.key_arn,
         "sid": asked.get("Sid"),
     }
     try:
-        answer = delegate.handle(event, settings, kms)
+        door = delegate.door_of(context.invoked_function_arn, settings)
+        audit["caller"] = door.admits
+        answer = delegate.handle(event, settings, kms, door)
     except Exception as exc:
         logger.warning("delegate refused", extra={**audit, **witness.digests(), "error": type(exc).__name__})
         raise

@@ -158,8 +158,9 @@ def test_the_delegate_answers_its_sample_read_in_the_shape_of_its_sample_output(
         # The sample's key ARN is an example; the request names the key this delegate is configured for.
         sid = key_statement_sid(config.expel_role_arn, key_arn)
         request = {**sample("key_policy_delegate-input"), "KeyArn": key_arn, "Sid": sid}
-        delegate.handle({**request, "Operation": "apply"}, config, kms)
-        answer = delegate.handle(request, config, kms)
+        door = delegate.door_of("arn:aws:lambda:us-east-1:111111111111:function:expel-org-KeyPolicyDelegate", config)
+        delegate.handle({**request, "Operation": "apply"}, config, kms, door)
+        answer = delegate.handle(request, config, kms, door)
     clients.reset()
     expected = sample("key_policy_delegate-output")
     assert set(answer) == set(expected)

@@ -4,8 +4,10 @@ account on the local AWS, called from the Log Archive account as the onboarding'
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -15,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from expel_onboarding import clients, key_policy
-from expel_onboarding.naming import OWNED_PREFIX, key_statement_sid, owned_id
+from expel_onboarding.naming import OWNED_PREFIX, delegate_reader_arn, key_statement_sid, owned_id
 from expel_onboarding.reports import Mode, Status
 from localaws import clients as local_clients
 from localaws import landing_zone, stack_parameters
@@ -90,8 +92,9 @@ def step(delegated: Delegated, mode: Mode) -> Any:
     )
 
 
-def ask(delegated: Delegated, **changes: Any) -> tuple[Any, str]:
-    """A request made by hand from the Log Archive account: ours, with some fields changed."""
+def ask(delegated: Delegated, through: str = "", **changes: Any) -> tuple[Any, str]:
+    """A request made by hand from the Log Archive account: ours, with some fields changed, to the delegate's
+    own ARN or another (its read-only alias)."""
     request = {
         "Operation": "apply",
         "KeyArn": delegated.target.key_arn,
@@ -102,7 +105,7 @@ def ask(delegated: Delegated, **changes: Any) -> tuple[Any, str]:
         **changes,
     }
     clients.reset()
-    return clients.invoke(delegated.delegate_arn, request)
+    return clients.invoke(through or delegated.delegate_arn, request)
 
 
 def test_the_statement_is_added_checked_and_removed_through_the_delegate(delegated: Delegated) -> None:
@@ -186,6 +189,65 @@ def test_another_log_archive_role_may_not_call_the_delegate(
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
     assert "role/another-team" in refused.value.response["Error"]["Message"] or "another-team" in str(refused.value)
     assert landing_zone.key_policy_of(delegated.zone.cloudtrail_key_arn) == before
+
+
+@contextmanager
+def signed_in_as(name: str, path: str) -> Iterator[None]:
+    """The product's clients sign as this Log Archive role (made on first use), then as the KeyPolicy role again."""
+    try:
+        local_clients.iam().get_role(RoleName=name)
+        keys = role_session(f"{name}-again", path)
+    except ClientError:
+        keys = role_session(name, path)
+    with pytest.MonkeyPatch.context() as patch:
+        saved = {key: os.environ[key] for key in keys}
+        for key, value in keys.items():
+            patch.setenv(key, value)
+        boto3.setup_default_session()
+        clients.reset()
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                patch.setenv(key, value)
+            boto3.setup_default_session()
+            clients.reset()
+
+
+VERIFY_ROLE = ("expel-VerifyFunctionRole", "/expel-onboarding/verify/")
+
+
+def test_verify_reads_through_the_read_only_alias_and_can_do_nothing_else(delegated: Delegated) -> None:
+    original = landing_zone.key_policy_text_of(delegated.zone.cloudtrail_key_arn)
+    assert step(delegated, Mode.APPLY).status is Status.CHANGED
+    before = landing_zone.key_policy_text_of(delegated.zone.cloudtrail_key_arn)
+    reader = delegate_reader_arn(delegated.delegate_arn)
+    with signed_in_as(*VERIFY_ROLE):
+        # Verify's own check, as its handler builds it: through the alias, and OK.
+        local_kms = partial(clients.kms, delegated.target.key_arn)
+        check = key_policy.checker(delegated.target, delegated.delegate_arn, local_kms, clients.invoke)
+        assert check is not None
+        assert check().status is Status.OK
+        # The function's own ARN does not admit Verify's role (its policy names the KeyPolicy path only).
+        with pytest.raises(ClientError) as refused:
+            ask(delegated, Operation="read")
+        assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+        # Through the alias, the delegate answers reads only: every write and preflight is refused.
+        for operation in ("apply", "remove", "plan-apply", "plan-remove"):
+            answer, error = ask(delegated, Operation=operation, through=reader)
+            assert error, operation
+            assert answer["errorType"] == "DelegateRefused"
+            assert "may only read" in answer["errorMessage"]
+    assert landing_zone.key_policy_text_of(delegated.zone.cloudtrail_key_arn) == before
+    assert step(delegated, Mode.REMOVE).status is Status.CHANGED
+    assert landing_zone.key_policy_text_of(delegated.zone.cloudtrail_key_arn) == original
+
+
+def test_the_key_policy_role_may_not_use_verifys_door(delegated: Delegated) -> None:
+    with pytest.raises(ClientError) as refused:
+        ask(delegated, Operation="read", through=delegate_reader_arn(delegated.delegate_arn))
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert ":reader" in refused.value.response["Error"]["Message"]
 
 
 def test_a_hundred_calls_with_invented_stacks_leave_one_statement_and_the_bytes_of_the_first(

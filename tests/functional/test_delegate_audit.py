@@ -67,6 +67,24 @@ def test_an_applied_statement_is_recorded_with_the_policy_before_and_after(
     assert record["policy_sha256_after"] == hashlib.sha256(written.encode("utf-8")).hexdigest()
     assert record["policy_sha256_before"] != record["policy_sha256_after"]
     assert record["status"] == "CHANGED"
+    # Who called: Lambda does not say, but the door does. The function's own ARN admits the KeyPolicy role only.
+    assert record["invoked_as"] == FakeContext().invoked_function_arn
+    assert record["caller"] == "arn:aws:iam::123456789012:role/expel-onboarding/key-policy/*"
+
+
+def test_a_read_through_the_read_only_alias_is_recorded_as_verifys(
+    handler: tuple[ModuleType, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    module, key_arn = handler
+    through_reader = FakeContext(invoked_function_arn=f"{FakeContext().invoked_function_arn}:reader")
+    module.lambda_handler(request(key_arn, Operation="read"), through_reader)
+    (record,) = records(caplog, "delegate answered")
+    assert record["caller"] == "arn:aws:iam::123456789012:role/expel-onboarding/verify/*"
+    with pytest.raises(Exception, match="may only read"):
+        module.lambda_handler(request(key_arn), through_reader)
+    (refused,) = records(caplog, "delegate refused")
+    assert (refused["caller"], refused["operation"]) == (record["caller"], "apply")
+    assert refused["policy_sha256_before"] == ""
 
 
 def test_a_call_that_changes_nothing_records_the_same_digest_twice(

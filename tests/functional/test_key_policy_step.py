@@ -71,7 +71,13 @@ def in_process_delegate(
         with as_account(MANAGEMENT):
             kms = kms_of(local_clients.kms())
             try:
-                return json.loads(json.dumps(delegate.handle(json.loads(json.dumps(payload)), config, kms))), ""
+                return json.loads(
+                    json.dumps(
+                        delegate.handle(
+                            json.loads(json.dumps(payload)), config, kms, delegate.door_of(function_arn, config)
+                        )
+                    )
+                ), ""
             except Exception as exc:  # noqa: BLE001 - what Lambda does with an unhandled error
                 return {"errorType": type(exc).__name__, "errorMessage": str(exc)}, "Unhandled"
 

@@ -320,7 +320,8 @@ DELEGATE_ARN = "arn:aws:lambda:us-east-1:111111111111:function:expel-org-KeyPoli
 def through_the_delegate(kms: Any) -> key_policy.Invoke:
     def invoke(function_arn: str, payload: Any) -> tuple[Any, str]:
         assert function_arn == DELEGATE_ARN
-        return json.loads(json.dumps(delegate.handle(json.loads(json.dumps(payload)), DELEGATE_CONFIG, kms))), ""
+        door = delegate.door_of(function_arn, DELEGATE_CONFIG)
+        return json.loads(json.dumps(delegate.handle(json.loads(json.dumps(payload)), DELEGATE_CONFIG, kms, door))), ""
 
     return invoke
 
@@ -350,7 +351,7 @@ def test_the_delegates_read_answers_no_statement_when_the_key_policy_refuses_it(
     }
     with Stubber(kms) as stub:
         stub.add_client_error("get_key_policy", expected_params=GET, **refused_by("resource-based", "kms:GetKeyPolicy"))
-        answer = delegate.handle(request, DELEGATE_CONFIG, kms)
+        answer = delegate.handle(request, DELEGATE_CONFIG, kms, delegate.door_of(DELEGATE_ARN, DELEGATE_CONFIG))
         stub.assert_no_pending_responses()
     assert answer["Report"]["Status"] == "ACTION_REQUIRED"
     assert answer["Statement"] is None

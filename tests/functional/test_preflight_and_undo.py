@@ -205,15 +205,15 @@ def test_the_delegate_runs_a_preflight_as_its_own_read_only_operation(key: Any, 
     before = key_policy.read_text(kms, target)
     sent: list[str] = []
 
-    def invoke(_: str, payload: Any) -> tuple[Any, str]:
+    def invoke(function_arn: str, payload: Any) -> tuple[Any, str]:
         sent.append(payload["Operation"])
-        return delegate.handle(payload, config, kms), ""
+        return delegate.handle(payload, config, kms, delegate.door_of(function_arn, config)), ""
 
-    report = key_policy.Delegate("arn:aws:lambda:us-east-1:111111111111:function:d", invoke).run(
-        target, Mode.APPLY, preflight=True
-    )
+    function_arn = "arn:aws:lambda:us-east-1:111111111111:function:d"
+    door = delegate.door_of(function_arn, config)
+    report = key_policy.Delegate(function_arn, invoke).run(target, Mode.APPLY, preflight=True)
     assert sent == ["plan-apply"]
     assert report.status is Status.DRIFTED
     assert key_policy.read_text(kms, target) == before
     assert "kms:PutKeyPolicy" not in calls.writes
-    assert delegate.handle({**request, "Operation": "plan-remove"}, config, kms)["Report"]["Status"] == "OK"
+    assert delegate.handle({**request, "Operation": "plan-remove"}, config, kms, door)["Report"]["Status"] == "OK"

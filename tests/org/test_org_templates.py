@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from expel_onboarding.naming import DELEGATE_READER_ALIAS
 from localaws import templates
 from tests.support.cfn_template import ROOT, resolve_conditions
 from tests.template.contract import guide_read_only_permissions, log_scope_violations, own_log_group
@@ -95,20 +96,37 @@ def test_the_delegate_acts_for_the_expel_role_and_key_its_own_stack_names() -> N
     assert MANAGEMENT["Resources"]["KeyPolicyDelegate"]["Properties"]["CodeUri"] == "../functions/key_policy_delegate/"
 
 
-def test_only_the_onboarding_key_policy_and_verify_roles_of_this_organization_may_invoke_the_delegate() -> None:
+def test_each_onboarding_role_of_this_organization_may_invoke_the_delegate_through_its_own_door_only() -> None:
     resources = MANAGEMENT["Resources"]
     assert not [name for name, r in resources.items() if r["Type"] == "AWS::Lambda::Permission"]
-    (policy,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::ResourcePolicy"]
-    assert policy["ResourceArn"] == {"Fn::GetAtt": ["KeyPolicyDelegate", "Arn"]}
-    (statement,) = policy["PolicyDocument"]["Statement"]
-    assert (statement["Effect"], statement["Action"]) == ("Allow", "lambda:InvokeFunction")
-    assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${LogArchiveAccountId}:root"}}
-    assert statement["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}
-    named = [arn["Fn::Sub"] for arn in statement["Condition"]["ArnLike"]["aws:PrincipalArn"]]
-    # The paths the onboarding template gives the two roles that call the delegate, and only those.
+    policies = {
+        json.dumps(r["Properties"]["ResourceArn"]): r["Properties"]["PolicyDocument"]["Statement"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::ResourcePolicy"
+    }
+    alias = resources["KeyPolicyDelegateReader"]
+    assert alias["Type"] == "AWS::Lambda::Alias"
+    assert alias["Properties"]["FunctionName"] == {"Ref": "KeyPolicyDelegate"}
+    assert alias["Properties"]["Name"] == DELEGATE_READER_ALIAS
+    # The same code behind both doors: the alias is a permission boundary, not a pinned release.
+    assert alias["Properties"]["FunctionVersion"] == "$LATEST"
+    # The paths the onboarding template gives the role behind each door, and only that role.
     functions = LOG_ARCHIVE["Resources"]
-    paths = [functions[name]["Properties"]["RolePath"] for name in ("KeyPolicyFunction", "VerifyFunction")]
-    assert named == [f"arn:${{AWS::Partition}}:iam::${{LogArchiveAccountId}}:role{path}*" for path in paths]
+    doors = {
+        json.dumps({"Fn::GetAtt": ["KeyPolicyDelegate", "Arn"]}): "KeyPolicyFunction",
+        json.dumps({"Ref": "KeyPolicyDelegateReader"}): "VerifyFunction",
+    }
+    assert set(policies) == set(doors)
+    for resource, caller in doors.items():
+        (statement,) = policies[resource]
+        assert (statement["Effect"], statement["Action"]) == ("Allow", "lambda:InvokeFunction")
+        assert statement["Resource"] == json.loads(resource)
+        assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${LogArchiveAccountId}:root"}}
+        assert statement["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}
+        path = functions[caller]["Properties"]["RolePath"]
+        assert statement["Condition"]["ArnLike"] == {
+            "aws:PrincipalArn": {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{LogArchiveAccountId}}:role{path}*"}
+        }
 
 
 def test_the_outputs_are_what_the_log_archive_deploy_needs() -> None:
@@ -117,7 +135,11 @@ def test_the_outputs_are_what_the_log_archive_deploy_needs() -> None:
 
 
 def test_the_log_archive_functions_reach_the_key_only_by_invoking_the_delegate() -> None:
-    for function in ("KeyPolicyFunction", "VerifyFunction"):
+    doors = {
+        "KeyPolicyFunction": {"Ref": "KeyPolicyDelegateArn"},
+        "VerifyFunction": {"Fn::Sub": f"${{KeyPolicyDelegateArn}}:{DELEGATE_READER_ALIAS}"},
+    }
+    for function, door in doors.items():
         statements = [s for p in LOG_ARCHIVE["Resources"][function]["Properties"]["Policies"] for s in p["Statement"]]
         reaching = [s["Fn::If"][1] for s in statements if "Fn::If" in s and s["Fn::If"][0] == "KeyPolicyDelegateGiven"]
         assert reaching == [
@@ -125,7 +147,7 @@ def test_the_log_archive_functions_reach_the_key_only_by_invoking_the_delegate()
                 **reaching[0],
                 "Effect": "Allow",
                 "Action": "lambda:InvokeFunction",
-                "Resource": {"Ref": "KeyPolicyDelegateArn"},
+                "Resource": door,
             }
         ]
         assert not any("sts:AssumeRole" in json.dumps(s) for s in statements)

@@ -9,7 +9,7 @@ import pytest
 
 from expel_onboarding import delegate, key_policy
 from expel_onboarding.errors import DelegateRefused
-from expel_onboarding.naming import key_statement_sid, owned_id
+from expel_onboarding.naming import delegate_reader_arn, key_statement_sid, owned_id
 
 KEY_ARN = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 LOG_ARCHIVE = "222222222222"
@@ -91,3 +91,34 @@ def test_the_log_archive_side_sends_the_stack_and_the_sid_the_delegate_derives()
 
     key_policy.Delegate("arn:aws:lambda:eu-west-1:111111111111:function:d", invoke).run(target, key_policy.Mode.CHECK)
     assert delegate.parse(sent[0], CONFIG).target == target
+
+
+FUNCTION_ARN = "arn:aws:lambda:eu-west-1:111111111111:function:expel-org-KeyPolicyDelegate"
+
+
+@pytest.mark.parametrize(
+    ("invoked", "operations", "admits"),
+    [
+        (FUNCTION_ARN, {"apply", "remove", "read", "plan-apply", "plan-remove"}, "key-policy"),
+        (f"{FUNCTION_ARN}:$LATEST", {"apply", "remove", "read", "plan-apply", "plan-remove"}, "key-policy"),
+        (delegate_reader_arn(FUNCTION_ARN), {"read"}, "verify"),
+    ],
+)
+def test_the_door_a_call_came_through_decides_what_it_may_ask(invoked: str, operations: set[str], admits: str) -> None:
+    door = delegate.door_of(invoked, CONFIG)
+    assert door.operations == operations
+    assert door.admits == f"arn:aws:iam::{LOG_ARCHIVE}:role/expel-onboarding/{admits}/*"
+
+
+@pytest.mark.parametrize("qualifier", ["1", "live", "READER"])
+def test_a_call_through_any_other_version_or_alias_is_refused(qualifier: str) -> None:
+    with pytest.raises(DelegateRefused, match="neither its own ARN nor its read-only alias"):
+        delegate.door_of(f"{FUNCTION_ARN}:{qualifier}", CONFIG)
+
+
+@pytest.mark.parametrize("operation", ["apply", "remove", "plan-apply", "plan-remove"])
+def test_the_read_only_door_refuses_every_write_before_the_key_is_touched(operation: str) -> None:
+    door = delegate.door_of(delegate_reader_arn(FUNCTION_ARN), CONFIG)
+    # No KMS client: a refused call never reaches the key.
+    with pytest.raises(DelegateRefused, match="may only read"):
+        delegate.handle(request(Operation=operation), CONFIG, None, door)  # type: ignore[arg-type]

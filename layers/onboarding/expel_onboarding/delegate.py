@@ -14,6 +14,11 @@ DelegateRefused, and nothing is read or written. The statement itself is never t
 the delegate builds it (key_policy.our_statement) from its own configuration and the checked Sid, so
 the only statement it can write is the one the Log Archive stack's own code builds for the configured
 role: kms:Decrypt through S3 in the key's region, for CloudTrail's encryption context.
+
+Two doors, each with its own resource-based policy (org/management.yaml): the function's own ARN admits
+only the Log Archive stack's KeyPolicy role, and the read-only alias (naming.DELEGATE_READER_ALIAS) only
+its Verify role. Lambda tells the function which ARN it was invoked through, and a call through the
+read-only door may only read (door_of): Verify cannot write, whatever it asks.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from expel_onboarding import key_policy
 from expel_onboarding.errors import DelegateRefused, InvalidInput
-from expel_onboarding.naming import OWNED_PREFIX, key_statement_sid
+from expel_onboarding.naming import DELEGATE_READER_ALIAS, OWNED_PREFIX, key_statement_sid
 from expel_onboarding.reports import Mode, Status
 
 if TYPE_CHECKING:
@@ -72,6 +77,28 @@ class Config:
     def region(self) -> str:
         """The key's region: kms:ViaService names S3 there, since SSE-KMS uses a key in the bucket's region."""
         return self.key_arn.split(":")[3]
+
+
+@dataclass(frozen=True)
+class Door:
+    """The ARN a call came in through, what it may ask, and who its resource-based policy lets through."""
+
+    invoked_arn: str
+    operations: frozenset[str]
+    admits: str
+
+
+def door_of(invoked_arn: str, settings: Config) -> Door:
+    """The door of this call, from the ARN Lambda says it was invoked through (the context's
+    invoked_function_arn: the unqualified ARN, or the ARN with the alias or version asked for)."""
+    parts = invoked_arn.split(":")
+    qualifier = parts[7] if len(parts) > 7 else ""
+    roles = f"arn:{settings.partition}:iam::{settings.log_archive_account}:role/expel-onboarding"
+    if qualifier == DELEGATE_READER_ALIAS:
+        return Door(invoked_arn, frozenset({"read"}), f"{roles}/verify/*")
+    if qualifier in ("", "$LATEST"):
+        return Door(invoked_arn, frozenset({*OPERATIONS, *PREFLIGHTS}), f"{roles}/key-policy/*")
+    raise _refuse(f"The delegate was invoked as {invoked_arn}, through neither its own ARN nor its read-only alias.")
 
 
 @cache
@@ -156,9 +183,14 @@ def our_statement_as_found(kms: KMSClient, target: key_policy.Target) -> Any:
     return policy.elements[mine[0]].value if len(mine) == 1 else None
 
 
-def handle(event: Any, settings: Config, kms: KMSClient) -> dict[str, Any]:
-    """Run one checked request: the step's report, and for read our statement as found."""
+def handle(event: Any, settings: Config, kms: KMSClient, door: Door) -> dict[str, Any]:
+    """Run one checked request that its door allows: the step's report, and for read our statement as found."""
     request = parse(event, settings)
+    if request.operation not in door.operations:
+        raise _refuse(
+            f"The operation {request.operation!r} came in through {door.invoked_arn}, which may only "
+            f"{' or '.join(sorted(door.operations))}."
+        )
     report = key_policy.converge(kms, request.target, request.mode, preflight=request.operation in PREFLIGHTS)
     answer: dict[str, Any] = {"Operation": request.operation, "Report": report.to_dict()}
     if request.operation == "read":

@@ -40,7 +40,7 @@ from expel_onboarding.errors import (
     error_message,
     translate,
 )
-from expel_onboarding.naming import owned_id
+from expel_onboarding.naming import delegate_reader_arn, owned_id
 from expel_onboarding.reports import Mode, Status, StepReport
 
 if TYPE_CHECKING:
@@ -827,13 +827,13 @@ def run(
 def checker(
     target: Target, delegate_arn: str, local_kms: Callable[[], KMSClient], invoke: Invoke
 ) -> Callable[[], StepReport] | None:
-    """The read-only check of our statement, from the key's account (here or through the delegate), or
-    None when neither can reach the key."""
+    """The read-only check of our statement, from the key's account (here, or through the delegate's read-only
+    alias, which answers reads only), or None when neither can reach the key."""
     if key_account(target.key_arn) == target.log_archive_account:
         return lambda: converge(local_kms(), target, Mode.CHECK)
     if not delegate_arn:
         return None
-    return partial(Delegate(delegate_arn, invoke).run, target, Mode.CHECK)
+    return partial(Delegate(delegate_reader_arn(delegate_arn), invoke).run, target, Mode.CHECK)
 
 
 def read_text(kms: KMSClient, target: Target) -> str:

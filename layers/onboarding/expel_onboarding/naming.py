@@ -31,3 +31,16 @@ def key_statement_sid(expel_role_arn: str, key_arn: str) -> str:
         raise ValueError("the Sid is derived from the Expel role ARN and the key ARN; one of them is empty")
     digest = hashlib.sha256(f"{expel_role_arn}\n{key_arn}".encode()).hexdigest()[:12].upper()
     return f"{OWNED_PREFIX}{digest}"
+
+
+# The key-policy delegate's read-only door (org/management.yaml): an alias whose own resource-based policy
+# admits only the Log Archive stack's Verify role. A permission on an alias lets a caller invoke that alias's
+# ARN and nothing else (Lambda developer guide, "Using Lambda aliases in event sources and permissions
+# policies": https://docs.aws.amazon.com/lambda/latest/dg/using-aliases.html), and the function answers a call
+# through it with reads only (expel_onboarding.delegate).
+DELEGATE_READER_ALIAS = "reader"
+
+
+def delegate_reader_arn(delegate_arn: str) -> str:
+    """The delegate's read-only alias ARN, from the function's unqualified ARN."""
+    return f"{delegate_arn}:{DELEGATE_READER_ALIAS}"
