@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from expel_onboarding import cli
-from localaws import clients, deploy, landing_zone, stack_parameters, trail_deliveries
+from localaws import clients, deploy, landing_zone, stack_parameters, trail_deliveries, workbench
 from localaws.accounts import MANAGEMENT
 
 OUR_ENTRY = "ExpelOnboarding"
@@ -37,11 +37,13 @@ def step(label: str, title: str) -> Iterator[None]:
     print(f"      done in {time.perf_counter() - started:.1f} s", flush=True)
 
 
-def deliver_a_log_object(zone: landing_zone.LandingZone, queue_url: str) -> str:
+def deliver_a_log_object(zone: landing_zone.LandingZone, outputs: dict[str, str]) -> str:
     """CloudTrail delivers a log file (the object, then its message on the trail's topic); the S3 event
-    Workbench reads must reach its queue, raw, whichever delivery mode the landing zone got."""
+    Workbench reads (as the Expel role, the only principal the queue lets take messages) must reach its
+    queue, raw, whichever delivery mode the landing zone got."""
     key = trail_deliveries.deliver_log_file(zone)
-    sqs = clients.sqs()
+    queue_url = outputs["SqsUrl"]
+    sqs = workbench.sqs(outputs["RoleArn"])
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
@@ -132,7 +134,7 @@ def landing_zone_3(print_cli: Callable[[str], None]) -> None:
             show_outputs(outputs, "bucket-notification")
 
         with step("3.x 3/6", "A CloudTrail log file arrives in the queue (S3 -> SNS -> SQS)"):
-            show("received", deliver_a_log_object(zone, outputs["SqsUrl"]))
+            show("received", deliver_a_log_object(zone, outputs))
 
         with step("3.x 4/6", "The other teams' notifications are still there"):
             after = landing_zone.notifications_of(zone.bucket)
@@ -186,7 +188,7 @@ def landing_zone_4(print_cli: Callable[[str], None]) -> None:
 
         with step("4.0 3/5", "A CloudTrail log file arrives in the queue (trail topic -> relay -> SNS -> SQS)"):
             show("relay subscribed", relay_subscriptions(zone))
-            show("received, raw S3 event", deliver_a_log_object(zone, outputs["SqsUrl"]))
+            show("received, raw S3 event", deliver_a_log_object(zone, outputs))
 
         with step("4.0 4/5", "The bucket is untouched; check finds nothing to do"):
             if landing_zone.notifications_of(zone.bucket) != before_notifications:

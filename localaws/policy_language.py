@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -103,18 +103,29 @@ _OPERATORS: dict[str, Callable[[str, str], bool]] = {
     "stringlike": like,
     "arnequals": lambda pattern, value: pattern == value,
     "arnlike": arn_like,
+    "bool": lambda pattern, value: pattern.lower() == value.lower(),
 }
 
 
-def condition_holds(operator: str, key: str, values: tuple[str, ...], context: dict[str, str]) -> bool:
+def condition_holds(
+    operator: str, key: str, values: tuple[str, ...], context: Mapping[str, str | tuple[str, ...]]
+) -> bool:
     name = operator.lower()
+    qualifier, _, name = name.rpartition(":")
+    found = context.get(key.lower())
+    if qualifier:
+        # A multivalued key (IAM user guide, "Set operators for multivalued context keys"): ForAllValues holds
+        # when every value passes, and so for an absent key; ForAnyValue when one does, and so never for one.
+        members = (found,) if isinstance(found, str) else (found or ())
+        passes = [condition_holds(name, key, values, {key.lower(): member}) for member in members]
+        return all(passes) if qualifier == "forallvalues" else any(passes)
     if_exists = name.endswith("ifexists")
     name = name.removesuffix("ifexists")
     negated = "not" in name
     test = _OPERATORS.get(name.replace("not", ""))
     if test is None:
         return False  # an operator we do not emulate never holds: a Deny does not apply, an Allow grants nothing
-    value = context.get(key.lower())
+    value = found if isinstance(found, str) else None
     if value is None:
         # IAM: a key absent from the request fails a positive test, passes a negated or IfExists one.
         return if_exists or negated
@@ -122,7 +133,9 @@ def condition_holds(operator: str, key: str, values: tuple[str, ...], context: d
     return not matched if negated else matched
 
 
-def applies(statement: Statement, action: str, resource: str, context: Callable[[], dict[str, str]]) -> bool:
+def applies(
+    statement: Statement, action: str, resource: str, context: Callable[[], Mapping[str, str | tuple[str, ...]]]
+) -> bool:
     if not action_matches(statement, action) or not resource_matches(statement, resource):
         return False
     if not statement.conditions:

@@ -2,7 +2,7 @@
 
 filled() is what the tests, make bench and the local server run under: the landing zone's service
 control policies (localaws.controls), role trust (localaws.trust_policies), a topic's policy for callers
-of another account (localaws.topic_policies), a trail's topic named by
+of another account and a topic's or queue's explicit Denies (localaws.topic_policies), a trail's topic named by
 ARN (below), S3's events in their full shape (localaws.s3_events), SNS's and SQS's CloudWatch metrics
 (localaws.service_metrics), with the emulator's own costs cut
 (localaws.speedups). server_gaps() adds what only moto's server lacks.
@@ -31,7 +31,7 @@ def filled() -> Iterator[None]:
     """The rules AWS enforces and moto does not, for as long as the context lasts."""
     with (
         controls.service_control_policies(),
-        topic_policies.cross_account_topic_policies(),
+        topic_policies.topic_and_queue_policies(),
         trust_policies.role_trust(),
         trail_topics_by_arn(),
         s3_events.full_shape(),

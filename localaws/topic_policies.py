@@ -24,6 +24,7 @@ from unittest import mock
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.sns.models import sns_backends
 
+from localaws import resource_denies
 from localaws.callers import caller_of
 from localaws.policy_language import applies, principal_matches, statements
 from localaws.refusals import refuse
@@ -32,13 +33,16 @@ SUBSCRIBER_ACTIONS = frozenset({"Subscribe", "ListSubscriptionsByTopic", "GetTop
 
 
 @contextmanager
-def cross_account_topic_policies() -> Iterator[None]:
-    """Evaluate a topic's policy for callers of another account, for as long as the context lasts."""
+def topic_and_queue_policies() -> Iterator[None]:
+    """Evaluate a topic's policy for callers of another account, and the explicit Denies of a topic's or a
+    queue's policy for every caller (localaws.resource_denies), for as long as the context lasts."""
     original = ActionAuthenticatorMixin._authenticate_and_authorize_action
 
     def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
         if self.service_name == "sns":
             _refuse_if_not_granted(self)
+        if self.service_name in ("sns", "sqs"):
+            resource_denies.refuse_if_denied(self)
         original(self, iam_request_cls, resource)
 
     with mock.patch.object(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authorize):

@@ -227,6 +227,12 @@ class Resolver:
         return self.physical_name(name)
 
     def _resource(self, logical_id: str) -> tuple[str, dict[str, Any]]:
+        function = self.template.resources.get(logical_id.removesuffix("Role"), {})
+        if logical_id not in self.template.resources and function.get("Type") == "AWS::Serverless::Function":
+            # The execution role SAM makes for a function that names none: <Function>Role, under its RolePath.
+            properties = function.get("Properties") or {}
+            if "Role" not in properties:
+                return "AWS::IAM::Role", {"Path": properties.get("RolePath", "/")}
         if logical_id not in self.template.resources:
             raise AnalysisError(f"{self.template.name}: Ref or GetAtt names unknown resource {logical_id}")
         resource = self.template.resources[logical_id]

@@ -12,12 +12,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
 
 from expel_onboarding import delivery_report, freshness, relay, replay
-from localaws import alarms, clients, clock, demo, deploy, landing_zone, service_metrics, stack_parameters
+from localaws import alarms, clients, clock, demo, deploy, landing_zone, service_metrics, stack_parameters, workbench
 from localaws.accounts import AUDIT, LOG_ARCHIVE, MANAGEMENT, REGION
 from localaws.cloudtrail_logs import cloudtrail_log_key
 from localaws.trail_deliveries import deliver_log_file, organization_trail
@@ -37,6 +38,7 @@ class Feed:
     endpoint: str
     zone: landing_zone.LandingZone
     queue_url: str
+    workbench: Any  # SQS as Workbench reads it (localaws.workbench)
 
 
 def tick(feed: Feed, *, consume: bool = True, accounts: tuple[str, ...] = (MANAGEMENT, AUDIT)) -> dict[str, str]:
@@ -46,7 +48,7 @@ def tick(feed: Feed, *, consume: bool = True, accounts: tuple[str, ...] = (MANAG
         deliver_log_file(feed.zone, cloudtrail_log_key(prefix, feed.zone.organization_id, clock.now(), account))
     service_metrics.sample_queues(LOG_ARCHIVE, REGION)
     if consume:
-        sqs = clients.sqs()
+        sqs = feed.workbench
         while messages := sqs.receive_message(QueueUrl=feed.queue_url, MaxNumberOfMessages=10).get("Messages", []):
             for message in messages:
                 sqs.delete_message(QueueUrl=feed.queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -88,7 +90,7 @@ def onboarded(generation: str) -> Iterator[Feed]:
     with local_aws() as endpoint, clock.shifted():
         zone = landing_zone.seed(generation)
         outputs = deploy.deploy(stack_parameters.parameters(zone))
-        feed = Feed(endpoint, zone, outputs["SqsUrl"])
+        feed = Feed(endpoint, zone, outputs["SqsUrl"], workbench.sqs(outputs["RoleArn"]))
         healthy(feed)
         yield feed
 
@@ -159,12 +161,12 @@ def test_a_replay_of_one_accounts_hour_gives_workbench_exactly_that_hours_log_fi
     code, printed = demo.run_cli(*argv, "--end", end.isoformat(), endpoint=three.endpoint)
     assert code == 0, printed
     assert "reach Workbench a second time" in printed
-    received = received_keys(three.queue_url)
+    received = received_keys(three)
     assert sorted(received) == sorted(file.key for file in hour)
 
 
-def received_keys(queue_url: str) -> list[str]:
-    sqs, keys = clients.sqs(), []
+def received_keys(feed: Feed) -> list[str]:
+    sqs, queue_url, keys = feed.workbench, feed.queue_url, []
     while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
         for message in messages:
             keys += [unquote_plus(r["s3"]["object"]["key"]) for r in json.loads(message["Body"]).get("Records", [])]

@@ -57,7 +57,7 @@ def test_the_roles_name_the_trails_bucket_not_a_guessed_one(deployed: Deployed4)
 
 
 def test_a_log_file_reaches_workbenchs_queue_as_a_raw_s3_event(deployed: Deployed4) -> None:
-    delivered = demo.deliver_a_log_object(deployed.zone, deployed.outputs["SqsUrl"])
+    delivered = demo.deliver_a_log_object(deployed.zone, deployed.outputs)
     org = deployed.zone.organization_id
     assert delivered.startswith(f"aws:s3 ObjectCreated:Put s3://{deployed.zone.bucket}/{org}/AWSLogs/{org}/")
 

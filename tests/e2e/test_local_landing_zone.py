@@ -33,7 +33,7 @@ def test_the_key_policy_got_our_statement_from_the_management_account(deployed: 
 
 
 def test_a_log_object_reaches_the_queue_through_sns(deployed: Deployed) -> None:
-    delivered = demo.deliver_a_log_object(deployed.zone, deployed.outputs["SqsUrl"])
+    delivered = demo.deliver_a_log_object(deployed.zone, deployed.outputs)
     assert delivered.startswith("aws:s3 ObjectCreated:Put s3://aws-controltower-logs-")
 
 

@@ -71,7 +71,7 @@ def test_a_moved_key_prefix_fails_check_naming_the_change_and_a_redeploy_deliver
     # The stack's outputs say the same at the next deploy's run, and the redeploy follows the trail.
     updated = deploy.deploy({**parameters, "LogTargetRevision": "2"})
     assert updated["ActionRequired"] == "none"
-    received = demo.deliver_a_log_object(zone, outputs["SqsUrl"])
+    received = demo.deliver_a_log_object(zone, outputs)
     assert f"/moved/AWSLogs/{org}/" in received, received
     code, printed = demo.run_cli("check", endpoint=endpoint)
     assert code == 0, printed
@@ -105,7 +105,7 @@ def test_a_moved_bucket_takes_our_entry_along_and_a_deleted_one_still_gives_the_
     # The key did not move: our statement stays, unchanged.
     assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == key_policy_with_ours
     # The trail now writes to the new bucket, and only our entry there can bring its events to the queue.
-    received = demo.deliver_a_log_object(replace(zone, bucket=moved), outputs["SqsUrl"])
+    received = demo.deliver_a_log_object(replace(zone, bucket=moved), outputs)
     assert received.startswith("aws:s3 ObjectCreated:Put"), received
 
     # Then the new bucket is deleted before the stack: our entry went with it, our key statement must not stay.

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
 
-from localaws import clients, control_tower, demo, deploy, landing_zone, stack_parameters, trail_deliveries
+from localaws import clients, control_tower, demo, deploy, landing_zone, stack_parameters, trail_deliveries, workbench
 from tests.support.local_aws import local_aws
 
 
@@ -23,6 +24,7 @@ class Upgraded:
     zone: landing_zone.LandingZone
     parameters: dict[str, str]
     queue_url: str
+    workbench: Any  # SQS as Workbench reads it (localaws.workbench)
     notifications_onboarded: dict
     key_policy_before: dict
 
@@ -36,12 +38,15 @@ def upgraded() -> Iterator[Upgraded]:
         outputs = deploy.deploy(parameters)
         assert outputs["DeliveryMode"].startswith("bucket-notification")
         onboarded = landing_zone.notifications_of(zone.bucket)
-        yield Upgraded(endpoint, landing_zone.upgrade(zone), parameters, outputs["SqsUrl"], onboarded, key_policy)
+        reader = workbench.sqs(outputs["RoleArn"])
+        yield Upgraded(
+            endpoint, landing_zone.upgrade(zone), parameters, outputs["SqsUrl"], reader, onboarded, key_policy
+        )
 
 
-def events_for(queue_url: str, key: str) -> int:
+def events_for(upgraded: Upgraded, key: str) -> int:
     """How many S3 events for key reached Workbench's queue (and takes them off it)."""
-    sqs, found = clients.sqs(), 0
+    sqs, queue_url, found = upgraded.workbench, upgraded.queue_url, 0
     while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
         for message in messages:
             records = json.loads(message["Body"]).get("Records", [])
@@ -78,7 +83,7 @@ def test_forcing_trail_topic_while_our_entry_fires_is_refused_before_any_write(u
 
 def test_each_log_file_reaches_workbench_exactly_once(upgraded: Upgraded) -> None:
     key = trail_deliveries.deliver_log_file(upgraded.zone)
-    assert events_for(upgraded.queue_url, key) == 1
+    assert events_for(upgraded, key) == 1
 
 
 def test_the_stack_still_deletes_and_says_what_stays_on_the_bucket(upgraded: Upgraded) -> None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import unquote_plus
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from expel_onboarding import freshness, relay, replay
+from expel_onboarding.errors import OnboardingError
 from localaws import clients, clock
 from localaws.cloudtrail_logs import cloudtrail_log_key, log_file
 
@@ -102,3 +106,35 @@ def test_a_threshold_longer_than_a_day_looks_back_as_far(bucket: str) -> None:
     (folder,) = found.folders
     assert folder.newest is not None
     assert found.stale == []
+
+
+REPLAY_ROLE = "arn:aws:iam::123456789012:role/expel-onboarding/expel-ReplayRole-ABC"
+
+
+def test_replay_publishes_as_the_stacks_replay_role_and_says_what_to_ask_for_when_refused() -> None:
+    class Session:
+        region_name = "eu-west-2"
+
+        def __init__(self, refused: bool) -> None:
+            self.refused = refused
+
+        def client(self, service: str, endpoint_url: str | None = None) -> Any:
+            sts = boto3.client("sts", region_name="eu-west-2")
+            stub = Stubber(sts)
+            arguments = {"RoleArn": REPLAY_ROLE, "RoleSessionName": "expel-onboarding-replay"}
+            if self.refused:
+                stub.add_client_error("assume_role", "AccessDenied", "not authorized", 403, expected_params=arguments)
+            else:
+                credentials = {"AccessKeyId": "ASIA0000000000000000", "SecretAccessKey": "s", "SessionToken": "t"}
+                expiry = {"Expiration": datetime(2026, 12, 7, tzinfo=UTC)}
+                stub.add_response("assume_role", {"Credentials": {**credentials, **expiry}}, arguments)
+            stub.activate()
+            return sts
+
+    publisher = replay.publisher(Session(refused=False), REPLAY_ROLE)  # type: ignore[arg-type]
+    assert publisher.get_credentials().access_key == "ASIA0000000000000000"
+    with pytest.raises(OnboardingError, match=f"allow you sts:AssumeRole on {REPLAY_ROLE}"):
+        replay.publisher(Session(refused=True), REPLAY_ROLE)  # type: ignore[arg-type]
+    # A stack from before the replay role: its topic has no such Deny, and replay publishes as you.
+    mine = Session(refused=True)
+    assert replay.publisher(mine, "") is mine  # type: ignore[arg-type]

@@ -66,8 +66,12 @@ MUTATIONS: dict[str, Callable[[Template], None]] = {
     "key grant without SourceAccount": lambda t: statement(
         t, "NotificationKey", "AllowSnsToEncryptForTheNotificationTopic"
     )["Condition"].pop("StringEquals"),
-    "queue TLS deny dropped": lambda t: props(t, "NotificationQueuePolicy")["PolicyDocument"]["Statement"].pop(),
-    "topic TLS deny dropped": lambda t: props(t, "NotificationTopicPolicy")["PolicyDocument"]["Statement"].pop(),
+    "queue TLS deny dropped": lambda t: props(t, "NotificationQueuePolicy")["PolicyDocument"]["Statement"].remove(
+        statement(t, "NotificationQueuePolicy", "DenyInsecureTransport")
+    ),
+    "topic TLS deny dropped": lambda t: props(t, "NotificationTopicPolicy")["PolicyDocument"]["Statement"].remove(
+        statement(t, "NotificationTopicPolicy", "DenyInsecureTransport")
+    ),
     "a function's log Deny dropped": lambda t: props(t, "VerifyFunction")["Policies"].pop(),
     "a log Deny leaving another group": lambda t: log_deny(t, "BridgeFunction")["NotResource"].append(
         {"Fn::GetAtt": ["VerifyLogGroup", "Arn"]}

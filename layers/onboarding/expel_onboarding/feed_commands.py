@@ -65,7 +65,7 @@ def delivering_from(cloudformation: CloudFormationClient, sfn: SFNClient, stack_
     for execution in sorted(executions, key=lambda e: e["startDate"], reverse=True):
         summary = workflow.summary_from_history(list(workflow.history(sfn, execution["executionArn"])))
         if summary and summary.get("LogRoot") and summary.get("Bucket"):
-            return {**summary, "StackId": stack["StackId"]}
+            return {**summary, "StackId": stack["StackId"], "ReplayRoleArn": outputs.get("ReplayRoleArn", "")}
     raise StackNotReady(
         f"No run of {stack_name} says where the trail writes its log files yet: run expel-onboarding check first."
     )
@@ -120,7 +120,8 @@ def run(arguments: argparse.Namespace, cloudformation: CloudFormationClient, sfn
         target = relay.Target(
             feed["Bucket"], owner, str(feed["Region"]), partition, feed["TopicArn"], owned_id(feed["StackId"])
         )
-        sns = session.client("sns", endpoint_url=arguments.endpoint_url, config=RETRIES)
+        publisher = replay.publisher(session, str(feed["ReplayRoleArn"]), arguments.endpoint_url)
+        sns = publisher.client("sns", endpoint_url=arguments.endpoint_url, config=RETRIES)
         published = replay.publish(sns, feed["TopicArn"], replay.messages(target, files), per_second)
     if arguments.output == "json":
         print(json.dumps({**plan, "Published": published, "DryRun": arguments.dry_run}, indent=2), file=out)

@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+import boto3
+from botocore.exceptions import ClientError
+
 from expel_onboarding import prices, relay
+from expel_onboarding.errors import OnboardingError, error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -103,3 +107,29 @@ def publish(
         if ahead > 0:
             sleep(ahead)
     return sent
+
+
+def publisher(session: boto3.Session, role_arn: str, endpoint_url: str | None = None) -> boto3.Session:
+    """The session replay publishes with: the stack's replay role, the only principal besides the relay that our
+    topic's policy lets publish (template.yaml, ReplayRole). Your IAM policies decide who may assume it, and
+    CloudTrail records that you did. A stack deployed before that role existed has no such policy: then replay
+    publishes as you."""
+    if not role_arn:
+        return session
+    sts = session.client("sts", endpoint_url=endpoint_url)
+    try:
+        credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="expel-onboarding-replay")["Credentials"]
+    except ClientError as exc:
+        if error_code(exc) != "AccessDenied":
+            raise
+        raise OnboardingError(
+            f"You may not assume the stack's replay role {role_arn} ({exc}): only the relay and that role may "
+            "publish to the Expel topic.",
+            f"ask your administrator to allow you sts:AssumeRole on {role_arn}, then re-run.",
+        ) from exc
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=session.region_name,
+    )
