@@ -29,6 +29,11 @@ helper = CfnResource(json_logging=False, log_level="INFO", boto_level="CRITICAL"
 @helper.create
 @helper.update
 def locate(event: dict[str, Any], context: LambdaContext) -> str:
+    # Only reads, and no state machine around it: a throttle is waited out here.
+    return clients.again_when_throttled(lambda: located(event))
+
+
+def located(event: dict[str, Any]) -> str:
     properties = event["ResourceProperties"]
     account, region, partition = properties["AccountId"], properties["Region"], properties["Partition"]
     requested = delivery_mode(str(properties.get("DeliveryMode", "auto")), "DeliveryMode")

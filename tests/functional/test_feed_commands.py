@@ -118,7 +118,7 @@ def test_replay_publishes_as_the_stacks_replay_role_and_says_what_to_ask_for_whe
         def __init__(self, refused: bool) -> None:
             self.refused = refused
 
-        def client(self, service: str, endpoint_url: str | None = None) -> Any:
+        def client(self, service: str, endpoint_url: str | None = None, config: object = None) -> Any:
             sts = boto3.client("sts", region_name="eu-west-2")
             stub = Stubber(sts)
             arguments = {"RoleArn": REPLAY_ROLE, "RoleSessionName": "expel-onboarding-replay"}

@@ -27,6 +27,7 @@ from localaws.aws_calls import AwsCalls
 from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
 from tests.support.stubbed import stubbable_client
+from tests.support.throttling import CODES, Throttle
 
 DIGEST = "CloudTrail-Digest"
 
@@ -281,3 +282,30 @@ def test_any_other_head_object_error_fails_the_record(stack: Stack, stubbed: tup
 
     with pytest.raises(ClientError, match="403"):
         relay.relay(clients.s3(), clients.sns(), settings.settings().relay_target(), delivery(stack.bucket, [key]), 0)
+
+
+@pytest.mark.parametrize("code", CODES)
+@pytest.mark.parametrize("operation", ["s3:HeadObject", "sns:PublishBatch"])
+def test_a_throttled_head_or_publish_hands_the_message_back_and_its_redelivery_publishes_it_once(
+    stack: Stack, operation: str, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second = log_keys_of(sample("relay-sqs-batch"))[:2]
+    put_objects(stack.bucket, [first, second])
+    batch = {
+        "Records": [
+            *sqs_event(stack.bucket, [first], message_id="m-1")["Records"],
+            *sqs_event(stack.bucket, [second], message_id="m-2")["Records"],
+        ]
+    }
+    AwsCalls().start()
+    throttle = Throttle(operation, code).arm()
+
+    # Throttled beyond botocore's retries: the first record fails alone, so SQS delivers it again; never skipped.
+    assert run(batch) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert throttle.met == 1
+    assert [body["Records"][0]["s3"]["object"]["key"] for body in received(stack.queue_url)] == [second]
+    assert not [record for record in caplog.records if record.getMessage() == "object skipped"]
+
+    # Its redelivery, once the throttle is over: one event, not two.
+    assert run(sqs_event(stack.bucket, [first], message_id="m-1")) == {"batchItemFailures": []}
+    assert [body["Records"][0]["s3"]["object"]["key"] for body in received(stack.queue_url)] == [first]

@@ -10,6 +10,7 @@ from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from expel_onboarding import cli, notification
+from expel_onboarding import clients as expel_clients
 from localaws import (
     clients,
     deployment,
@@ -54,6 +55,8 @@ def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(notification, "BACKOFF_BASE_SECONDS", 0.0)
     # The run goes on in moto's threads meanwhile: a poll still yields to them, briefly.
     monkeypatch.setattr(cli, "time", SimpleNamespace(sleep=lambda _: time.sleep(0.02)))
+    # A throttled start (the bridge's, the CLI's) is made again after a backoff of seconds: here at once.
+    monkeypatch.setattr(expel_clients, "time", SimpleNamespace(sleep=lambda _: None))
 
 
 @pytest.fixture

@@ -16,9 +16,11 @@ from expel_onboarding.delivery import DeliveryMode
 from expel_onboarding.errors import DeliveryModeUnavailable
 from expel_onboarding.naming import owned_id
 from localaws import clients, deployment, landing_zone, stack_resources
+from localaws.aws_calls import AwsCalls
 from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
 from tests.support.crhelper_answers import capture_responses
+from tests.support.throttling import Throttle
 
 CONTEXT = FakeContext(function_name="expel-BridgeFunction")
 
@@ -223,3 +225,22 @@ def test_on_an_upgraded_zone_our_bucket_entry_keeps_the_mode_and_the_stack_still
     assert responses[1]["Status"] == "SUCCESS", responses[1]["Reason"]
     assert landing_zone.notifications_of(zone.bucket) == onboarded
     assert landing_zone.key_policy_of(zone.cloudtrail_key_arn) == zone.foreign_key_policy
+
+
+def test_a_throttled_start_and_throttled_polls_are_waited_out_and_the_create_succeeds(
+    bridge: ModuleType,
+    responses: list[dict[str, Any]],
+    zone: landing_zone.LandingZone,
+    workflow: deployment.Workflow,
+) -> None:
+    AwsCalls().start()
+    # StartExecution is idempotent by name, so a throttled start is made again; a throttled poll says nothing.
+    starts = Throttle("stepfunctions:StartExecution", "ThrottlingException", times=3).arm()
+    polls = Throttle("stepfunctions:DescribeExecution", "TooManyRequestsException", times=3).arm()
+    bridge.lambda_handler(event("bridge-create", zone), CONTEXT)
+    assert (starts.met, polls.met) == (3, 3)
+    (response,) = responses
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert response["Data"]["ActionRequired"] == "none"
+    executions = clients.stepfunctions().list_executions(stateMachineArn=workflow.state_machine_arn)["executions"]
+    assert len(executions) == 1

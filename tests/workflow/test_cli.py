@@ -11,7 +11,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from expel_onboarding import cli, delivery_report
+from expel_onboarding import clients as clients_module
 from localaws import clients, deployment, landing_zone
+from tests.support.throttling import Throttle
 
 STACK = "expel-cloudtrail-onboarding"
 
@@ -231,3 +233,26 @@ def test_plans_help_lists_the_parameters_with_the_templates_defaults(capsys: pyt
     assert "DeliveryMode (default: auto)" in shown
     assert "ExpelRoleName (default: ExpelTrailAssumeRole)" in shown
     assert "NotificationPrefix (default: empty)" in shown
+
+
+def test_check_waits_out_a_throttled_start_and_throttled_reads_of_the_run(
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    throttles = [
+        Throttle("stepfunctions:StartExecution", "ThrottlingException", times=2),
+        Throttle("stepfunctions:DescribeExecution", "TooManyRequestsException", times=2),
+        Throttle("stepfunctions:GetExecutionHistory", "ThrottlingException", times=2),
+    ]
+    made = clients_module.for_cli
+
+    def throttled(*arguments: Any) -> Any:
+        cloudformation, sfn = made(*arguments)
+        for throttle in throttles:
+            throttle.arm_client(sfn)
+        return cloudformation, sfn
+
+    monkeypatch.setattr(clients_module, "for_cli", throttled)
+    code, printed = run_cli("check")
+    assert [throttle.met for throttle in throttles] == [2, 2, 2]
+    assert code == cli.EXIT_OK, printed
+    assert "ok       Verify" in printed

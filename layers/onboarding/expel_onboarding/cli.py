@@ -28,7 +28,7 @@ from botocore.exceptions import (
 )
 
 from expel_onboarding import clients, delivery_report, feed_commands, plan, workflow
-from expel_onboarding.errors import OnboardingError, RunFailed, StackNotReady
+from expel_onboarding.errors import AwsThrottled, OnboardingError, RunFailed, StackNotReady
 from expel_onboarding.reports import Status
 
 if TYPE_CHECKING:
@@ -193,8 +193,14 @@ def follow(sfn: SFNClient, execution_arn: str, out: TextIO | None, poll_seconds:
     Polling starts fast (a converged run takes about a second) and slows to every second."""
     shown = 0
     while True:
-        description = sfn.describe_execution(executionArn=execution_arn)
-        events = list(workflow.history(sfn, execution_arn))
+        try:
+            description = sfn.describe_execution(executionArn=execution_arn)
+            events = list(workflow.history(sfn, execution_arn))
+        except AwsThrottled:
+            # A throttled poll says nothing about the run: poll again, later.
+            time.sleep(poll_seconds)
+            poll_seconds = min(poll_seconds * 1.5, 1.0)
+            continue
         finished = workflow.finished_steps(events)
         for name, report in finished[shown:]:
             if out is not None:
@@ -396,7 +402,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     arguments = parser().parse_args(argv)
     try:
         return run(arguments, out)
-    except (StackNotReady, RunFailed, OnboardingError, BotoCoreError, ClientError) as exc:
+    except (StackNotReady, RunFailed, OnboardingError, AwsThrottled, BotoCoreError, ClientError) as exc:
         print(f"expel-onboarding: {explain(exc, arguments)}", file=sys.stderr)
         return EXIT_FAILED
 
@@ -415,6 +421,8 @@ def explain(exc: Exception, arguments: argparse.Namespace) -> str:
         )
     if isinstance(exc, ProfileNotFound):
         return f"{exc}: name one that aws configure list-profiles shows, or configure it with aws configure --profile."
+    if isinstance(exc, AwsThrottled):
+        return f"{exc}. AWS is busy with calls of this account: wait a minute, then run the same command again."
     if isinstance(exc, EndpointConnectionError):
         where = f"--endpoint-url {arguments.endpoint_url}" if arguments.endpoint_url else f"--region {arguments.region}"
         return f"{exc}: nothing answered there. Check {where} (a local AWS prints its URL when it starts)."

@@ -2,18 +2,26 @@
 
 Nothing here runs at import time, so a handler imports fast and tests can patch the environment
 (moto, endpoints) before the first call.
+
+Every client made here answers a throttle that outlasted botocore's retries with AwsThrottled, whatever
+the operation (watched): the state machine's Retry matches that name, so no step, delegate call, relay
+record or bridge poll can turn a throttle into a failure, a skip or an ACTION_REQUIRED on its own.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import random
+import time
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import NoRegionError
+
+from expel_onboarding.errors import AwsThrottled, is_throttled
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -35,9 +43,43 @@ if TYPE_CHECKING:
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
 
 
+def watched[Client](client: Client) -> Client:
+    """The client, raising AwsThrottled for a throttle botocore's retries did not absorb. botocore emits
+    after-call once the retries are over, with the final answer, just before it raises that answer as a
+    ClientError (botocore's documented event system, "after-call")."""
+    client.meta.events.register("after-call", _raise_throttled, unique_id="expel-throttled")  # type: ignore[attr-defined]
+    return client
+
+
+# A call that only reads, or is idempotent, and has no state machine to retry it (a custom resource, the bridge's
+# start), is made again this many times when throttled, after about 1, 2, 4, 8 and 16 s: half a minute.
+THROTTLED_ATTEMPTS = 6
+
+
+def again_when_throttled[Result](call: Callable[[], Result], *, sleep: Callable[[float], None] | None = None) -> Result:
+    """call(), made again with exponential backoff and full jitter while AWS throttles it."""
+    for attempt in range(THROTTLED_ATTEMPTS - 1):
+        try:
+            return call()
+        except AwsThrottled:
+            (sleep or time.sleep)(random.uniform(0, 2**attempt))  # noqa: S311 - jitter, not a secret
+    return call()
+
+
+def _raise_throttled(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+    status = int(getattr(http_response, "status_code", 0) or 0)
+    if status < 300:
+        return
+    error = parsed.get("Error", {}) if isinstance(parsed, dict) else {}
+    code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+    if is_throttled(code, status):
+        action = f"{model.service_model.signing_name}:{model.name}"
+        raise AwsThrottled(f"{action} was throttled beyond botocore's retries ({code or status}: {message})")
+
+
 @cache
 def s3() -> S3Client:
-    return boto3.client("s3", config=RETRIES)
+    return watched(boto3.client("s3", config=RETRIES))
 
 
 def kms(key_arn: str) -> KMSClient:
@@ -51,42 +93,42 @@ def kms(key_arn: str) -> KMSClient:
 
 @cache
 def _kms_in(region: str) -> KMSClient:
-    return boto3.client("kms", region_name=region, config=RETRIES)
+    return watched(boto3.client("kms", region_name=region, config=RETRIES))
 
 
 @cache
 def sns() -> SNSClient:
-    return boto3.client("sns", config=RETRIES)
+    return watched(boto3.client("sns", config=RETRIES))
 
 
 @cache
 def iam() -> IAMClient:
-    return boto3.client("iam", config=RETRIES)
+    return watched(boto3.client("iam", config=RETRIES))
 
 
 @cache
 def sts() -> STSClient:
-    return boto3.client("sts", config=RETRIES)
+    return watched(boto3.client("sts", config=RETRIES))
 
 
 @cache
 def cloudtrail() -> CloudTrailClient:
-    return boto3.client("cloudtrail", config=RETRIES)
+    return watched(boto3.client("cloudtrail", config=RETRIES))
 
 
 @cache
 def sfn() -> SFNClient:
-    return boto3.client("stepfunctions", config=RETRIES)
+    return watched(boto3.client("stepfunctions", config=RETRIES))
 
 
 @cache
 def organizations() -> OrganizationsClient:
-    return boto3.client("organizations", config=RETRIES)
+    return watched(boto3.client("organizations", config=RETRIES))
 
 
 @cache
 def lambda_(region: str) -> LambdaClient:
-    return boto3.client("lambda", region_name=region, config=RETRIES)
+    return watched(boto3.client("lambda", region_name=region, config=RETRIES))
 
 
 def invoke(function_arn: str, payload: Mapping[str, Any]) -> tuple[Any, str]:
@@ -107,8 +149,8 @@ def for_cli(
 ) -> tuple[CloudFormationClient, SFNClient]:
     """The CLI's clients: a person's profile and region, or an AWS-compatible endpoint."""
     session = boto3.Session(profile_name=profile, region_name=region)
-    cloudformation = session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES)
-    stepfunctions = session.client("stepfunctions", endpoint_url=endpoint_url, config=RETRIES)
+    cloudformation = watched(session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES))
+    stepfunctions = watched(session.client("stepfunctions", endpoint_url=endpoint_url, config=RETRIES))
     return cloudformation, stepfunctions
 
 
@@ -118,8 +160,8 @@ def for_delivery_report(
     """The reads of check's delivery report, as the person who runs it."""
     session = boto3.Session(profile_name=profile, region_name=region)
     return (
-        session.client("cloudwatch", endpoint_url=endpoint_url, config=RETRIES),
-        session.client("s3", endpoint_url=endpoint_url, config=RETRIES),
+        watched(session.client("cloudwatch", endpoint_url=endpoint_url, config=RETRIES)),
+        watched(session.client("s3", endpoint_url=endpoint_url, config=RETRIES)),
     )
 
 
@@ -137,15 +179,17 @@ def for_plan(
         raise NoRegionError
     key_session = boto3.Session(profile_name=key_profile, region_name=region) if key_profile else None
     return Readers(
-        sts=session.client("sts", endpoint_url=endpoint_url, config=RETRIES),
-        organizations=session.client("organizations", endpoint_url=endpoint_url, config=RETRIES),
-        cloudtrail=session.client("cloudtrail", endpoint_url=endpoint_url, config=RETRIES),
-        s3=session.client("s3", endpoint_url=endpoint_url, config=RETRIES),
-        kms=session.client("kms", endpoint_url=endpoint_url, config=RETRIES),
-        cloudformation=session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES),
-        lambda_=session.client("lambda", endpoint_url=endpoint_url, config=RETRIES),
+        sts=watched(session.client("sts", endpoint_url=endpoint_url, config=RETRIES)),
+        organizations=watched(session.client("organizations", endpoint_url=endpoint_url, config=RETRIES)),
+        cloudtrail=watched(session.client("cloudtrail", endpoint_url=endpoint_url, config=RETRIES)),
+        s3=watched(session.client("s3", endpoint_url=endpoint_url, config=RETRIES)),
+        kms=watched(session.client("kms", endpoint_url=endpoint_url, config=RETRIES)),
+        cloudformation=watched(session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES)),
+        lambda_=watched(session.client("lambda", endpoint_url=endpoint_url, config=RETRIES)),
         region=session.region_name,
-        key_account_kms=key_session.client("kms", endpoint_url=endpoint_url, config=RETRIES) if key_session else None,
+        key_account_kms=watched(key_session.client("kms", endpoint_url=endpoint_url, config=RETRIES))
+        if key_session
+        else None,
     )
 
 

@@ -8,9 +8,29 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+# The error codes botocore treats as throttling: its standard retry mode's list (botocore.retries.standard,
+# ThrottledRetryableChecker), which contains every throttling code of its legacy mode's configuration
+# (botocore/data/_retry.json). tests/unit/test_throttling_codes.py holds this set equal to what the installed
+# botocore classifies as throttling. A 429 is a throttle whatever its code (_retry.json's too_many_requests).
 THROTTLING_CODES = frozenset(
-    {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded", "SlowDown", "TooManyRequests"}
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
 )
+THROTTLING_STATUS = 429
 # SNS names a refusal AuthorizationError; the other services say AccessDenied.
 # Every message is "<what was found> To fix it: <the fix>"; a Reason cut short keeps the fix.
 FIX_SEPARATOR = " To fix it: "
@@ -124,6 +144,16 @@ def is_explicit_deny(exc: ClientError) -> bool:
     return error_code(exc) in ACCESS_DENIED_CODES and "explicit deny" in error_message(exc).lower()
 
 
+def is_throttled(code: str, status: int) -> bool:
+    """Whether an AWS error answer is a throttle, as botocore's retries judge one."""
+    return code in THROTTLING_CODES or status == THROTTLING_STATUS
+
+
+def throttle_of(exc: ClientError) -> bool:
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return is_throttled(error_code(exc), status)
+
+
 def translate(exc: ClientError, action: str, resource: str, alternatives: str) -> Exception:
     """The error to raise for a failed AWS call: ours when we can say more, else the original."""
     code = error_code(exc)
@@ -137,7 +167,7 @@ def translate(exc: ClientError, action: str, resource: str, alternatives: str) -
             f"{action} on {resource} was refused: {error_message(exc)}",
             "grant the action to the role named in the message (see template.yaml for the function roles).",
         )
-    if code in THROTTLING_CODES:
+    if throttle_of(exc):
         return AwsThrottled(f"{action} on {resource} was throttled: {error_message(exc)}")
     return exc
 

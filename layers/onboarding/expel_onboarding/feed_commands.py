@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
 
-from expel_onboarding import freshness, prices, relay, replay, workflow
+from expel_onboarding import clients, freshness, prices, relay, replay, workflow
 from expel_onboarding.clients import RETRIES
 from expel_onboarding.errors import OnboardingError, StackNotReady
 from expel_onboarding.naming import owned_id
@@ -74,7 +74,7 @@ def delivering_from(cloudformation: CloudFormationClient, sfn: SFNClient, stack_
 def run(arguments: argparse.Namespace, cloudformation: CloudFormationClient, sfn: SFNClient, out: TextIO) -> int:
     feed = delivering_from(cloudformation, sfn, arguments.stack_name)
     session = boto3.Session(profile_name=arguments.profile, region_name=arguments.region)
-    s3 = session.client("s3", endpoint_url=arguments.endpoint_url, config=RETRIES)
+    s3 = clients.watched(session.client("s3", endpoint_url=arguments.endpoint_url, config=RETRIES))
     owner = feed["StackId"].split(":")[4]
     now = datetime.now(UTC)
     if arguments.command == "freshness":
@@ -121,7 +121,7 @@ def run(arguments: argparse.Namespace, cloudformation: CloudFormationClient, sfn
             feed["Bucket"], owner, str(feed["Region"]), partition, feed["TopicArn"], owned_id(feed["StackId"])
         )
         publisher = replay.publisher(session, str(feed["ReplayRoleArn"]), arguments.endpoint_url)
-        sns = publisher.client("sns", endpoint_url=arguments.endpoint_url, config=RETRIES)
+        sns = clients.watched(publisher.client("sns", endpoint_url=arguments.endpoint_url, config=RETRIES))
         published = replay.publish(sns, feed["TopicArn"], replay.messages(target, files), per_second)
     if arguments.output == "json":
         print(json.dumps({**plan, "Published": published, "DryRun": arguments.dry_run}, indent=2), file=out)

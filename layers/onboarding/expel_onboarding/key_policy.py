@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConn
 
 from expel_onboarding import errors
 from expel_onboarding.errors import (
-    THROTTLING_CODES,
+    AwsThrottled,
     ConcurrentModification,
     DelegateFailed,
     DelegateRefused,
@@ -38,6 +38,7 @@ from expel_onboarding.errors import (
     OrphanedPrincipals,
     error_code,
     error_message,
+    throttle_of,
     translate,
 )
 from expel_onboarding.naming import delegate_reader_arn, owned_id
@@ -780,6 +781,9 @@ def delegate_error(answer: Any, function_arn: str) -> Exception:
     """The delegate's function error as the error it was there: our classes keep their names."""
     answer = answer if isinstance(answer, dict) else {}
     name, message = str(answer.get("errorType", "")), str(answer.get("errorMessage", ""))
+    if name == AwsThrottled.__name__:
+        # AWS throttled the delegate's own calls beyond its retries: a throttle here too, which the run retries.
+        return AwsThrottled(f"The key-policy delegate {function_arn} was throttled: {message}")
     found = getattr(errors, name, None)
     if isinstance(found, type) and issubclass(found, OnboardingError):
         said, _, fix = message.partition(" To fix it: ")
@@ -816,7 +820,7 @@ def run(
         why = f"The key is in account {account} and its key-policy delegate {delegate_arn} refused our request: {exc}"
         return action_required(target, why, mode)
     except ClientError as exc:
-        if error_code(exc) in THROTTLING_CODES:
+        if throttle_of(exc):
             raise translate(exc, "lambda:InvokeFunction", delegate_arn, DENY_ALTERNATIVES) from exc
         why = (
             f"The key is in account {account} and its key-policy delegate {delegate_arn} could not be invoked ({exc})."

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import ClientError
 
-from expel_onboarding import prices, relay
+from expel_onboarding import clients, prices, relay
 from expel_onboarding.errors import OnboardingError, error_code
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def publisher(session: boto3.Session, role_arn: str, endpoint_url: str | None = 
     publishes as you."""
     if not role_arn:
         return session
-    sts = session.client("sts", endpoint_url=endpoint_url)
+    sts = clients.watched(session.client("sts", endpoint_url=endpoint_url, config=clients.RETRIES))
     try:
         credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="expel-onboarding-replay")["Credentials"]
     except ClientError as exc:

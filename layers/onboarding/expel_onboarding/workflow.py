@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from expel_onboarding import steps
-from expel_onboarding.errors import RunFailed
+from expel_onboarding import clients, steps
+from expel_onboarding.errors import AwsThrottled, RunFailed
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -32,9 +32,20 @@ def run_name(mode: str, caller: str) -> str:
     return f"{mode}-{caller}-{stamp}-{uuid.uuid4().hex[:8]}"
 
 
-def start(sfn: SFNClient, state_machine_arn: str, run_input: dict[str, Any], name: str) -> str:
-    """Start a run. The name makes the start idempotent: the same name and input return the same run."""
-    execution = sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(run_input))
+def start(
+    sfn: SFNClient,
+    state_machine_arn: str,
+    run_input: dict[str, Any],
+    name: str,
+    *,
+    sleep: Callable[[float], None] | None = None,
+) -> str:
+    """Start a run. The name makes the start idempotent: the same name and input return the same run, so a
+    throttled start is simply made again."""
+    execution = clients.again_when_throttled(
+        lambda: sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(run_input)),
+        sleep=sleep,
+    )
     return str(execution["executionArn"])
 
 
@@ -53,7 +64,11 @@ def wait(
     """
     deadline = clock() + timeout_seconds
     while True:
-        description = sfn.describe_execution(executionArn=execution_arn)
+        try:
+            description: Any = sfn.describe_execution(executionArn=execution_arn)
+        except AwsThrottled:
+            # A throttled poll says nothing about the run: poll again, later, until the deadline.
+            description = {"status": RUNNING}
         if description["status"] != RUNNING:
             return dict(description)
         if clock() >= deadline:
