@@ -7,11 +7,12 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
+from expel_onboarding import clients as expel_clients
 from expel_onboarding import discovery
 from expel_onboarding.delivery import DeliveryMode
 from expel_onboarding.errors import DeliveryModeUnavailable, NotificationPrefixCannotMatch, TrailNotFound
@@ -21,6 +22,7 @@ from localaws.aws_calls import AwsCalls
 from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
 from tests.support.crhelper_answers import capture_responses
+from tests.support.throttling import Throttle
 
 ACCOUNT, REGION = landing_zone.LOG_ARCHIVE, landing_zone.REGION
 
@@ -288,6 +290,22 @@ def test_the_custom_resource_answers_the_attributes_the_template_reads(handler: 
         "Reason", "ManagementAccountId", "Trail", "NotificationPrefix",
     }  # fmt: skip
     assert response["Data"]["DeliveryMode"] == "trail-topic"
+
+
+def test_the_custom_resource_waits_out_throttled_reads(handler: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No state machine retries a custom resource: it makes its reads again itself, with backoff (no wait here).
+    clients.organizations().create_organization(FeatureSet="ALL")
+    trail("org", "aws-controltower-cloudtrail-logs-123456789012-a1b2c3", topic="ct-logging")
+    monkeypatch.setattr(expel_clients, "time", SimpleNamespace(sleep=lambda _: None))
+    AwsCalls().start()
+    throttles = [
+        Throttle("organizations:DescribeOrganization", "TooManyRequestsException", times=2).arm(),
+        Throttle("cloudtrail:DescribeTrails", "ThrottlingException", times=2).arm(),
+    ]
+    handler.lambda_handler(request("Create", LogBucketName="", DeliveryMode="auto"), CONTEXT)
+    (response,) = handler.sent
+    assert response["Status"] == "SUCCESS", response["Reason"]
+    assert [throttle.met for throttle in throttles] == [2, 2]
 
 
 def test_the_custom_resource_fails_the_stack_with_the_fix_when_no_trail_is_visible(handler: ModuleType) -> None:
