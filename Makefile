@@ -25,7 +25,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # worker, and each command the first-hour test runs, paid about 5 s for it.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help install lint cfn-lint validate checkov iam-analysis pytest test build bench demo org servicecatalog package clean lock
+.PHONY: help install lint cfn-lint validate checkov iam-analysis pytest test build bench demo org servicecatalog package clean lock asl
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ test: install ## every check CI runs, side by side; each check's output is print
 
 build: $(TOOLS)/sam/.installed ## sam build into .aws-sam/build
 	PATH="$(dir $(PY313)):$$PATH" $(SAM) build --template template.yaml
+
+asl: $(BIN)/.installed ## write statemachine/onboarding.asl.json from its source, scripts/state_machine.py
+	$(BIN)/python -m scripts.state_machine
 
 bench: $(BIN)/.installed $(TOOLS)/sam/.installed ## calls and writes per mode, run times, import times, artifact sizes
 	POWERTOOLS_LOG_LEVEL=WARNING POWERTOOLS_METRICS_DISABLED=true $(BIN)/python -W ignore -m scripts.bench

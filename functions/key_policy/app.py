@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from expel_onboarding import clients, key_policy
 from expel_onboarding.reports import Mode, Status, StepReport, kept, undone
 from expel_onboarding.settings import StepEvent
-from expel_onboarding.steps import Phase, preflight
+from expel_onboarding.steps import by_phase
 
 logger = Logger()
 UNKNOWN_KEY = (
@@ -31,18 +31,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         report = StepReport(key_policy.STEP, Status.ACTION_REQUIRED, UNKNOWN_KEY, {})
     elif target is None:
         report = key_policy.not_encrypted()
-    elif step.phase is Phase.UNDO:
-        # Only a statement this run added is undone, by removing it: that gives back the text byte for byte.
-        record = step.undo_record(key_policy.STEP)
-        report = (
-            undone(run(step, target, Mode.REMOVE))
-            if record.get("Remove")
-            else kept(key_policy.STEP, "This run added no statement: nothing to undo.")
-        )
-    elif step.phase is Phase.PREFLIGHT:
-        report = preflight(key_policy.STEP, lambda: run(step, target, step.mode, preflight=True))
     else:
-        report = run(step, target, step.mode)
+        report = by_phase(
+            key_policy.STEP,
+            step.phase,
+            lambda plan: run(step, target, step.mode, preflight=plan),
+            # Only a statement this run added is undone, by removing it: that gives back the text byte for byte.
+            lambda: (
+                undone(run(step, target, Mode.REMOVE))
+                if step.undo_record(key_policy.STEP).get("Remove")
+                else kept(key_policy.STEP, "This run added no statement: nothing to undo.")
+            ),
+        )
     logger.info(
         "step finished", extra={"step": report.name, "status": report.status, "mode": step.mode, "phase": step.phase}
     )

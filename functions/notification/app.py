@@ -7,7 +7,6 @@ trail-topic: the relay's subscription to the organization trail's SNS topic (lan
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -17,7 +16,7 @@ from expel_onboarding import clients, notification, subscription
 from expel_onboarding.delivery import DeliveryMode
 from expel_onboarding.reports import StepReport, kept
 from expel_onboarding.settings import StepEvent
-from expel_onboarding.steps import Phase, preflight
+from expel_onboarding.steps import by_phase
 
 logger = Logger()
 
@@ -43,10 +42,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 def trail_topic(step: StepEvent) -> StepReport:
     config = step.settings
-    if step.phase is Phase.UNDO:
-        return subscription.undo(clients.sns(), config.subscription_target(), step.undo_record(notification.STEP))
-    return run_phase(
-        step,
+    return by_phase(
+        notification.STEP,
+        step.phase,
         lambda plan: subscription.converge_with_leftover(
             clients.sns(),
             clients.s3(),
@@ -55,17 +53,15 @@ def trail_topic(step: StepEvent) -> StepReport:
             step.mode,
             preflight=plan,
         ),
+        lambda: subscription.undo(clients.sns(), config.subscription_target(), step.undo_record(notification.STEP)),
     )
 
 
 def bucket_notification(step: StepEvent) -> StepReport:
     target = step.settings.notification_target()
-    if step.phase is Phase.UNDO:
-        return notification.undo(clients.s3(), target, step.undo_record(notification.STEP))
-    return run_phase(step, lambda plan: notification.converge(clients.s3(), target, step.mode, preflight=plan))
-
-
-def run_phase(step: StepEvent, converge: Callable[[bool], StepReport]) -> StepReport:
-    if step.phase is Phase.PREFLIGHT:
-        return preflight(notification.STEP, lambda: converge(True))
-    return converge(False)
+    return by_phase(
+        notification.STEP,
+        step.phase,
+        lambda plan: notification.converge(clients.s3(), target, step.mode, preflight=plan),
+        lambda: notification.undo(clients.s3(), target, step.undo_record(notification.STEP)),
+    )

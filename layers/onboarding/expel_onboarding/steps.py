@@ -66,3 +66,18 @@ def preflight(name: str, plan: Callable[[], StepReport]) -> StepReport:
     except OnboardingError as exc:
         detail = f"{type(exc).__name__}: {exc} Nothing was written: every step is checked before the first write."
         return StepReport(name, Status.FAILED, detail, {"Preflight": True})
+
+
+def by_phase(
+    name: str,
+    phase: Phase,
+    converge: Callable[[bool], StepReport],
+    undo: Callable[[], StepReport],
+) -> StepReport:
+    """A writing step's one dispatch: its ordinary run (converge(False)), its preflight (converge(True): every
+    read and check, no write), or the undo of what it wrote earlier in the run."""
+    if phase is Phase.UNDO:
+        return undo()
+    if phase is Phase.PREFLIGHT:
+        return preflight(name, lambda: converge(True))
+    return converge(False)
