@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import unquote_plus
 
-from expel_onboarding import cli
+from expel_onboarding_cli import cli
 from localaws import clients, deploy, landing_zone, stack_parameters, trail_deliveries, workbench
 from localaws.accounts import MANAGEMENT
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from moto import mock_aws
 from moto.s3.models import s3_backends
 
-from expel_onboarding import freshness, prices
+from expel_onboarding_cli import freshness, prices
 from localaws import clients, service_gaps
 from localaws.cloudtrail_logs import cloudtrail_log_key
 

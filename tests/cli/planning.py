@@ -9,7 +9,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from expel_onboarding import cli
+from expel_onboarding_cli import cli
 from localaws import accounts, clients, landing_zone
 
 MANAGEMENT_PROFILE = "management"

@@ -61,7 +61,7 @@ def run(*argv: str, endpoint: str = NOWHERE, **environment: str | None) -> Ran:
 
 
 def cli(*argv: str, endpoint: str = NOWHERE, **environment: str | None) -> Ran:
-    return run("expel_onboarding", *argv, "--endpoint-url", endpoint, endpoint=endpoint, **environment)
+    return run("expel_onboarding_cli", *argv, "--endpoint-url", endpoint, endpoint=endpoint, **environment)
 
 
 @pytest.fixture
@@ -120,22 +120,22 @@ def test_mistakes_without_a_local_aws_or_a_region() -> None:
     bare = run("localaws", "seed", "--endpoint-url", "127.0.0.1:9")
     assert bare.code != 0
     assert "has no scheme" in bare.err
-    bare_cli = run("expel_onboarding", "check", "--endpoint-url", "127.0.0.1:9")
+    bare_cli = run("expel_onboarding_cli", "check", "--endpoint-url", "127.0.0.1:9")
     assert bare_cli.code == 2
     assert "write it as http://127.0.0.1:9" in bare_cli.err
     for command in ("plan", "check", "outputs"):
         no_region = run(
-            "expel_onboarding", command, AWS_DEFAULT_REGION=None, AWS_REGION=None, AWS_CONFIG_FILE="/nonexistent"
+            "expel_onboarding_cli", command, AWS_DEFAULT_REGION=None, AWS_REGION=None, AWS_CONFIG_FILE="/nonexistent"
         )
         assert no_region.code == 1, command
         assert "pass --region" in no_region.err
         assert "AWS_DEFAULT_REGION" in no_region.err
-    no_profile = run("expel_onboarding", "check", "--profile", "nosuch", AWS_CONFIG_FILE="/nonexistent")
+    no_profile = run("expel_onboarding_cli", "check", "--profile", "nosuch", AWS_CONFIG_FILE="/nonexistent")
     assert no_profile.code == 1
     assert "nosuch" in no_profile.err
     assert "aws configure list-profiles" in no_profile.err
     no_credentials = run(
-        "expel_onboarding",
+        "expel_onboarding_cli",
         "plan",
         AWS_ACCESS_KEY_ID=None,
         AWS_SECRET_ACCESS_KEY=None,
@@ -150,7 +150,7 @@ def test_mistakes_without_a_local_aws_or_a_region() -> None:
     nothing_there = cli("outputs")
     assert nothing_there.code == 1
     assert f"nothing answered there. Check --endpoint-url {NOWHERE}" in nothing_there.err
-    wrong_output = run("expel_onboarding", "check", "--output", "yaml")
+    wrong_output = run("expel_onboarding_cli", "check", "--output", "yaml")
     assert wrong_output.code == 2
     assert "invalid choice: 'yaml'" in wrong_output.err
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from expel_onboarding import cli
+from expel_onboarding_cli import cli
 from localaws import clients, deploy, landing_zone, stack_parameters
 from localaws.aws_calls import WRITE_PREFIXES
 from tests.cli.planning import change, plan, ready, write_management_profile

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from expel_onboarding import plan
 from expel_onboarding.delivery import DeliveryMode
 from expel_onboarding.errors import InvalidInput
+from expel_onboarding_cli import plan
 from localaws import templates
 from tests.support.cfn_template import ROOT
 

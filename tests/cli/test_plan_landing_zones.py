@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from expel_onboarding import cli
+from expel_onboarding_cli import cli
 from localaws import landing_zone, stack_parameters
 from tests.cli.planning import change, plan, ready, write_management_profile
 from tests.support.local_aws import local_aws

@@ -18,7 +18,7 @@ from functools import cache
 
 import pytest
 
-from expel_onboarding import cli
+from expel_onboarding_cli import cli
 from localaws import clients, deploy, landing_zone, stack_parameters
 from tests.support.cfn_template import ROOT
 from tests.support.local_aws import local_aws

@@ -17,7 +17,8 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from expel_onboarding import delivery_report, freshness, relay, replay
+from expel_onboarding import relay
+from expel_onboarding_cli import delivery_report, freshness, replay
 from localaws import alarms, clients, clock, demo, deploy, landing_zone, service_metrics, stack_parameters, workbench
 from localaws.accounts import AUDIT, LOG_ARCHIVE, MANAGEMENT, REGION
 from localaws.cloudtrail_logs import cloudtrail_log_key

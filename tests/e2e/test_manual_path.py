@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from expel_onboarding import cli, key_policy
+from expel_onboarding import key_policy
 from expel_onboarding.naming import key_statement_sid
+from expel_onboarding_cli import cli
 from localaws import clients, demo, deploy, landing_zone, stack_parameters
 from localaws.accounts import MANAGEMENT, as_account
 from tests.cli.planning import change, plan, printed_statement, write_management_profile

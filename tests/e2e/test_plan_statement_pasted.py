@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from expel_onboarding import cli
+from expel_onboarding_cli import cli
 from localaws import demo, deploy, landing_zone, stack_parameters
 from tests.cli.planning import plan, printed_statement
 from tests.support.local_aws import local_aws

@@ -11,8 +11,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from expel_onboarding import freshness, relay, replay
+from expel_onboarding import relay
 from expel_onboarding.errors import OnboardingError
+from expel_onboarding_cli import freshness, replay
 from localaws import clients, clock
 from localaws.cloudtrail_logs import cloudtrail_log_key, log_file
 

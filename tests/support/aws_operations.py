@@ -53,7 +53,7 @@ def _module_imports(path: Path) -> set[str]:
     """The expel_onboarding modules a file imports at module level, outside `if TYPE_CHECKING:`."""
     found: set[str] = set()
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("expel_onboarding"):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "expel_onboarding":
             parts = node.module.split(".")
             found |= {alias.name for alias in node.names} if len(parts) == 1 else {parts[1]}
     return {name for name in found if (PACKAGE / f"{name}.py").exists()}

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from expel_onboarding import health
+from expel_onboarding_cli import health
 from tests.support.cfn_template import ROOT, evaluate_conditions, resolve_conditions
 
 FEED_ALARMS = ("FeedSilentAlarm", "WorkbenchNotConsumingAlarm", "RelayErrorsAlarm", "DriftCheckNotRunningAlarm")

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from expel_onboarding import health
-from expel_onboarding.health import Feed, Observed
+from expel_onboarding_cli import health
+from expel_onboarding_cli.health import Feed, Observed
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 DEPLOYED = NOW - timedelta(days=3)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from expel_onboarding import cli, summary
+from expel_onboarding import summary
 from expel_onboarding.reports import Status, StepReport
+from expel_onboarding_cli import cli
 from tests.unit.test_custom_resource_moves import SETTINGS
 
 OVERLAP = "NotificationOverlap: the bucket already sends these events to 'siem'. To fix it: set NotificationPrefix."

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from expel_onboarding import cli, custom_resource, steps, summary
+from expel_onboarding import custom_resource, steps, summary
 from expel_onboarding.reports import Mode, Status, StepReport
+from expel_onboarding_cli import cli
 from tests.unit.test_custom_resource_moves import SETTINGS
 
 PROBLEM = "The Expel role may not kms:Decrypt on arn:aws:kms:us-east-1:111111111111:key/k (implicitDeny)."

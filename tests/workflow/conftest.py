@@ -9,8 +9,9 @@ import pytest
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
-from expel_onboarding import cli, notification
 from expel_onboarding import clients as expel_clients
+from expel_onboarding import notification
+from expel_onboarding_cli import cli
 from localaws import (
     clients,
     deployment,

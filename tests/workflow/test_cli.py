@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from expel_onboarding import cli, delivery_report
-from expel_onboarding import clients as clients_module
+from expel_onboarding_cli import cli, delivery_report, sessions
 from localaws import clients, deployment, landing_zone
 from tests.support.throttling import Throttle
 
@@ -243,7 +242,7 @@ def test_check_waits_out_a_throttled_start_and_throttled_reads_of_the_run(
         Throttle("stepfunctions:DescribeExecution", "TooManyRequestsException", times=2),
         Throttle("stepfunctions:GetExecutionHistory", "ThrottlingException", times=2),
     ]
-    made = clients_module.for_cli
+    made = sessions.for_cli
 
     def throttled(*arguments: Any) -> Any:
         cloudformation, sfn = made(*arguments)
@@ -251,7 +250,7 @@ def test_check_waits_out_a_throttled_start_and_throttled_reads_of_the_run(
             throttle.arm_client(sfn)
         return cloudformation, sfn
 
-    monkeypatch.setattr(clients_module, "for_cli", throttled)
+    monkeypatch.setattr(sessions, "for_cli", throttled)
     code, printed = run_cli("check")
     assert [throttle.met for throttle in throttles] == [2, 2, 2]
     assert code == cli.EXIT_OK, printed

@@ -19,14 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import NoRegionError
 
 from expel_onboarding.errors import AwsThrottled, is_throttled
 
 if TYPE_CHECKING:
-    from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_cloudtrail import CloudTrailClient
-    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_lambda import LambdaClient
@@ -35,8 +32,6 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_stepfunctions import SFNClient
     from mypy_boto3_sts import STSClient
-
-    from expel_onboarding import plan
 
 # Standard mode retries throttling and transient errors with backoff; what still fails reaches the
 # state machine, whose Retry handles it.
@@ -142,55 +137,6 @@ def invoke_with(client: LambdaClient, function_arn: str, payload: Mapping[str, A
     response = client.invoke(FunctionName=function_arn, Payload=json.dumps(payload).encode("utf-8"))
     body = response["Payload"].read()
     return (json.loads(body) if body else None), str(response.get("FunctionError", ""))
-
-
-def for_cli(
-    profile: str | None, region: str | None, endpoint_url: str | None
-) -> tuple[CloudFormationClient, SFNClient]:
-    """The CLI's clients: a person's profile and region, or an AWS-compatible endpoint."""
-    session = boto3.Session(profile_name=profile, region_name=region)
-    cloudformation = watched(session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES))
-    stepfunctions = watched(session.client("stepfunctions", endpoint_url=endpoint_url, config=RETRIES))
-    return cloudformation, stepfunctions
-
-
-def for_delivery_report(
-    profile: str | None, region: str | None, endpoint_url: str | None
-) -> tuple[CloudWatchClient, S3Client]:
-    """The reads of check's delivery report, as the person who runs it."""
-    session = boto3.Session(profile_name=profile, region_name=region)
-    return (
-        watched(session.client("cloudwatch", endpoint_url=endpoint_url, config=RETRIES)),
-        watched(session.client("s3", endpoint_url=endpoint_url, config=RETRIES)),
-    )
-
-
-def for_plan(
-    profile: str | None, region: str | None, endpoint_url: str | None, key_profile: str | None
-) -> plan.Readers:
-    """A plan's read-only clients, as a person: their profile and region (and a profile in the key's
-    account, if they give one), or an AWS-compatible endpoint."""
-    # Imported here: no Lambda handler plans, and each would otherwise import plan (and settings) at start.
-    from expel_onboarding.plan import Readers
-
-    session = boto3.Session(profile_name=profile, region_name=region)
-    if session.region_name is None:
-        # The stack's region decides everything a plan reads; S3 and STS clients would quietly take a default.
-        raise NoRegionError
-    key_session = boto3.Session(profile_name=key_profile, region_name=region) if key_profile else None
-    return Readers(
-        sts=watched(session.client("sts", endpoint_url=endpoint_url, config=RETRIES)),
-        organizations=watched(session.client("organizations", endpoint_url=endpoint_url, config=RETRIES)),
-        cloudtrail=watched(session.client("cloudtrail", endpoint_url=endpoint_url, config=RETRIES)),
-        s3=watched(session.client("s3", endpoint_url=endpoint_url, config=RETRIES)),
-        kms=watched(session.client("kms", endpoint_url=endpoint_url, config=RETRIES)),
-        cloudformation=watched(session.client("cloudformation", endpoint_url=endpoint_url, config=RETRIES)),
-        lambda_=watched(session.client("lambda", endpoint_url=endpoint_url, config=RETRIES)),
-        region=session.region_name,
-        key_account_kms=watched(key_session.client("kms", endpoint_url=endpoint_url, config=RETRIES))
-        if key_session
-        else None,
-    )
 
 
 def reset() -> None:

@@ -27,9 +27,10 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from expel_onboarding import clients, delivery_report, feed_commands, plan, workflow
+from expel_onboarding import workflow
 from expel_onboarding.errors import AwsThrottled, OnboardingError, RunFailed, StackNotReady
 from expel_onboarding.reports import Status
+from expel_onboarding_cli import delivery_report, feed_commands, plan, sessions
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -257,7 +258,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     as_json = arguments.output == "json"
     if arguments.command == "plan":
         return run_plan(arguments, out)
-    cloudformation, sfn = clients.for_cli(arguments.profile, arguments.region, arguments.endpoint_url)
+    cloudformation, sfn = sessions.for_cli(arguments.profile, arguments.region, arguments.endpoint_url)
     if arguments.command == "outputs":
         return run_outputs(cloudformation, sfn, arguments.stack_name, as_json, out)
     if arguments.command in ("freshness", "replay"):
@@ -268,7 +269,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     if not as_json:
         print(f"Running {arguments.command} on {arguments.stack_name} ({name})", file=out, flush=True)
     summary = follow(sfn, execution, None if as_json else out)
-    cloudwatch, s3 = clients.for_delivery_report(arguments.profile, arguments.region, arguments.endpoint_url)
+    cloudwatch, s3 = sessions.for_delivery_report(arguments.profile, arguments.region, arguments.endpoint_url)
     unknown = ""
     try:
         health = delivery_report.verdict(cloudformation, cloudwatch, s3, arguments.stack_name, summary)
@@ -358,7 +359,7 @@ def run_line(run: dict[str, Any]) -> str:
 
 def run_plan(arguments: argparse.Namespace, out: TextIO) -> int:
     parameters = plan.from_overrides(dict(arguments.parameter_overrides), arguments.stack_name)
-    readers = clients.for_plan(arguments.profile, arguments.region, arguments.endpoint_url, arguments.key_profile)
+    readers = sessions.for_plan(arguments.profile, arguments.region, arguments.endpoint_url, arguments.key_profile)
     made = plan.make(readers, parameters)
     if arguments.output == "json":
         print(json.dumps(made.to_dict(), indent=2), file=out)

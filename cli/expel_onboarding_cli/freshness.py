@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from expel_onboarding import health, prices
+from expel_onboarding_cli import health, prices
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

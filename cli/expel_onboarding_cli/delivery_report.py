@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from expel_onboarding import health
+from expel_onboarding_cli import health
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import ClientError
 
-from expel_onboarding import clients, prices, relay
+from expel_onboarding import clients, relay
 from expel_onboarding.errors import OnboardingError, error_code
+from expel_onboarding_cli import prices
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

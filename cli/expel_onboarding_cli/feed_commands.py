@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
 
-from expel_onboarding import clients, freshness, prices, relay, replay, workflow
+from expel_onboarding import clients, relay, workflow
 from expel_onboarding.clients import RETRIES
 from expel_onboarding.errors import OnboardingError, StackNotReady
 from expel_onboarding.naming import owned_id
+from expel_onboarding_cli import freshness, prices, replay
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
