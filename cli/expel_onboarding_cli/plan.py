@@ -33,6 +33,7 @@ from expel_onboarding.errors import (
     OnboardingError,
     error_code,
 )
+from expel_onboarding.key_policy import delegated
 from expel_onboarding.naming import OWNED_PREFIX, key_statement_sid, owned_id
 from expel_onboarding.reports import Mode, Status
 from expel_onboarding.settings import delivery_mode
@@ -422,7 +423,7 @@ def key_statement(readers: Readers, target: key_policy.Target, delegate_arn: str
         return Change(key_policy.STEP, target.key_arn, Status.CHANGED, _shown(detail), added)
     # No delegate and a key in another account: the step makes no call, and its detail holds the statement
     # to paste and the command, as the deploy's KeyPolicy step gives them.
-    step = key_policy.run(
+    step = delegated.run(
         target,
         Mode.CHECK,
         delegate_arn="",
@@ -433,22 +434,21 @@ def key_statement(readers: Readers, target: key_policy.Target, delegate_arn: str
 
 
 def edit_preview(kms: KMSClient, target: key_policy.Target) -> Change:
-    """The KeyPolicy step's edit of the policy, made on a copy, with every check it makes before a write."""
+    """The KeyPolicy step's edit of the policy, made on a copy, with every check it makes before a write: the
+    step's preflight itself."""
     try:
-        policy = key_policy.parse(key_policy.read_text(kms, target), target.key_arn)
-        key_policy.check_unambiguous(policy, target.sid, target.key_arn)
-        if key_policy.converged(policy, target, Mode.APPLY):
-            return Change(
-                key_policy.STEP, target.key_arn, Status.OK, _shown(f"Our statement '{target.sid}' is there already.")
-            )
-        key_policy.check_usable(kms, target)
-        edit = key_policy.with_statement(policy, key_policy.our_statement(target))
-        key_policy.check_writable(edit, target)
+        # The step's own preflight (key_policy.preview): the same reads and checks, and no write.
+        seen = key_policy.preview(kms, target, Mode.APPLY)
     except OnboardingError as refused:
         if isinstance(refused, READ_REFUSED):
             raise
         return Change(
             key_policy.STEP, target.key_arn, Status.ACTION_REQUIRED, _refusal(refused), (f"+ {_statement(target)}",)
+        )
+    policy, edit = seen.policy, seen.edit
+    if edit is None:
+        return Change(
+            key_policy.STEP, target.key_arn, Status.OK, _shown(f"Our statement '{target.sid}' is there already.")
         )
     others = len(policy.elements) - len(policy.ours(target.sid))
     before, after = key_policy.size(policy.text), key_policy.size(edit.text)

@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from expel_onboarding import clients, key_policy
+from expel_onboarding.key_policy import delegated
 from expel_onboarding.reports import Mode, Status, StepReport, kept, undone
 from expel_onboarding.settings import StepEvent
 from expel_onboarding.steps import by_phase
@@ -50,7 +51,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def run(step: StepEvent, target: key_policy.Target, mode: Mode, *, preflight: bool = False) -> StepReport:
-    return key_policy.run(
+    return delegated.run(
         target,
         mode,
         delegate_arn=step.settings.key_policy_delegate_arn,

@@ -8,8 +8,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from expel_onboarding import clients, key_policy, notification, verify
+from expel_onboarding import clients, notification, verify
 from expel_onboarding.delivery import DeliveryMode
+from expel_onboarding.key_policy import delegated
 from expel_onboarding.reports import Status
 from expel_onboarding.settings import StepEvent
 
@@ -22,7 +23,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     config = step.settings
     key_target = config.key_target(step.cloudtrail_key_arn)
     check_key = (
-        key_policy.checker(
+        delegated.checker(
             key_target, config.key_policy_delegate_arn, partial(clients.kms, key_target.key_arn), clients.invoke
         )
         if key_target

@@ -17,6 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from expel_onboarding import clients, key_policy
+from expel_onboarding.key_policy import delegated as remote
 from expel_onboarding.naming import OWNED_PREFIX, delegate_reader_arn, key_statement_sid, owned_id
 from expel_onboarding.reports import Mode, Status
 from localaws import clients as local_clients
@@ -83,7 +84,7 @@ def delegated() -> Iterator[Delegated]:
 def step(delegated: Delegated, mode: Mode) -> Any:
     """The KeyPolicy step's remote path, from the Log Archive account, through Lambda."""
     clients.reset()
-    return key_policy.run(
+    return remote.run(
         delegated.target,
         mode,
         delegate_arn=delegated.delegate_arn,
@@ -225,7 +226,7 @@ def test_verify_reads_through_the_read_only_alias_and_can_do_nothing_else(delega
     with signed_in_as(*VERIFY_ROLE):
         # Verify's own check, as its handler builds it: through the alias, and OK.
         local_kms = partial(clients.kms, delegated.target.key_arn)
-        check = key_policy.checker(delegated.target, delegated.delegate_arn, local_kms, clients.invoke)
+        check = remote.checker(delegated.target, delegated.delegate_arn, local_kms, clients.invoke)
         assert check is not None
         assert check().status is Status.OK
         # The function's own ARN does not admit Verify's role (its policy names the KeyPolicy path only).

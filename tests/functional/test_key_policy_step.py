@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConn
 
 from expel_onboarding import clients, delegate, key_policy
 from expel_onboarding.errors import ConcurrentModification, DelegateFailed, KeyNotUsable
-from expel_onboarding.key_policy import Target
+from expel_onboarding.key_policy import Target, delegated
 from expel_onboarding.naming import key_statement_sid
 from expel_onboarding.reports import Mode, Status
 from localaws import clients as local_clients
@@ -87,7 +87,7 @@ def in_process_delegate(
 def run(key_arn: str, mode: Mode, calls: AwsCalls, delegate_arn: str = DELEGATE_ARN, **kwargs: Any) -> Any:
     """The step as its handler runs it; calls counts every client, the delegate's included."""
     invoke = kwargs.get("invoke") or in_process_delegate(key_arn)
-    return key_policy.run(
+    return delegated.run(
         target(key_arn), mode, delegate_arn=delegate_arn, local_kms=partial(clients.kms, key_arn), invoke=invoke
     )
 

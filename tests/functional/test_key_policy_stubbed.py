@@ -12,9 +12,10 @@ from botocore.stub import Stubber
 
 from expel_onboarding import delegate, key_policy
 from expel_onboarding.errors import AccessNotGranted, ExplicitDeny, KeyNotUsable, KeyPolicyMalformed, KeyPolicyTooLarge
-from expel_onboarding.key_policy import Target
+from expel_onboarding.key_policy import Target, delegated
 from expel_onboarding.naming import key_statement_sid
 from expel_onboarding.reports import Mode, Status
+from tests.support import key_policy_document
 from tests.support.stubbed import explicit_deny, stubbable_client
 
 TARGET = Target(
@@ -157,7 +158,7 @@ def test_an_explicit_deny_on_put_key_policy_is_reported_as_such(kms: Any) -> Non
 
 
 def test_check_on_a_converged_policy_reads_once(kms: Any) -> None:
-    converged = key_policy.merge({"Statement": [ADMIN]}, key_policy.our_statement(TARGET))
+    converged = key_policy_document.merge({"Statement": [ADMIN]}, key_policy.our_statement(TARGET))
     with Stubber(kms) as stub:
         stub.add_response("get_key_policy", {"Policy": json.dumps(converged)}, GET)
         assert key_policy.converge(kms, TARGET, Mode.CHECK).status is Status.OK
@@ -308,7 +309,7 @@ def test_our_own_roles_missing_permission_stays_a_retryable_access_error(kms: An
             key_policy.converge(kms, TARGET, Mode.APPLY)
 
 
-# The same refusal seen through the management account's delegate (key_policy.Delegate): its report
+# The same refusal seen through the management account's delegate (delegated.Delegate): its report
 # crosses Lambda as JSON and arrives as the same ACTION_REQUIRED.
 LOG_ARCHIVE = "222222222222"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:{LOG_ARCHIVE}:stack/expel-onboarding/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
@@ -317,7 +318,7 @@ DELEGATE_CONFIG = delegate.Config(TARGET.key_arn, TARGET.expel_role_arn, LOG_ARC
 DELEGATE_ARN = "arn:aws:lambda:us-east-1:111111111111:function:expel-org-KeyPolicyDelegate"
 
 
-def through_the_delegate(kms: Any) -> key_policy.Invoke:
+def through_the_delegate(kms: Any) -> delegated.Invoke:
     def invoke(function_arn: str, payload: Any) -> tuple[Any, str]:
         assert function_arn == DELEGATE_ARN
         door = delegate.door_of(function_arn, DELEGATE_CONFIG)
@@ -330,7 +331,7 @@ def through_the_delegate(kms: Any) -> key_policy.Invoke:
 def test_through_the_delegate_a_key_policy_without_root_delegation_is_action_required(kms: Any, mode: Mode) -> None:
     with Stubber(kms) as stub:
         stub.add_client_error("get_key_policy", expected_params=GET, **refused_by("resource-based", "kms:GetKeyPolicy"))
-        report = key_policy.run(
+        report = delegated.run(
             DELEGATED, mode, delegate_arn=DELEGATE_ARN, local_kms=lambda: kms, invoke=through_the_delegate(kms)
         )
         # A read after the refusal would fail the same way: the delegate does not try it.

@@ -11,6 +11,7 @@ import pytest
 
 from expel_onboarding import delegate, key_policy, notification, steps
 from expel_onboarding.errors import AwsThrottled, KeyPolicyTooLarge, NotificationOverlap
+from expel_onboarding.key_policy import delegated
 from expel_onboarding.naming import key_statement_sid, owned_id
 from expel_onboarding.reports import Mode, Status, StepReport
 from localaws import clients
@@ -211,7 +212,7 @@ def test_the_delegate_runs_a_preflight_as_its_own_read_only_operation(key: Any, 
 
     function_arn = "arn:aws:lambda:us-east-1:111111111111:function:d"
     door = delegate.door_of(function_arn, config)
-    report = key_policy.Delegate(function_arn, invoke).run(target, Mode.APPLY, preflight=True)
+    report = delegated.Delegate(function_arn, invoke).run(target, Mode.APPLY, preflight=True)
     assert sent == ["plan-apply"]
     assert report.status is Status.DRIFTED
     assert key_policy.read_text(kms, target) == before

@@ -18,6 +18,7 @@ from localaws.aws_calls import AwsCalls
 from localaws.landing_zone import EXPEL_PRINCIPAL as EXPEL
 from localaws.landing_zone import EXTERNAL_ID
 from localaws.stack_resources import EXPEL_TRUST
+from tests.support import key_policy_document
 from tests.support.stubbed import explicit_deny, stubbable_client
 
 ACCOUNT = "123456789012"
@@ -159,7 +160,7 @@ def test_after_a_write_our_statement_is_read_back_from_the_key_policy(onboarded:
 
 def test_in_trail_topic_mode_the_key_statement_is_still_read_back(onboarded: dict[str, Any]) -> None:
     key: key_policy.Target = onboarded["key"]
-    removed = key_policy.remove(key_policy.read(onboarded["kms"], key), key.sid)
+    removed = key_policy_document.remove(key_policy_document.read(onboarded["kms"], key), key.sid)
     onboarded["kms"].put_key_policy(KeyId=key.key_arn, PolicyName="default", Policy=json.dumps(removed))
     report = run(onboarded, Mode.REPAIR, kms=onboarded["kms"], key_target=key, bucket_entry_expected=False)
     assert report.status is Status.ACTION_REQUIRED

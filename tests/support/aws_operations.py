@@ -49,14 +49,22 @@ class UnknownReceiver(Exception):
     """A call named like an AWS operation on a name that is neither a known client nor one of ours."""
 
 
+def _path(module: str) -> Path:
+    """The file of an expel_onboarding module, as a dotted name below the package ("key_policy.kms")."""
+    found = PACKAGE.joinpath(*module.split("."))
+    return found / "__init__.py" if found.is_dir() else found.with_suffix(".py")
+
+
 def _module_imports(path: Path) -> set[str]:
     """The expel_onboarding modules a file imports at module level, outside `if TYPE_CHECKING:`."""
     found: set[str] = set()
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "expel_onboarding":
-            parts = node.module.split(".")
-            found |= {alias.name for alias in node.names} if len(parts) == 1 else {parts[1]}
-    return {name for name in found if (PACKAGE / f"{name}.py").exists()}
+            below = node.module.removeprefix("expel_onboarding").lstrip(".")
+            for alias in node.names:
+                name = f"{below}.{alias.name}" if below else alias.name
+                found.add(name if _path(name).exists() else below)
+    return {name for name in found if name and _path(name).exists()}
 
 
 def lambda_code() -> list[Path]:
@@ -67,8 +75,12 @@ def lambda_code() -> list[Path]:
         name = todo.pop()
         if name not in modules:
             modules.add(name)
-            todo |= _module_imports(PACKAGE / f"{name}.py")
-    return handlers + sorted(PACKAGE / f"{name}.py" for name in modules)
+            todo |= _module_imports(_path(name))
+            # A package's modules come with it.
+            if _path(name).name == "__init__.py":
+                children = _path(name).parent.glob("*.py")
+                todo |= {f"{name}.{child.stem}" for child in children if child.stem != "__init__"}
+    return handlers + sorted(_path(name) for name in modules)
 
 
 @cache

@@ -9,7 +9,9 @@ import pytest
 
 from expel_onboarding import delegate, key_policy
 from expel_onboarding.errors import DelegateRefused
+from expel_onboarding.key_policy import delegated
 from expel_onboarding.naming import delegate_reader_arn, key_statement_sid, owned_id
+from expel_onboarding.reports import Mode
 
 KEY_ARN = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 LOG_ARCHIVE = "222222222222"
@@ -89,7 +91,7 @@ def test_the_log_archive_side_sends_the_stack_and_the_sid_the_delegate_derives()
         report = {"Name": "KeyPolicy", "Status": "OK", "Detail": "in place", "Data": {}}
         return {"Operation": "read", "Report": report}, ""
 
-    key_policy.Delegate("arn:aws:lambda:eu-west-1:111111111111:function:d", invoke).run(target, key_policy.Mode.CHECK)
+    delegated.Delegate("arn:aws:lambda:eu-west-1:111111111111:function:d", invoke).run(target, Mode.CHECK)
     assert delegate.parse(sent[0], CONFIG).target == target
 
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 
 from expel_onboarding import key_policy
 from expel_onboarding.key_policy import Target
+from tests.support import key_policy_document
 from tests.unit.strategies import key_policies
 
 TARGET = Target(
@@ -28,17 +29,17 @@ def foreign(policy: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def remove_undoes_apply(policy: dict[str, Any]) -> None:
-    assert key_policy.remove(key_policy.merge(policy, OURS), TARGET.sid) == policy
+    assert key_policy_document.remove(key_policy_document.merge(policy, OURS), TARGET.sid) == policy
 
 
 def apply_is_idempotent(policy: dict[str, Any]) -> None:
-    once = key_policy.merge(policy, OURS)
-    assert key_policy.merge(once, OURS) == once
+    once = key_policy_document.merge(policy, OURS)
+    assert key_policy_document.merge(once, OURS) == once
 
 
 def apply_never_changes_a_foreign_statement(policy: dict[str, Any]) -> None:
     before = copy.deepcopy(policy)
-    merged = key_policy.merge(policy, OURS)
+    merged = key_policy_document.merge(policy, OURS)
     assert foreign(merged) == foreign(policy)
     assert {k: v for k, v in merged.items() if k != "Statement"} == {
         k: v for k, v in policy.items() if k != "Statement"
@@ -75,18 +76,18 @@ def test_our_statement_lets_only_the_expel_role_decrypt_cloudtrails_objects_thro
 def test_a_changed_statement_of_ours_is_replaced_where_it_stands() -> None:
     admin = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}
     stale = {**OURS, "Action": "kms:*"}
-    merged = key_policy.merge({"Statement": [stale, admin]}, OURS)
+    merged = key_policy_document.merge({"Statement": [stale, admin]}, OURS)
     assert merged["Statement"] == [OURS, admin]
 
 
 def test_a_single_statement_object_becomes_a_list_with_ours_after_it() -> None:
     admin = {"Sid": "Admin", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}
-    assert key_policy.merge({"Statement": admin}, OURS)["Statement"] == [admin, OURS]
+    assert key_policy_document.merge({"Statement": admin}, OURS)["Statement"] == [admin, OURS]
 
 
 def test_removing_from_a_policy_without_our_statement_changes_nothing() -> None:
     admin = {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}
-    assert key_policy.remove({"Statement": admin}, TARGET.sid) == {"Statement": admin}
+    assert key_policy_document.remove({"Statement": admin}, TARGET.sid) == {"Statement": admin}
 
 
 def test_orphaned_role_and_user_ids_are_found() -> None:
@@ -102,11 +103,11 @@ def test_orphaned_role_and_user_ids_are_found() -> None:
 
 def test_serialize_is_readable_when_it_fits_and_compact_when_only_that_fits() -> None:
     small = {"Statement": [OURS]}
-    assert "\n" in key_policy.serialize(small)
+    assert "\n" in key_policy_document.serialize(small)
     padding = {"Sid": "Pad", "Effect": "Deny", "Principal": "*", "Action": [f"kms:Action{i}" for i in range(1600)]}
     large = {"Statement": [OURS, padding]}
     assert key_policy.size(json.dumps(large, indent=2)) > key_policy.MAX_POLICY_BYTES
-    compact = key_policy.serialize(large)
+    compact = key_policy_document.serialize(large)
     assert "\n" not in compact
     assert json.loads(compact) == large
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from expel_onboarding import key_policy
+from expel_onboarding import json_text, key_policy
 from expel_onboarding.errors import KeyPolicyAmbiguous, KeyPolicyEditMismatch, KeyPolicyNotEditable
 from expel_onboarding.key_policy import Target
 
@@ -106,7 +106,7 @@ def test_removing_our_statement_when_it_is_the_only_one_is_refused(statement: st
 def test_an_edit_that_does_not_parse_back_to_the_intended_policy_is_never_returned(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(key_policy, "render", lambda *_: '{"Sid": "Something else"}')
+    monkeypatch.setattr(json_text, "render", lambda *_: '{"Sid": "Something else"}')
     with pytest.raises(KeyPolicyEditMismatch, match="nothing was written"):
         key_policy.apply_text(f'{{"Statement": [{ADMIN}]}}', OURS)
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from expel_onboarding.key_policy import Scanner, Span, array_elements, object_members, value_end
+from expel_onboarding.json_text import Scanner, Span, array_elements, object_members, value_end
 from tests.unit.strategies import JSON_AWKWARD, LATIN_1
 
 json_text = st.text(alphabet=st.sampled_from("ab " + LATIN_1[:8] + JSON_AWKWARD), max_size=8)

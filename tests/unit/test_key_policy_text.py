@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 
 from expel_onboarding import key_policy
 from expel_onboarding.key_policy import Target
+from tests.support import key_policy_document
 from tests.unit.strategies import KEY_POLICY_LIMIT, PolicyText, key_policy_texts
 
 TARGET = Target(
@@ -52,7 +53,7 @@ def apply_only_adds_our_statement_in_the_policys_own_layout(case: PolicyText) ->
     else:
         added = inserted(case.text, applied)
         assert json.loads(added.lstrip(" \t\r\n,")) == OURS
-        assert json.loads(applied) == key_policy.merge(case.policy, OURS)
+        assert json.loads(applied) == key_policy_document.merge(case.policy, OURS)
     if "\n" not in case.text:
         assert "\n" not in applied
     if case.crlf:

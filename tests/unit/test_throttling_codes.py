@@ -12,8 +12,8 @@ import botocore.session
 from botocore.loaders import create_loader
 from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
 
-from expel_onboarding import key_policy
 from expel_onboarding.errors import THROTTLING_CODES, AwsThrottled, is_throttled
+from expel_onboarding.key_policy import delegated
 
 SERVICES = ("s3", "kms", "sns", "iam", "sts", "cloudtrail", "stepfunctions", "organizations", "lambda", "cloudwatch")
 # The legacy policies that are throttles (the others retry timeouts, bad digests and conflicts).
@@ -79,6 +79,6 @@ def test_a_429_is_a_throttle_whatever_its_code_and_a_refusal_is_not() -> None:
 
 def test_the_delegates_throttle_comes_back_as_a_throttle() -> None:
     answer = {"errorType": "AwsThrottled", "errorMessage": "kms:PutKeyPolicy was throttled beyond botocore's retries"}
-    error = key_policy.delegate_error(answer, "arn:aws:lambda:us-east-1:111111111111:function:d")
+    error = delegated.delegate_error(answer, "arn:aws:lambda:us-east-1:111111111111:function:d")
     assert isinstance(error, AwsThrottled)
     assert "kms:PutKeyPolicy" in str(error)
