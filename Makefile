@@ -25,7 +25,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # worker, and each command the first-hour test runs, paid about 5 s for it.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help install lint cfn-lint validate checkov iam-analysis pytest test build bench demo org servicecatalog package clean lock asl
+.PHONY: help install lint cfn-lint validate checkov iam-analysis pytest test test-no-speedups test-newest-moto build bench demo org servicecatalog package clean lock asl
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -81,6 +81,16 @@ test: install ## every check CI runs, side by side; each check's output is print
 
 build: $(TOOLS)/sam/.installed ## sam build into .aws-sam/build
 	PATH="$(dir $(PY313)):$$PATH" $(SAM) build --template template.yaml
+
+test-no-speedups: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## the test suite with every speedup of the local AWS off: only slower
+	LOCALAWS_SPEEDUPS=off $(MAKE) --no-print-directory pytest
+
+test-newest-moto: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## the test suite on the newest moto release, in a scratch venv (/tmp/expel-newest-moto)
+	rm -rf /tmp/expel-newest-moto && $(PY313) -m venv /tmp/expel-newest-moto
+	/tmp/expel-newest-moto/bin/pip install -q -r requirements/dev.txt && /tmp/expel-newest-moto/bin/pip install -q --no-deps -e .
+	/tmp/expel-newest-moto/bin/pip install -q --upgrade --no-deps moto
+	/tmp/expel-newest-moto/bin/pip show moto | sed -n 2p
+	/tmp/expel-newest-moto/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -p no:cacheprovider
 
 asl: $(BIN)/.installed ## write statemachine/onboarding.asl.json from its source, scripts/state_machine.py
 	$(BIN)/python -m scripts.state_machine

@@ -8,12 +8,12 @@ objects (LastModified), so that a log file written "an hour later" is an hour la
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from unittest import mock
 
-from moto.s3 import models as s3_models
+from localaws import replacements
 
 _offset = timedelta(0)
 
@@ -42,8 +42,14 @@ def _moto_now() -> datetime:
 @contextmanager
 def shifted() -> Iterator[None]:
     """moto's S3 stamps objects with this clock (its models module's utcnow), for as long as this lasts."""
-    with mock.patch.object(s3_models, "utcnow", _moto_now):
+    with replacements.applied("s3-local-clock"):
         try:
             yield
         finally:
             reset()
+
+
+# What the tests put in place of the Step Functions interpreter's time module (the gap
+# step-functions-retries-without-waits): the ASL's Retry intervals are real seconds there, which the local
+# clock does not wait. The retries themselves still run; tests/template holds the intervals.
+NO_WAITS = types.SimpleNamespace(sleep=lambda _seconds: None)

@@ -5,20 +5,13 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from unittest import mock
 
-from crhelper import utils as crhelper_utils
-from moto.cloudformation import parsing as cfn_parsing
-from moto.cloudformation.custom_model import CustomModel
 from moto.cloudformation.models import CloudFormationBackend
-from moto.cloudformation.responses import CloudFormationResponse
-from moto.stepfunctions.models import StateMachine
 
-from localaws import cloudformation_models, custom_resources, parameter_constraints, stack_updates
+from localaws import custom_resources, parameter_constraints, replacements, stack_updates
 
 _ORIGINAL_UPDATE_STACK = CloudFormationBackend.update_stack
 
@@ -44,32 +37,33 @@ def _update_stack(backend: Any, name: str, template: str, role_arn: str | None, 
         return stack
 
 
-@contextmanager
-def cloudformation_gaps() -> Iterator[None]:
-    """Every CloudFormation gap, for as long as the context lasts."""
-    original_delete = cfn_parsing.ResourceMap.delete
+def deleting_custom_resources_first(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    """ResourceMap.delete, sending each custom resource its Delete before the rest goes (as CloudFormation
+    deletes in reverse dependency order, and a custom resource's function must still be there to answer)."""
 
     def delete(resource_map: Any) -> None:
         custom_resources.CustomResources.delete_first(resource_map)
-        original_delete(resource_map)
+        original(resource_map)
 
-    def process_cfn_response(response: Any) -> Any:
-        custom_resources.CustomResources.record_response(response)
-        return 200, {"status": 200}, json.dumps("{}")
+    return delete
 
+
+@contextmanager
+def cloudformation_gaps() -> Iterator[None]:
+    """Every CloudFormation gap, for as long as the context lasts."""
     with (
-        mock.patch.object(cfn_parsing, "resource_class_from_type", cloudformation_models.resource_class_from_type),
-        mock.patch.object(cfn_parsing, "clean_json", cloudformation_models.clean_json),
-        mock.patch.object(crhelper_utils, "HTTPSConnection", custom_resources.plain_http_connection),
-        mock.patch.object(crhelper_utils, "ssl", custom_resources.CRHELPER_SSL),
-        mock.patch.object(CustomModel, "create_from_cloudformation_json", custom_resources.CustomResources.create),
-        mock.patch.object(
-            StateMachine, "create_from_cloudformation_json", cloudformation_models.state_machine_from_cloudformation
+        replacements.applied(
+            "cloudformation-resource-models",
+            "cloudformation-no-value",
+            "crhelper-answers-in-process",
+            "crhelper-no-ca-bundle",
+            "cloudformation-custom-resources",
+            "cloudformation-state-machines",
+            "cloudformation-custom-resources-deleted-first",
+            "cloudformation-stack-updates",
+            "cloudformation-create-rollback",
+            "cloudformation-update-rollback",
         ),
-        mock.patch.object(cfn_parsing.ResourceMap, "delete", delete),
-        mock.patch.object(cfn_parsing.ResourceMap, "update", stack_updates.update),
-        mock.patch.object(CloudFormationResponse, "process_cfn_response", process_cfn_response),
-        mock.patch.object(CloudFormationBackend, "create_stack", _create_stack),
-        mock.patch.object(CloudFormationBackend, "update_stack", _update_stack),
+        custom_resources.response_endpoint(),
     ):
         yield

@@ -29,14 +29,11 @@ sets aws:PrincipalArn); an IAM user's key is that user; anything else is the acc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from unittest import mock
 
-from moto.core.authorization import ActionAuthenticatorMixin
 from moto.organizations.models import organizations_backends
 
 from localaws.callers import caller_of
@@ -49,21 +46,19 @@ EXPLICIT_DENY = "with an explicit deny in a service control policy"
 EMULATED_SERVICES = frozenset({"s3", "sns"})
 
 
-@contextmanager
-def service_control_policies() -> Iterator[None]:
-    """Evaluate the SCPs of the calling account for S3 and SNS requests, for as long as the context lasts.
+def authorizing(original: Callable[..., None]) -> Callable[..., None]:
+    """moto's authorization hook, evaluating the SCPs of the calling account for S3 and SNS requests first
+    (localaws.replacements applies it as the gap service-control-policies).
 
     Cheap where no SCP denies anything: a request of another service, or of an account outside an
     organization, costs one set lookup; an account whose SCPs hold no Deny, a walk up its OUs."""
-    original = ActionAuthenticatorMixin._authenticate_and_authorize_action
 
     def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
         if self.service_name in EMULATED_SERVICES:
             _refuse_if_denied(self, resource)
         original(self, iam_request_cls, resource)
 
-    with mock.patch.object(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authorize):
-        yield
+    return authorize
 
 
 @dataclass(frozen=True)

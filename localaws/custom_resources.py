@@ -9,15 +9,17 @@ cloudformation_gaps() (localaws.cloudformation) installs them; localaws.stack_up
 
 from __future__ import annotations
 
-import http.client
 import json
 import ssl
 import threading
 import types
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
+from urllib.parse import quote
 
-from moto import settings as moto_settings
 from moto.awslambda.models import lambda_backends
 from moto.cloudformation.custom_model import CustomModel
 from moto.cloudformation.models import CloudFormationBackend, Event, cloudformation_backends
@@ -38,9 +40,11 @@ class CustomResources:
     answers: ClassVar[dict[str, dict[str, Any]]] = {}  # by RequestId: what the function PUT to the ResponseURL
     stacks: ClassVar[dict[str, Any]] = {}  # by StackId: the stacks whose custom resources were created here
 
-    @staticmethod
-    def response_url(region_name: str, stack_id: str) -> str:
-        return f"http://localhost:{moto_settings.moto_server_port()}/cloudformation_{region_name}/cfnresponse?stack={stack_id}"
+    endpoint: ClassVar[str] = ""  # where functions PUT their answers (response_endpoint)
+
+    @classmethod
+    def response_url(cls, region_name: str, stack_id: str) -> str:
+        return f"{cls.endpoint}/cloudformation_{region_name}/cfnresponse?stack={quote(stack_id)}"
 
     @classmethod
     def send(cls, request: str, resource_map: Any, logical_id: str, properties: Any, **fields: Any) -> dict[str, Any]:
@@ -146,11 +150,11 @@ class CustomResources:
             resource_map._resource_json_map.pop(logical_id)
 
     @classmethod
-    def record_response(cls, response: Any) -> None:
+    def record(cls, body: str) -> None:
         """Keeps the answer for send(); never moto's verify_readiness, which would create the stack's
         remaining resources on this (the response's) thread while send() still waits on the other."""
-        body = json.loads(response.body)
-        cls.answers[body["RequestId"]] = body
+        answer = json.loads(body)
+        cls.answers[answer["RequestId"]] = answer
 
 
 def create_stack(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -179,10 +183,51 @@ def create_stack(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         return stack
 
 
-def plain_http_connection(host: str, context: Any = None, **kwargs: Any) -> http.client.HTTPConnection:
-    """Gap: crhelper always answers CloudFormation over HTTPS (and retries forever); the local
-    CloudFormation's response URL is plain HTTP on 127.0.0.1."""
-    return http.client.HTTPConnection(host, **kwargs)
+class _Answer(BaseHTTPRequestHandler):
+    """A function's answer, PUT to its ResponseURL (the cfn-response module's way, and any HTTP client's)."""
+
+    def do_PUT(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        CustomResources.record(self.rfile.read(length).decode("utf-8"))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the answers are the local CloudFormation's business."""
+
+
+@contextmanager
+def response_endpoint() -> Iterator[None]:
+    """Where a custom resource's function answers, for as long as the context lasts: an HTTP endpoint of the
+    local CloudFormation's own on 127.0.0.1, so an answer never depends on how moto's server handles its own
+    response URL (which changed between moto releases). crhelper's answers skip it (ResponseSink)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    previous, CustomResources.endpoint = CustomResources.endpoint, f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield
+    finally:
+        CustomResources.endpoint = previous
+        server.shutdown()
+        server.server_close()
+
+
+class ResponseSink:
+    """Gap: crhelper answers CloudFormation with an HTTPS PUT to the pre-signed ResponseURL (and retries
+    forever). The local CloudFormation waits in this same process (CustomResources.send), so the answer is
+    handed to it here, as crhelper's utils.HTTPSConnection: no socket, and nothing of moto's own handling of
+    the response URL, which changes between moto releases."""
+
+    def __init__(self, host: str, context: Any = None, **_: Any) -> None:
+        self.host = host
+
+    def request(self, method: str, url: str, body: str | bytes = "", headers: Any = None) -> None:
+        CustomResources.record(body.decode("utf-8") if isinstance(body, bytes) else body)
+
+    def getresponse(self) -> Any:
+        return types.SimpleNamespace(status=200, reason="OK")
 
 
 def _unused_tls_context(purpose: ssl.Purpose = ssl.Purpose.SERVER_AUTH) -> ssl.SSLContext:

@@ -2,8 +2,8 @@
 
 in_process_lambda() runs the function's own zipped code in this process instead, with the function's
 environment, as a container of its own would. The one hook (moto's LambdaFunction._invoke_lambda, a
-private method: moto is pinned exactly and tests/functional/test_emulator_hooks.py fails loudly if it
-moves) serves Invoke, Step Functions tasks and CloudFormation custom resources alike.
+private method: localaws.replacements fails loudly, naming the gap, if it moves) serves Invoke, Step
+Functions tasks and CloudFormation custom resources alike.
 
 Gap: moto looks an invoked function up in the caller's own account, even when the caller names
 another account's function by ARN, and never reads the function's resource-based policy. Here a
@@ -27,15 +27,13 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import boto3
 from moto.awslambda.exceptions import LambdaClientError
-from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
+from moto.awslambda.models import LambdaBackend, lambda_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from expel_onboarding import workflow
-from localaws import function_policies, product_clients, request_headers, service_metrics
+from localaws import function_policies, product_clients, replacements, request_headers, service_metrics
 from localaws.accounts import as_account
 from localaws.lambda_context import FakeContext
 from localaws.per_thread import ThreadEnviron, thread_stdout
@@ -54,18 +52,14 @@ _INVOKED = threading.local()
 @contextmanager
 def in_process_lambda() -> Iterator[None]:
     """Lambda functions run in this process, for as long as the context lasts."""
-    original = os.environ
-    os.environ = ThreadEnviron(original)  # type: ignore[assignment]  # noqa: B003 - a view over the same environment
-    try:
-        with (
-            mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_in_process),
-            mock.patch.object(LambdaBackend, "invoke", _invoke_across_accounts),
-            mock.patch.object(sys, "stdout", thread_stdout()),
-            mock.patch.object(workflow, "MAX_POLL_SECONDS", LOCAL_MAX_POLL_SECONDS),
-        ):
-            yield
-    finally:
-        os.environ = original  # noqa: B003 - the real environment back
+    with replacements.applied(
+        "lambda-environment-per-thread",
+        "lambda-in-process",
+        "lambda-invoke-across-accounts",
+        "lambda-stdout-per-thread",
+        "workflow-fast-polls",
+    ):
+        yield
 
 
 def _handler_of(function: Any) -> Callable[[Any, Any], Any]:

@@ -28,11 +28,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from typing import Any
-from unittest import mock
 
 from botocore.exceptions import ClientError
 
-from localaws import clients
+from localaws import clients, replacements
 from localaws.accounts import AUDIT, LOG_ARCHIVE, MANAGEMENT, MEMBERS, REGION, as_account
 from localaws.cloudtrail_logs import TRAIL_NAME, cloudtrail_log_key, log_file
 from localaws.control_tower import (
@@ -200,11 +199,9 @@ def create_member_account(organizations: Any, account_id: str, name: str) -> Non
     """Gap: moto gives new member accounts random ids, and acting as one through MOTO_ACCOUNT_ID
     disables the access-key account switching that cross-account AssumeRole relies on. So the
     member gets the id we choose (moto's default account), and no MOTO_ACCOUNT_ID is needed."""
-    # Imported here: the client commands seed a local AWS server, which hands out these ids itself
-    # (service_gaps.server_gaps), and never import moto.
-    from moto.organizations import utils as organizations_utils
-
-    with mock.patch.object(organizations_utils, "make_random_account_id", return_value=account_id):
+    # The client commands seed a local AWS server, which hands out these ids itself (service_gaps.server_gaps);
+    # replacements imports moto only when applied.
+    with replacements.applied("organizations-seeded-account-ids", member_ids=(account_id,)):
         organizations.create_account(Email=f"{name.lower().replace(' ', '-')}@example.com", AccountName=name)
 
 

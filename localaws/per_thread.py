@@ -90,3 +90,8 @@ def thread_stdout() -> ThreadStdout:
     if sys.stdout is not wrapper:
         wrapper.real = sys.stdout
     return wrapper
+
+
+def thread_stdout_over(original: object) -> ThreadStdout:
+    """thread_stdout(), as localaws.replacements puts it in place of sys.stdout (which it wraps)."""
+    return thread_stdout()

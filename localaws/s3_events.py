@@ -14,9 +14,10 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from unittest import mock
 
 from moto.s3 import notifications
+
+from localaws import replacements
 
 EVENT_VERSION = "2.5"
 # Where the local AWS's requests come from: this machine.
@@ -66,5 +67,5 @@ def _full_shape(event_name: str, bucket: Any, key: Any, notification_id: str) ->
 @contextmanager
 def full_shape() -> Iterator[None]:
     """S3's events with every documented field, for as long as the context lasts."""
-    with mock.patch.object(notifications, "_get_s3_event", _full_shape):
+    with replacements.applied("s3-full-event-shape"):
         yield

@@ -13,30 +13,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from unittest import mock
 
 from moto.cloudtrail.models import Trail
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.exceptions import IAMException
-from moto.iam.responses import IamResponse
-from moto.organizations import utils as organizations_utils
 from moto.organizations.models import organizations_backends
 from moto.utilities.utils import get_partition
 
-from localaws import controls, s3_events, service_metrics, speedups, topic_policies, trust_policies
+from localaws import replacements
 
 
 @contextmanager
 def filled() -> Iterator[None]:
     """The rules AWS enforces and moto does not, for as long as the context lasts."""
-    with (
-        controls.service_control_policies(),
-        topic_policies.topic_and_queue_policies(),
-        trust_policies.role_trust(),
-        trail_topics_by_arn(),
-        s3_events.full_shape(),
-        service_metrics.published(),
-        speedups.faster(),
+    with replacements.applied(
+        "service-control-policies",
+        "topic-and-queue-policies",
+        "role-trust",
+        "cloudtrail-topic-by-arn",
+        "s3-full-event-shape",
+        "sns-publish-metrics",
+        *replacements.SPEEDUPS,
     ):
         yield
 
@@ -48,16 +45,12 @@ def _trail_topic_arn(self: Trail) -> str | None:
     return f"arn:{get_partition(self.region_name)}:sns:{self.region_name}:{self.account_id}:{name}"
 
 
-@contextmanager
-def trail_topics_by_arn() -> Iterator[None]:
-    """Gap: CloudTrail takes SnsTopicName as a topic name or ARN, and the topic may be in another
-    account (a Control Tower 3.x trail publishes to the Audit account's AllConfigNotifications topic).
-    moto's Trail.topic_arn always builds "arn:...:<the trail's account>:<SnsTopicName>", so an ARN
-    becomes a topic that does not exist (InsufficientSnsTopicPolicyException) and DescribeTrails
-    shows a mangled SnsTopicARN. This keeps an ARN as it is (moto's SNS already finds a topic of any
-    account by its ARN)."""
-    with mock.patch.object(Trail, "topic_arn", property(_trail_topic_arn)):
-        yield
+# Gap: CloudTrail takes SnsTopicName as a topic name or ARN, and the topic may be in another account (a Control
+# Tower 3.x trail publishes to the Audit account's AllConfigNotifications topic). moto's Trail.topic_arn always
+# builds "arn:...:<the trail's account>:<SnsTopicName>", so an ARN becomes a topic that does not exist
+# (InsufficientSnsTopicPolicyException) and DescribeTrails shows a mangled SnsTopicARN. This keeps an ARN as it
+# is (moto's SNS already finds a topic of any account by its ARN).
+TRAIL_TOPIC_ARN = property(_trail_topic_arn)
 
 
 def _simulator_not_emulated(self: Any) -> Any:
@@ -66,10 +59,7 @@ def _simulator_not_emulated(self: Any) -> Any:
     raise IAMException("InvalidInput", "moto does not emulate the policy simulator (SimulatePrincipalPolicy).")
 
 
-_ORIGINAL_ACCOUNT_ID = organizations_utils.make_random_account_id
-
-
-def _seeded_accounts_first(member_ids: tuple[str, ...]) -> Callable[[], str]:
+def seeded_accounts_first(original: Callable[[], str], member_ids: tuple[str, ...]) -> Callable[[], str]:
     """localaws.landing_zone.create_member_account's gap, for a seed that runs in another process than
     the server: the member accounts get the seed's ids, in the order it creates them (the Log Archive,
     moto's default account everything acts from, first), and random ids after that."""
@@ -78,7 +68,7 @@ def _seeded_accounts_first(member_ids: tuple[str, ...]) -> Callable[[], str]:
         for member in member_ids:
             if member not in organizations_backends.master_accounts:
                 return member
-        return str(_ORIGINAL_ACCOUNT_ID())
+        return str(original())
 
     return account_id
 
@@ -88,8 +78,8 @@ def server_gaps(member_ids: tuple[str, ...] = (DEFAULT_ACCOUNT_ID,)) -> Iterator
     """The gaps only moto's server has (in-process moto raises NotImplementedError, which the
     product already treats as "no simulator"), and the seed's member accounts from another process."""
     with (
-        mock.patch.object(IamResponse, "simulate_principal_policy", _simulator_not_emulated, create=True),
-        mock.patch.object(organizations_utils, "make_random_account_id", _seeded_accounts_first(member_ids)),
+        replacements.applied("iam-simulator-error"),
+        replacements.applied("organizations-seeded-account-ids", member_ids=member_ids),
     ):
         yield
 

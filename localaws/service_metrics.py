@@ -15,13 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
-from unittest import mock
 
 from moto.cloudwatch.models import MetricDatum, cloudwatch_backends
 from moto.sns.models import Topic
 from moto.sqs.models import sqs_backends
 
-from localaws import clock
+from localaws import clock, replacements
 
 _PUBLISH = Topic.publish
 
@@ -45,7 +44,7 @@ def _publish(self: Topic, message: str, *args: Any, **kwargs: Any) -> str:
 @contextmanager
 def published() -> Iterator[None]:
     """SNS's per-topic publish count, for as long as the context lasts."""
-    with mock.patch.object(Topic, "publish", _publish):
+    with replacements.applied("sns-publish-metrics"):
         yield
 
 

@@ -28,8 +28,8 @@
 - moto's threaded server (werkzeug's) looks for a stop request every half second, socketserver's default,
   so each stop of a local AWS waited a quarter of a second on average, idle. It looks every 50 ms.
 
-faster() installs them, and Step Functions' own (localaws.step_functions_speedups); service_gaps.filled()
-enters it, so the tests, make bench and the local server all run with them.
+localaws.replacements applies them (and Step Functions' own, localaws.step_functions_speedups): service_gaps.filled()
+enters them, so the tests, make bench and the local server all run with them, unless LOCALAWS_SPEEDUPS=off.
 """
 
 from __future__ import annotations
@@ -37,24 +37,18 @@ from __future__ import annotations
 import inspect
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from typing import Any
-from unittest import mock
 
 from botocore import hooks, loaders
 from moto import backends
 from moto import settings as moto_settings
 from moto.cloudformation.models import Stack
 from moto.core import models as core_models
-from moto.core import responses as core_responses
 from moto.core.base_backend import BaseBackend
 from moto.kms import models as kms_models
 from moto.kms.utils import KeySpec
 from werkzeug.serving import BaseWSGIServer
-
-from localaws import step_functions_speedups
 
 _ORIGINAL_PRIVATE_KEY = kms_models.generate_private_key  # type: ignore[attr-defined]
 _PARSE_TEMPLATE = Stack.parse_template
@@ -148,19 +142,8 @@ def _serve_forever(self: BaseWSGIServer, poll_interval: float = SERVER_POLL_SECO
     _SERVE_FOREVER(self, poll_interval=poll_interval)
 
 
-@contextmanager
-def faster() -> Iterator[None]:
-    with (
-        mock.patch.object(kms_models, "generate_private_key", _private_key),
-        mock.patch.object(loaders.Loader, "load_service_model", _kept("model", _LOAD_SERVICE_MODEL)),
-        mock.patch.object(Stack, "parse_template", staticmethod(_parse_template)),
-        mock.patch.object(loaders.Loader, "load_data_with_path", _kept("data", _LOAD_DATA_WITH_PATH)),
-        mock.patch.object(hooks.EventAliaser, "_alias_event_name", _alias_event_name),
-        mock.patch.object(core_models, "CallbackResponse", _callback_response),
-        mock.patch.object(core_responses, "method_names_from_class", _Functions),
-        mock.patch.object(backends, "list_of_moto_modules", _list_of_moto_modules),
-        mock.patch.object(BaseWSGIServer, "serve_forever", _serve_forever),
-        mock.patch.object(BaseBackend, "urls", property(_urls)),
-        step_functions_speedups.faster(),
-    ):
-        yield
+# The values localaws.replacements puts in place (its registry names each one's target).
+PARSE_TEMPLATE = staticmethod(_parse_template)
+KEPT_SERVICE_MODELS = _kept("model", _LOAD_SERVICE_MODEL)
+KEPT_DATA = _kept("data", _LOAD_DATA_WITH_PATH)
+URLS = property(_urls)

@@ -17,18 +17,15 @@
   copy.deepcopy. The one difference, a value shared within the tree copied twice, is JSON's own
   semantics, which is how Step Functions passes state from one step to the next.
 
-faster() installs them; localaws.speedups.faster() enters it.
+localaws.replacements applies them (its registry names each target).
 """
 
 from __future__ import annotations
 
 import copy
 import types
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from functools import lru_cache
 from typing import Any
-from unittest import mock
 
 from antlr4 import CommonTokenStream, InputStream, ParserRuleContext  # type: ignore[import-untyped]
 from moto.core.models import botocore_stubber
@@ -36,14 +33,8 @@ from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.component.common.path import result_path
-from moto.stepfunctions.parser.asl.component.common.string import string_expression
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
-from moto.stepfunctions.parser.asl.component.state.exec import execute_state
-from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import state_parallel
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
-from moto.stepfunctions.parser.asl.eval import environment, states
-from moto.stepfunctions.parser.asl.eval.event import event_manager
 from moto.stepfunctions.parser.asl.parse import asl_parser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import json_path
@@ -51,17 +42,6 @@ from moto.stepfunctions.parser.asl.utils import json_path
 _ORIGINAL_CLIENT_FOR = lambda_eval_utils.boto_client_for  # type: ignore[attr-defined]
 _JSON_PATH_PARSE = json_path.parse  # type: ignore[attr-defined]
 _RESULT_PATH_PARSE = result_path.parse  # type: ignore[attr-defined]
-# The interpreter's modules that deep-copy a run's values (each imports copy, and uses only deepcopy).
-COPYING_MODULES = (
-    states,
-    environment,
-    event_manager,
-    execute_state,
-    result_path,
-    state_parallel,
-    state_task_service,
-    string_expression,
-)
 _ATOMS = frozenset({str, int, float, bool, type(None)})
 
 
@@ -117,13 +97,8 @@ def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
 _COPY = types.SimpleNamespace(deepcopy=deepcopy)
 
 
-@contextmanager
-def faster() -> Iterator[None]:
-    with ExitStack() as patches:
-        patches.enter_context(mock.patch.object(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(_parse)))
-        patches.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", _client_for))
-        patches.enter_context(mock.patch.object(json_path, "parse", lru_cache(maxsize=1024)(_JSON_PATH_PARSE)))
-        patches.enter_context(mock.patch.object(result_path, "parse", lru_cache(maxsize=1024)(_RESULT_PATH_PARSE)))
-        for module in COPYING_MODULES:
-            patches.enter_context(mock.patch.object(module, "copy", _COPY))
-        yield
+# The values localaws.replacements puts in place (its registry names each one's target).
+PARSE = staticmethod(_parse)
+JSON_PATH_PARSE = lru_cache(maxsize=1024)(_JSON_PATH_PARSE)
+RESULT_PATH_PARSE = lru_cache(maxsize=1024)(_RESULT_PATH_PARSE)
+COPY = _COPY

@@ -16,12 +16,9 @@ its deliveries would not arrive: no local landing zone grants one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
-from unittest import mock
 
-from moto.core.authorization import ActionAuthenticatorMixin
 from moto.sns.models import sns_backends
 
 from localaws import resource_denies
@@ -32,11 +29,10 @@ from localaws.refusals import refuse
 SUBSCRIBER_ACTIONS = frozenset({"Subscribe", "ListSubscriptionsByTopic", "GetTopicAttributes"})
 
 
-@contextmanager
-def topic_and_queue_policies() -> Iterator[None]:
-    """Evaluate a topic's policy for callers of another account, and the explicit Denies of a topic's or a
-    queue's policy for every caller (localaws.resource_denies), for as long as the context lasts."""
-    original = ActionAuthenticatorMixin._authenticate_and_authorize_action
+def authorizing(original: Callable[..., None]) -> Callable[..., None]:
+    """moto's authorization hook, evaluating a topic's policy for callers of another account, and the explicit
+    Denies of a topic's or a queue's policy for every caller (localaws.resource_denies), first
+    (localaws.replacements applies it as the gap topic-and-queue-policies)."""
 
     def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
         if self.service_name == "sns":
@@ -45,8 +41,7 @@ def topic_and_queue_policies() -> Iterator[None]:
             resource_denies.refuse_if_denied(self)
         original(self, iam_request_cls, resource)
 
-    with mock.patch.object(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authorize):
-        yield
+    return authorize
 
 
 def _refuse_if_not_granted(response: Any) -> None:

@@ -21,12 +21,9 @@ through moto's STS API), and the role's maximum session duration.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
-from unittest import mock
 
-from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam.models import iam_backends
 
 from localaws import request_headers
@@ -37,19 +34,16 @@ from localaws.refusals import refuse
 ACTION = "sts:AssumeRole"
 
 
-@contextmanager
-def role_trust() -> Iterator[None]:
-    """AssumeRole evaluates the role's trust policy, for as long as the context lasts (the hook every
-    query-protocol action passes before it runs, as localaws.controls uses it)."""
-    original = ActionAuthenticatorMixin._authenticate_and_authorize_action
+def authorizing(original: Callable[..., None]) -> Callable[..., None]:
+    """moto's authorization hook, evaluating the role's trust policy for AssumeRole first (the hook every
+    query-protocol action passes before it runs; localaws.replacements applies it as the gap role-trust)."""
 
     def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
         if self.service_name == "sts" and self._get_action() == "AssumeRole":
             refuse_unless_trusted(self)
         original(self, iam_request_cls, resource)
 
-    with mock.patch.object(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authorize):
-        yield
+    return authorize
 
 
 def refuse_unless_trusted(response: Any) -> None:

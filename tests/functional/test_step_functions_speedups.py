@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import importlib
 import json
 import re
 from pathlib import Path
@@ -18,7 +19,7 @@ from moto.stepfunctions.parser.asl.eval import states
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
 from moto.stepfunctions.parser.asl.utils import json_path
 
-from localaws import step_functions_speedups
+from localaws import replacements, step_functions_speedups
 
 PASS = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 # Text from a few characters (JSON's awkward ones among them): Hypothesis's default alphabet has it read the
@@ -84,16 +85,18 @@ def test_anything_but_json_is_copied_by_copy_deepcopy() -> None:
     assert memo, "with a memo (inside another deepcopy), copy.deepcopy does the copy"
 
 
+COPYING_MODULES = [
+    importlib.import_module(target.split(":")[0])
+    for target in replacements.BY_NAME["step-functions-json-copies"].targets
+]
+
+
 def test_the_interpreter_copies_with_it_while_the_emulator_runs() -> None:
-    assert all(
-        module.copy.deepcopy is step_functions_speedups.deepcopy for module in step_functions_speedups.COPYING_MODULES
-    )
+    assert all(module.copy.deepcopy is step_functions_speedups.deepcopy for module in COPYING_MODULES)
     assert states.copy.deepcopy({"a": [1]}) == {"a": [1]}
 
 
-@pytest.mark.parametrize(
-    "module", step_functions_speedups.COPYING_MODULES, ids=lambda module: module.__name__.rsplit(".", 1)[1]
-)
+@pytest.mark.parametrize("module", COPYING_MODULES, ids=lambda module: module.__name__.rsplit(".", 1)[1])
 def test_each_copying_module_uses_copy_for_deepcopy_only(module: Any) -> None:
     source = Path(module.__file__).read_text(encoding="utf-8")
     uses = set(re.findall(r"\bcopy\.(\w+)", source))

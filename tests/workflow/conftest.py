@@ -7,7 +7,6 @@ from types import SimpleNamespace
 
 import pytest
 from moto import mock_aws
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from expel_onboarding import clients as expel_clients
 from expel_onboarding import notification
@@ -18,6 +17,7 @@ from localaws import (
     lambda_runtime,
     landing_zone,
     product_clients,
+    replacements,
     service_gaps,
     stack_resources,
     state,
@@ -48,16 +48,17 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The ASL's Retry intervals are real seconds in moto's interpreter, and so are the notification step's
     backoff and the CLI's polls: the retries and polls themselves still run (the ASL's intervals are held
     by tests/template/test_orchestration_contract.py, the backoff by the notification step's own tests)."""
-    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda _: None))
     monkeypatch.setattr(notification, "BACKOFF_BASE_SECONDS", 0.0)
     # The run goes on in moto's threads meanwhile: a poll still yields to them, briefly.
     monkeypatch.setattr(cli, "time", SimpleNamespace(sleep=lambda _: time.sleep(0.02)))
     # A throttled start (the bridge's, the CLI's) is made again after a backoff of seconds: here at once.
     monkeypatch.setattr(expel_clients, "time", SimpleNamespace(sleep=lambda _: None))
+    with replacements.applied("step-functions-retries-without-waits"):
+        yield
 
 
 @pytest.fixture
