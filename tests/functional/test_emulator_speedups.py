@@ -21,9 +21,13 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.s3.responses import S3Response
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from localaws import clients, server, speedups
+from localaws import clients, replacements, server, speedups
 
 PASS = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+
+
+# These tests show a speedup in place; with LOCALAWS_SPEEDUPS=off (make test-no-speedups) none is.
+applied_only = pytest.mark.skipif(not replacements.speedups_on(), reason="LOCALAWS_SPEEDUPS=off: no speedup is applied")
 
 
 def test_template_bodies_read_the_same_as_json_and_as_yaml() -> None:
@@ -59,6 +63,7 @@ def test_event_names_alias_as_botocore_would_and_another_table_is_asked_itself()
     assert own._alias_event_name("before-call.s3.PutObject") == "before-call.storage.PutObject"
 
 
+@applied_only
 def test_each_start_of_the_mock_registers_the_requests_mocks_made_once() -> None:
     pattern = backend_index.backend_url_patterns[0][1]
     callback = botocore_stubber.process_prepared_request
@@ -81,6 +86,7 @@ def rotate_everything(self: IamResponse) -> str:
     return ""
 
 
+@applied_only
 def test_a_method_added_or_removed_while_the_emulator_runs_is_seen_at_once() -> None:
     functions = core_responses.method_names_from_class(IamResponse)
     assert "rotate_everything" not in functions
@@ -93,6 +99,7 @@ def test_the_server_knows_the_same_services_by_name() -> None:
     assert list(backends.list_of_moto_modules()) == list(speedups._LIST_OF_MOTO_MODULES())
 
 
+@applied_only
 def test_a_local_server_answers_and_stops_within_a_tenth_of_a_second() -> None:
     port = server.free_port()
     threaded = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -112,6 +119,7 @@ def backend_of(service: str) -> Any:
     return of_account["us-east-1"] if "us-east-1" in of_account else of_account["aws"]
 
 
+@applied_only
 @pytest.mark.parametrize("service", ["s3", "sqs", "stepfunctions", "kms"])
 def test_a_backends_url_table_is_kept_and_is_the_one_moto_builds(service: str) -> None:
     backend = backend_of(service)
@@ -119,6 +127,7 @@ def test_a_backends_url_table_is_kept_and_is_the_one_moto_builds(service: str) -
     assert backend.urls == speedups._URLS.fget(backend)
 
 
+@applied_only
 def test_an_s3_custom_endpoint_gets_a_url_table_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
     backend = backend_of("s3")
     plain = backend.urls

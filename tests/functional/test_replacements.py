@@ -43,6 +43,7 @@ def test_a_gap_that_no_longer_fits_fails_loudly_with_its_name(monkeypatch: pytes
 def test_a_speedup_that_no_longer_fits_steps_aside_with_one_warning(monkeypatch: pytest.MonkeyPatch) -> None:
     changed = Replacement("a-speedup", Kind.SPEEDUP, ("json:dumps",), "json:loads", "a dumps(a, b)", lambda _: False)
     monkeypatch.setitem(replacements.BY_NAME, "a-speedup", changed)
+    monkeypatch.setenv(replacements.SPEEDUPS_SWITCH, "on")
     before = json.dumps
     warned = pytest.warns(SpeedupSteppedAside, match="speedup a-speedup stepped aside .*only slower")
     with warned, replacements.applied("a-speedup"):

@@ -32,6 +32,11 @@ JSON = st.recursive(
 )
 
 
+# These tests show a speedup in place; with LOCALAWS_SPEEDUPS=off (make test-no-speedups) none is.
+applied_only = pytest.mark.skipif(not replacements.speedups_on(), reason="LOCALAWS_SPEEDUPS=off: no speedup is applied")
+
+
+@applied_only
 def test_a_definition_is_parsed_once_and_a_broken_one_is_refused_every_time() -> None:
     text = json.dumps(PASS)
     assert AmazonStateLanguageParser.parse(text)[0] is AmazonStateLanguageParser.parse(text)[0]
@@ -42,6 +47,7 @@ def test_a_definition_is_parsed_once_and_a_broken_one_is_refused_every_time() ->
             AmazonStateLanguageParser.parse('{"StartAt": "Done", "States": ')
 
 
+@applied_only
 def test_a_json_path_is_parsed_once_and_finds_and_updates_as_a_fresh_parse_does() -> None:
     document = {"Records": [{"s3": {"key": "a"}}, {"s3": {"key": "b"}}], "Kept": 1}
     for path in ["$.Records[*].s3.key", "$.Records[1]", "$"]:
@@ -91,6 +97,7 @@ COPYING_MODULES = [
 ]
 
 
+@applied_only
 def test_the_interpreter_copies_with_it_while_the_emulator_runs() -> None:
     assert all(module.copy.deepcopy is step_functions_speedups.deepcopy for module in COPYING_MODULES)
     assert states.copy.deepcopy({"a": [1]}) == {"a": [1]}

@@ -43,6 +43,7 @@ class Throttle:
     code: str
     times: int = 1
     met: int = 0
+    only: str = ""  # when given, only the calls whose request's path names this (a function's name, say)
 
     def arm(self, session: boto3.Session | None = None) -> Throttle:
         """Throttle the calls of every client made on session (boto3's default one) from now on."""
@@ -54,8 +55,10 @@ class Throttle:
         client.meta.events.register("before-call", self._answer)
         return client
 
-    def _answer(self, model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    def _answer(self, model: Any, params: Any = None, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         if f"{model.service_model.service_name}:{model.name}" != self.operation or self.met >= self.times:
+            return None
+        if self.only and self.only not in str((params or {}).get("url_path", "")):
             return None
         self.met += 1
         return answer(self.code)
