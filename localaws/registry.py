@@ -185,8 +185,10 @@ REGISTRY: tuple[Replacement, ...] = (
         GAP,
         ("moto.cloudtrail.models:Trail.topic_arn",),
         "localaws.service_gaps:TRAIL_TOPIC_ARN",
-        "Trail.topic_arn, the property DescribeTrails and CreateTrail's topic check read",
-        lambda original: isinstance(original, property),
+        "Trail.topic_arn, the property DescribeTrails and CreateTrail's topic check read, and the trail keeping "
+        "SnsTopicName as sns_topic_name",
+        lambda original: isinstance(original, property)
+        and "sns_topic_name" in inspect.signature(importlib.import_module("moto.cloudtrail.models").Trail).parameters,
     ),
     Replacement(
         "sns-publish-metrics",

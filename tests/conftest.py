@@ -55,12 +55,16 @@ def pytest_collection(session: pytest.Session) -> Generator[None, object, object
     rewrites the test modules' asserts (about 10 s of CPU for both), and the next finds that bytecode
     written instead of making it too; the other core runs the static checks meanwhile (make test). Once
     the bytecode is there, they collect side by side."""
-    tests = Path(session.config.rootpath) / "tests"
-    written = any(tests.glob("*/__pycache__/test_*-pytest-*.pyc"))
+    root = Path(session.config.rootpath)
+    # A collection that finished since the tests last changed left the bytecode: a marker of our own says so.
+    collected = root / ".pytest_cache" / "collected-since-the-tests-changed"
+    newest = max(path.stat().st_mtime for path in (root / "tests").rglob("*.py"))
+    written = collected.exists() and collected.stat().st_mtime >= newest
     if "PYTEST_XDIST_WORKER" not in os.environ or written or sys.dont_write_bytecode:
         return (yield)
-    lock_file = Path(session.config.rootpath) / ".pytest_cache" / "collection.lock"
-    lock_file.parent.mkdir(exist_ok=True)
-    with lock_file.open("a") as lock:
+    collected.parent.mkdir(exist_ok=True)
+    with (collected.parent / "collection.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return (yield)
+        result = yield
+        collected.touch()
+        return result

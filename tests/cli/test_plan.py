@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
-from expel_onboarding_cli import cli
+from expel_onboarding_cli import cli, sessions
 from localaws import clients, deploy, landing_zone, stack_parameters
 from localaws.aws_calls import WRITE_PREFIXES
 from tests.cli.planning import change, plan, ready, write_management_profile
@@ -192,13 +191,17 @@ def test_a_key_policy_the_deploy_could_not_write_shows_the_refusal_and_its_fix(
 
 def test_the_plan_writes_nothing(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[str] = []
-    original = BaseClient._make_api_call
+    readers_for = sessions.for_plan
 
-    def counting(self: BaseClient, operation: str, parameters: dict[str, Any]) -> Any:
-        made.append(operation)
-        return original(self, operation, parameters)
+    def counting(*arguments: Any) -> Any:
+        # Every client of the plan counts its calls, through botocore's own before-call event.
+        readers = readers_for(*arguments)
+        for client in vars(readers).values():
+            if hasattr(client, "meta"):
+                client.meta.events.register("before-call", lambda model, **_: made.append(model.name))
+        return readers
 
-    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
+    monkeypatch.setattr(sessions, "for_plan", counting)
     code, _ = plan(seeded.endpoint, *ready(seeded.delegate), "--key-profile", seeded.management_profile)
     assert code == cli.EXIT_OK
     assert [operation for operation in made if operation.startswith(WRITE_PREFIXES)] == []

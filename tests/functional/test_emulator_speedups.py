@@ -9,19 +9,25 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from botocore import hooks
-from moto import backend_index, backends
-from moto.cloudformation.models import Stack
-from moto.core import models as core_models
-from moto.core import responses as core_responses
-from moto.core.models import DEFAULT_ACCOUNT_ID, botocore_stubber, responses_mock
-from moto.core.utils import method_names_from_class
-from moto.iam.responses import IamResponse
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from moto.s3.responses import S3Response
-from moto.stepfunctions.responses import StepFunctionResponse
 
-from localaws import clients, replacements, server, speedups
+from localaws import replacements
+from tests.support.speedup_targets import skip_unless_fitting
+
+skip_unless_fitting(*(name for name in replacements.SPEEDUPS if not name.startswith("step-functions")))
+
+from botocore import hooks  # noqa: E402 - after the fit check
+from moto import backend_index, backends  # noqa: E402
+from moto.cloudformation.models import Stack  # noqa: E402
+from moto.core import models as core_models  # noqa: E402
+from moto.core import responses as core_responses  # noqa: E402
+from moto.core.models import DEFAULT_ACCOUNT_ID, botocore_stubber, responses_mock  # noqa: E402
+from moto.core.utils import method_names_from_class  # noqa: E402
+from moto.iam.responses import IamResponse  # noqa: E402
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
+from moto.s3.responses import S3Response  # noqa: E402
+from moto.stepfunctions.responses import StepFunctionResponse  # noqa: E402
+
+from localaws import clients, server, speedups  # noqa: E402
 
 PASS = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 
@@ -70,7 +76,7 @@ def test_each_start_of_the_mock_registers_the_requests_mocks_made_once() -> None
     made = core_models.CallbackResponse(method="GET", url=pattern, callback=callback)
     assert made is core_models.CallbackResponse(method="GET", url=pattern, callback=callback)
     # This test's mock started inside service_gaps.filled(): it registered the kept ones.
-    assert any(response is made for response in responses_mock._registry.registered)
+    assert any(response is made for response in responses_mock.registered())
 
 
 @pytest.mark.parametrize("response", [IamResponse, S3Response, StepFunctionResponse])

@@ -14,12 +14,23 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from moto.stepfunctions.parser.asl.component.common.path import result_path
-from moto.stepfunctions.parser.asl.eval import states
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
-from moto.stepfunctions.parser.asl.utils import json_path
 
-from localaws import replacements, step_functions_speedups
+from localaws import replacements
+from tests.support.speedup_targets import skip_unless_fitting
+
+skip_unless_fitting(
+    "step-functions-parse-cached",
+    "step-functions-json-paths-cached",
+    "step-functions-result-paths-cached",
+    "step-functions-json-copies",
+)
+
+from moto.stepfunctions.parser.asl.component.common.path import result_path  # noqa: E402 - after the fit check
+from moto.stepfunctions.parser.asl.eval import states  # noqa: E402
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException  # noqa: E402
+from moto.stepfunctions.parser.asl.utils import json_path  # noqa: E402
+
+from localaws import step_functions_speedups  # noqa: E402
 
 PASS = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 # Text from a few characters (JSON's awkward ones among them): Hypothesis's default alphabet has it read the
