@@ -187,8 +187,11 @@ REGISTRY: tuple[Replacement, ...] = (
         "localaws.service_gaps:TRAIL_TOPIC_ARN",
         "Trail.topic_arn, the property DescribeTrails and CreateTrail's topic check read, and the trail keeping "
         "SnsTopicName as sns_topic_name",
-        lambda original: isinstance(original, property)
-        and "sns_topic_name" in inspect.signature(importlib.import_module("moto.cloudtrail.models").Trail).parameters,
+        lambda original: (
+            isinstance(original, property)
+            and "sns_topic_name"
+            in inspect.signature(importlib.import_module("moto.cloudtrail.models").Trail).parameters
+        ),
     ),
     Replacement(
         "sns-publish-metrics",
