@@ -182,6 +182,7 @@ def test_a_refused_delivery_takes_back_the_key_statement_the_run_added() -> None
     (refused,) = states["DeliveryRefused"]["Choices"]
     # The Notification function always sets Data.Refused: a Choice on a missing path is a States.Runtime error.
     assert (refused["Variable"], refused["BooleanEquals"]) == ("$.Notification.Data.Refused", True)
-    assert '"Refused": bool(report.data.get("Refused"))' in (ROOT / "functions/notification/app.py").read_text()
+    writing = ROOT / "layers/onboarding/expel_onboarding/writing_steps.py"
+    assert '"Refused": bool(report.data.get("Refused"))' in writing.read_text()
     assert refused["Next"] == steps.UNDO_PREFIX + steps.KEY_POLICY
     assert states["DeliveryRefused"]["Default"] == steps.VERIFY
