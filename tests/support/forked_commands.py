@@ -137,15 +137,13 @@ def _keep_botocore_data() -> None:
     from botocore import loaders
     from botocore.exceptions import DataNotFoundError
 
-    load_file = loaders.JSONFileLoader.load_file
-    kept: dict[str, object] = {}
-
-    def kept_file(self: loaders.JSONFileLoader, file_path: str) -> object:
-        if file_path not in kept:
-            kept[file_path] = load_file(self, file_path)
-        return kept[file_path]
-
-    loaders.JSONFileLoader.load_file = kept_file  # type: ignore[method-assign]
+    try:
+        from localaws import replacements
+    except ImportError:  # the commands' PYTHONPATH leaves the repository out: they run, only slower
+        pass
+    else:
+        # For the life of this process and its forks (the registry's speedup botocore-json-files-kept).
+        replacements.applied("botocore-json-files-kept").__enter__()
     loader = loaders.Loader()
     for name in ("endpoints", "partitions", "sdk-default-configuration", "_retry"):
         loader.load_data(name)
