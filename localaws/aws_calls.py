@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from localaws import clients, product_clients
+from localaws import product_clients
 
 WRITE_PREFIXES = (
     "Put", "Create", "Delete", "Update", "Set", "Enable", "Disable", "Attach", "Detach", "Remove", "Add",
@@ -25,7 +25,7 @@ class AwsCalls:
 
     def start(self) -> AwsCalls:
         """Count from now on: a new default session, and the product's cached clients made anew on it."""
-        session = boto3.DEFAULT_SESSION = clients.new_session()
+        session = boto3.DEFAULT_SESSION = boto3.Session()
         session.events.register("before-call", self._record)
         session.events.register("after-call", self._record_landed)
         product_clients.made_on(session)

@@ -246,6 +246,20 @@ REGISTRY: tuple[Replacement, ...] = (
         parameters("key_spec"),
     ),
     Replacement(
+        "botocore-models-kept",
+        SPEEDUP,
+        ("botocore.loaders:Loader.load_service_model",),
+        "localaws.speedups:KEPT_SERVICE_MODELS",
+        "Loader.load_service_model(self, service_name, type_name, api_version=None), pure for a search path",
+    ),
+    Replacement(
+        "botocore-data-kept",
+        SPEEDUP,
+        ("botocore.loaders:Loader.load_data_with_path",),
+        "localaws.speedups:KEPT_DATA",
+        "Loader.load_data_with_path(self, name), pure for a search path",
+    ),
+    Replacement(
         "botocore-json-files-kept",
         SPEEDUP,
         ("botocore.loaders:JSONFileLoader.load_file",),
@@ -253,6 +267,10 @@ REGISTRY: tuple[Replacement, ...] = (
         "JSONFileLoader.load_file(self, file_path), pure for a path while the process runs",
         parameters("self", "file_path"),
         made=True,
+        # Only in the process the commands are forked from (tests/support/forked_commands.py), where no moto
+        # runs: botocore customizes some models in place once loaded (S3's paths), and moto 5.2.6 routes
+        # requests from botocore's models, so a parsed file shared with moto's own loader misroutes S3.
+        everywhere=False,
     ),
     Replacement(
         "cloudformation-json-first",

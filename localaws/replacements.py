@@ -66,6 +66,7 @@ class Replacement:
     fits: Callable[[Any], bool] | None = None  # holds that of the target as installed
     made: bool = False
     create: bool = False  # the target need not exist (an action moto's responses lack)
+    everywhere: bool = True  # applied wherever the local AWS runs (service_gaps.filled), or only where named
 
     def owner(self, target: str) -> tuple[Any, str]:
         module_name, _, path = target.partition(":")
@@ -119,6 +120,8 @@ def _registry() -> tuple[Replacement, ...]:
 BY_NAME = {replacement.name: replacement for replacement in _registry()}
 GAPS = tuple(r.name for r in BY_NAME.values() if r.kind is Kind.GAP)
 SPEEDUPS = tuple(r.name for r in BY_NAME.values() if r.kind is Kind.SPEEDUP)
+# The speedups the local AWS runs with wherever it runs (the others only where their module names them).
+EVERYWHERE = tuple(name for name in SPEEDUPS if BY_NAME[name].everywhere)
 
 
 def speedups_on() -> bool:

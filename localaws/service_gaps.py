@@ -33,7 +33,7 @@ def filled() -> Iterator[None]:
         "cloudtrail-topic-by-arn",
         "s3-full-event-shape",
         "sns-publish-metrics",
-        *replacements.SPEEDUPS,
+        *replacements.EVERYWHERE,
     ):
         yield
 

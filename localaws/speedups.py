@@ -5,6 +5,11 @@
 - moto's CloudFormation reads every template body with PyYAML's pure-Python loader first (half a
   second for ours, on each CreateStack and UpdateStack), and only then as JSON. The local deploys send
   JSON, which YAML reads the same: JSON is tried first.
+- Not moto's but the tests': each starts a fresh boto3 session (credentials and region come from its
+  own environment), and botocore's loader caches the service models it parses from JSON per session,
+  so every test parsed them again (a seeded landing zone took 0.31 s, 0.14 s with this). The files
+  never change while a process runs, so the parsed models are kept per search path for the process,
+  as one session already shares them between its clients.
 - botocore works out each event name's alias (its 30 aliases, tried one by one) once per emitter, and
   every session and every client has its own: a tenth of the suite's botocore time went there. The
   answer depends only on the name and the alias table, so it is kept per name for the default table.
@@ -35,7 +40,7 @@ import os
 from functools import cache
 from typing import Any
 
-from botocore import hooks
+from botocore import hooks, loaders
 from moto import backends
 from moto import settings as moto_settings
 from moto.cloudformation.models import Stack
@@ -47,6 +52,8 @@ from werkzeug.serving import BaseWSGIServer
 
 _ORIGINAL_PRIVATE_KEY = kms_models.generate_private_key  # type: ignore[attr-defined]
 _PARSE_TEMPLATE = Stack.parse_template
+_LOAD_SERVICE_MODEL = loaders.Loader.load_service_model
+_LOAD_DATA_WITH_PATH = loaders.Loader.load_data_with_path
 _ALIAS_EVENT_NAME = hooks.EventAliaser._alias_event_name  # type: ignore[attr-defined]
 _CALLBACK_RESPONSE = core_models.CallbackResponse  # type: ignore[attr-defined]
 _LIST_OF_MOTO_MODULES = backends.list_of_moto_modules
@@ -71,6 +78,21 @@ def _parse_template(template: str) -> dict[str, Any]:
     except ValueError:
         return _PARSE_TEMPLATE(template)
     return parsed if isinstance(parsed, dict) else _PARSE_TEMPLATE(template)
+
+
+_MODELS: dict[tuple[Any, ...], Any] = {}
+
+
+def _kept(kind: str, load: Any) -> Any:
+    """load (a Loader method), its result kept per search path and arguments for the process."""
+
+    def kept(self: loaders.Loader, *args: Any, **kwargs: Any) -> Any:
+        key = (kind, tuple(self.search_paths), args, tuple(sorted(kwargs.items())))
+        if key not in _MODELS:
+            _MODELS[key] = load(self, *args, **kwargs)
+        return _MODELS[key]
+
+    return kept
 
 
 _ALIASES: dict[str, str] = {}
@@ -122,6 +144,8 @@ def _serve_forever(self: BaseWSGIServer, poll_interval: float = SERVER_POLL_SECO
 
 # The values localaws.replacements puts in place (its registry names each one's target).
 PARSE_TEMPLATE = staticmethod(_parse_template)
+KEPT_SERVICE_MODELS = _kept("model", _LOAD_SERVICE_MODEL)
+KEPT_DATA = _kept("data", _LOAD_DATA_WITH_PATH)
 URLS = property(_urls)
 
 

@@ -67,10 +67,3 @@ def test_the_client_commands_import_neither_moto_nor_samtranslators_translator()
         text=True,
     )
     assert found.stdout.strip() == "[]"
-
-
-def test_every_session_localaws_makes_shares_one_loader_of_botocores_data() -> None:
-    first, second = clients.new_core_session(), clients.new_core_session()
-    assert first is not second
-    assert first.get_component("data_loader") is second.get_component("data_loader")
-    assert clients.new_session().client("s3", region_name="us-east-1").meta.service_model.service_name == "s3"
