@@ -133,7 +133,8 @@ def invoke(function_arn: str, payload: Mapping[str, Any]) -> tuple[Any, str]:
 
 
 def invoke_with(client: LambdaClient, function_arn: str, payload: Mapping[str, Any]) -> tuple[Any, str]:
-    """invoke(), through a given client (a person's, for a plan)."""
+    """invoke(), through a given client (a person's, for a plan), watched for throttles like every other."""
+    client = watched(client)
     response = client.invoke(FunctionName=function_arn, Payload=json.dumps(payload).encode("utf-8"))
     body = response["Payload"].read()
     return (json.loads(body) if body else None), str(response.get("FunctionError", ""))

@@ -16,15 +16,12 @@ from expel_onboarding.errors import (
     DelegateFailed,
     DelegateRefused,
     OnboardingError,
-    throttle_of,
-    translate,
 )
 from expel_onboarding.key_policy.kms import (
     converge,
 )
 from expel_onboarding.key_policy.manual import action_required
 from expel_onboarding.key_policy.statement import (
-    DENY_ALTERNATIVES,
     Target,
     key_account,
 )
@@ -125,8 +122,7 @@ def run(
         why = f"The key is in account {account} and its key-policy delegate {delegate_arn} refused our request: {exc}"
         return action_required(target, why, mode)
     except ClientError as exc:
-        if throttle_of(exc):
-            raise translate(exc, "lambda:InvokeFunction", delegate_arn, DENY_ALTERNATIVES) from exc
+        # A throttled Invoke never lands here: the invoking client raises AwsThrottled (clients.invoke_with).
         why = (
             f"The key is in account {account} and its key-policy delegate {delegate_arn} could not be invoked ({exc})."
         )
