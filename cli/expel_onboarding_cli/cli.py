@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -21,22 +24,19 @@ from typing import TYPE_CHECKING, Any, TextIO
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    ProfileNotFound,
 )
 
 from expel_onboarding import workflow
-from expel_onboarding.errors import AwsThrottled, OnboardingError, RunFailed, StackNotReady
+from expel_onboarding.errors import AwsThrottled, RunFailed, StackNotReady
 from expel_onboarding.reports import Status
-from expel_onboarding_cli import delivery_report, feed_commands, plan, sessions
+from expel_onboarding_cli import delivery_report, explained, feed_commands, plan, sessions
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_stepfunctions import SFNClient
 
 EXIT_OK, EXIT_FAILED, EXIT_DRIFTED, EXIT_ACTION_REQUIRED, EXIT_USAGE = 0, 1, 2, 3, 64
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped with Ctrl-C
 WORKBENCH_FIELDS = [
     ("RoleArn", "Role ARN"),
     ("SqsUrl", "SQS URL"),
@@ -51,6 +51,10 @@ MARKS = {"OK": "ok", "CHANGED": "changed", "DRIFTED": "DRIFTED", "ACTION_REQUIRE
 # A plan's marks say what the deploy would do, not what was done.
 PLAN_MARKS = {"OK": "ok", "CHANGED": "change", "ACTION_REQUIRED": "ACTION"}
 OUTPUTS = ("table", "json")
+# python -m localaws start prints its endpoint as this variable; every command takes it.
+LOCAL_ENDPOINT = "LOCALAWS_ENDPOINT"
+# CloudFormation's stack names (CreateStack's StackName).
+STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 DISTRIBUTION = "expel-cloudtrail-onboarding"
 PLAN_HELP = (
     "Reads, with your own credentials, what the deploy would find (the organization trail, its bucket, key and\n"
@@ -66,22 +70,52 @@ PLAN_HELP = (
 )
 
 
-def parser() -> argparse.ArgumentParser:
+def common_options(suppressed: bool) -> argparse.ArgumentParser:
+    """The options every verb takes. The root parser takes them too, before the verb, with their defaults;
+    each verb's copy has no defaults (suppressed), so that one given before the verb is not reset by it."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppressed else value
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--stack-name", default=plan.Parameters.stack_name, help="the Log Archive stack (default: %(default)s)"
-    )
-    common.add_argument("--region", help="the stack's region (default: AWS_DEFAULT_REGION, or your profile's region)")
-    common.add_argument("--profile", help="the AWS profile to use (default: AWS_PROFILE, or the default chain)")
-    common.add_argument(
-        "--endpoint-url", type=endpoint_url, help="an AWS-compatible endpoint, such as the local AWS of make demo"
+        "--stack-name",
+        type=stack_name,
+        default=default(plan.Parameters.stack_name),
+        help=f"the Log Archive stack (default: {plan.Parameters.stack_name})",
     )
     common.add_argument(
-        "--output", choices=OUTPUTS, default="table", help="table for people, json for scripts (default: %(default)s)"
+        "--region",
+        type=region,
+        default=default(None),
+        help="the stack's region (default: AWS_DEFAULT_REGION, or your profile's region)",
+    )
+    common.add_argument(
+        "--profile", default=default(None), help="the AWS profile to use (default: AWS_PROFILE, or the default chain)"
+    )
+    common.add_argument(
+        "--endpoint-url",
+        type=endpoint_url,
+        default=default(os.environ.get(LOCAL_ENDPOINT) or None),
+        help=f"an AWS-compatible endpoint, such as the local AWS of make demo (default: {LOCAL_ENDPOINT}, if set)",
+    )
+    common.add_argument(
+        "--output",
+        choices=OUTPUTS,
+        default=default("table"),
+        help="table for people, json for scripts (default: table)",
     )
     common.add_argument("--json", dest="output", action="store_const", const="json", help="the same as --output json")
+    return common
+
+
+def parser() -> argparse.ArgumentParser:
+    common = common_options(suppressed=True)
     root = argparse.ArgumentParser(
-        prog="expel-onboarding", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="expel-onboarding",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common_options(suppressed=False)],
     )
     root.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = root.add_subparsers(
@@ -137,10 +171,49 @@ def override(value: str) -> tuple[str, str]:
     return name, given
 
 
+def stack_name(value: str) -> str:
+    """A CloudFormation stack name: DescribeStacks with an empty one answers every stack of the account."""
+    if not STACK_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a stack name: CloudFormation's start with a letter and hold only letters, digits "
+            f"and hyphens, up to 128 (the default is {plan.Parameters.stack_name})"
+        )
+    return value
+
+
+def region(value: str) -> str:
+    problem = sessions.region_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
 def endpoint_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise argparse.ArgumentTypeError(f"{value!r} has no scheme: write it as http://{value} or https://{value}")
     return value
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C while a run was followed: the run itself goes on in Step Functions."""
+
+    def __init__(self, name: str, execution_arn: str, arguments: argparse.Namespace) -> None:
+        super().__init__(
+            f"stopped following {name}. The run goes on in AWS and ends by itself (a run that fails takes back "
+            f"what it wrote). How it ended: expel-onboarding outputs{same_target(arguments)} (its Last run line), "
+            f"or aws stepfunctions describe-execution --execution-arn {execution_arn}"
+        )
+
+
+def same_target(arguments: argparse.Namespace) -> str:
+    """The options that point another command at the same stack, as they were given."""
+    given = [
+        ("--stack-name", arguments.stack_name if arguments.stack_name != plan.Parameters.stack_name else None),
+        ("--region", arguments.region),
+        ("--profile", arguments.profile),
+        ("--endpoint-url", arguments.endpoint_url),
+    ]
+    return "".join(f" {option} {shlex.quote(value)}" for option, value in given if value)
 
 
 def stack_outputs(cloudformation: CloudFormationClient, stack_name: str) -> dict[str, str]:
@@ -268,7 +341,10 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     execution = workflow.start(sfn, state_machine, {"Mode": arguments.command}, name)
     if not as_json:
         print(f"Running {arguments.command} on {arguments.stack_name} ({name})", file=out, flush=True)
-    summary = follow(sfn, execution, None if as_json else out)
+    try:
+        summary = follow(sfn, execution, None if as_json else out)
+    except KeyboardInterrupt:
+        raise RunInterrupted(name, execution, arguments) from None
     cloudwatch, s3 = sessions.for_delivery_report(arguments.profile, arguments.region, arguments.endpoint_url)
     unknown = ""
     try:
@@ -358,9 +434,10 @@ def run_line(run: dict[str, Any]) -> str:
 
 
 def run_plan(arguments: argparse.Namespace, out: TextIO) -> int:
-    parameters = plan.from_overrides(dict(arguments.parameter_overrides), arguments.stack_name)
+    # Judged against template.yaml before any call: CloudFormation's own refusal, and its fix.
+    overrides = plan.checked(dict(arguments.parameter_overrides))
     readers = sessions.for_plan(arguments.profile, arguments.region, arguments.endpoint_url, arguments.key_profile)
-    made = plan.make(readers, parameters)
+    made = plan.make(readers, overrides, arguments.stack_name)
     if arguments.output == "json":
         print(json.dumps(made.to_dict(), indent=2), file=out)
     else:
@@ -403,28 +480,19 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     arguments = parser().parse_args(argv)
     try:
         return run(arguments, out)
-    except (StackNotReady, RunFailed, OnboardingError, AwsThrottled, BotoCoreError, ClientError) as exc:
-        print(f"expel-onboarding: {explain(exc, arguments)}", file=sys.stderr)
+    except RunInterrupted as stopped:
+        print(f"\nexpel-onboarding: {stopped}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        said = "a plan writes nothing" if arguments.command == "plan" else "no run was started"
+        print(f"\nexpel-onboarding: interrupted; {said}, so nothing is left half-done.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Whoever read the output stopped (| head): nothing more to say, and nowhere to say it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
-
-
-def explain(exc: Exception, arguments: argparse.Namespace) -> str:
-    """What was found, and the fix, for what botocore says only half of."""
-    if isinstance(exc, NoRegionError):
-        return (
-            "no region: pass --region <the stack's region>, or set AWS_DEFAULT_REGION (or a region in your AWS "
-            "profile)."
-        )
-    if isinstance(exc, NoCredentialsError):
-        return (
-            "no AWS credentials found: pass --profile <a profile for the Log Archive account>, or set AWS_PROFILE "
-            "(or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)."
-        )
-    if isinstance(exc, ProfileNotFound):
-        return f"{exc}: name one that aws configure list-profiles shows, or configure it with aws configure --profile."
-    if isinstance(exc, AwsThrottled):
-        return f"{exc}. AWS is busy with calls of this account: wait a minute, then run the same command again."
-    if isinstance(exc, EndpointConnectionError):
-        where = f"--endpoint-url {arguments.endpoint_url}" if arguments.endpoint_url else f"--region {arguments.region}"
-        return f"{exc}: nothing answered there. Check {where} (a local AWS prints its URL when it starts)."
-    return str(exc)
+    except Exception as exc:
+        if explained.debugging():
+            raise
+        print(f"expel-onboarding: {explained.explain(exc, arguments)}", file=sys.stderr)
+        return EXIT_FAILED

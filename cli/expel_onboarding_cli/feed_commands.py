@@ -11,13 +11,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
-import boto3
-
 from expel_onboarding import clients, relay, workflow
 from expel_onboarding.clients import RETRIES
 from expel_onboarding.errors import OnboardingError, StackNotReady
 from expel_onboarding.naming import owned_id
-from expel_onboarding_cli import freshness, prices, replay
+from expel_onboarding_cli import freshness, prices, replay, sessions
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -74,7 +72,7 @@ def delivering_from(cloudformation: CloudFormationClient, sfn: SFNClient, stack_
 
 def run(arguments: argparse.Namespace, cloudformation: CloudFormationClient, sfn: SFNClient, out: TextIO) -> int:
     feed = delivering_from(cloudformation, sfn, arguments.stack_name)
-    session = boto3.Session(profile_name=arguments.profile, region_name=arguments.region)
+    session = sessions.session(arguments.profile, arguments.region)
     s3 = clients.watched(session.client("s3", endpoint_url=arguments.endpoint_url, config=RETRIES))
     owner = feed["StackId"].split(":")[4]
     now = datetime.now(UTC)

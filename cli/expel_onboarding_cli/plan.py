@@ -37,6 +37,7 @@ from expel_onboarding.key_policy import delegated
 from expel_onboarding.naming import OWNED_PREFIX, key_statement_sid, owned_id
 from expel_onboarding.reports import Mode, Status
 from expel_onboarding.settings import delivery_mode
+from expel_onboarding_cli import template_parameters
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -124,8 +125,8 @@ class Plan:
     stack_exists: bool = False
     discovered: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)
-    # Where each parameter's value comes from: "given", "default", or "discovered" (an empty default
-    # that the deploy fills from the trail).
+    # Where each parameter's value comes from: "given", "stack" (the existing stack's), "default", or
+    # "discovered" (an empty default that the deploy fills from the trail).
     sources: dict[str, str] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     created: dict[str, str] = field(default_factory=dict)
@@ -151,11 +152,13 @@ class Plan:
 
 @dataclass(frozen=True)
 class Existing:
-    """What an existing stack of that name fixes already: its id (our Sid and Id) and its topic."""
+    """What an existing stack of that name fixes already: its id (our Sid and Id), its topic, and the
+    parameters it was deployed with (an update starts from them, as sam deploy's does)."""
 
     stack_id: str
     topic_arn: str
     queue_url: str
+    parameters: dict[str, str] = field(default_factory=dict)
 
 
 def existing_stack(cloudformation: CloudFormationClient, stack_name: str) -> Existing | None:
@@ -174,7 +177,11 @@ def existing_stack(cloudformation: CloudFormationClient, stack_name: str) -> Exi
     except ClientError:
         topic_arn = ""
     outputs = {output["OutputKey"]: output.get("OutputValue", "") for output in stacks[0].get("Outputs", [])}
-    return Existing(str(stacks[0]["StackId"]), topic_arn, str(outputs.get("SqsUrl") or KNOWN_AFTER_DEPLOY))
+    deployed = {
+        str(parameter["ParameterKey"]): str(parameter.get("ParameterValue", ""))
+        for parameter in stacks[0].get("Parameters", [])
+    }
+    return Existing(str(stacks[0]["StackId"]), topic_arn, str(outputs.get("SqsUrl") or KNOWN_AFTER_DEPLOY), deployed)
 
 
 # template.yaml's other parameters: a plan accepts them (so a deploy's own overrides can be pasted) but
@@ -191,28 +198,37 @@ NOT_PLANNED = (
 )
 
 
-def from_overrides(overrides: Mapping[str, str], stack_name: str) -> Parameters:
-    """Parameters from sam deploy's Name=Value overrides; the rest keep the template's defaults."""
-    planned = template_values(Parameters())
-    unknown = sorted(set(overrides) - set(planned) - set(NOT_PLANNED))
+def checked(overrides: Mapping[str, str]) -> dict[str, str]:
+    """The overrides, when template.yaml declares each and CloudFormation would take its value: else
+    InvalidInput with CloudFormation's own message and the fix, before anything is read."""
+    declared = template_parameters.declared()
+    unknown = sorted(set(overrides) - set(declared))
     if unknown:
         raise InvalidInput(
-            f"template.yaml has no parameter {', '.join(unknown)}.",
-            f"name one of {', '.join([*planned, *NOT_PLANNED])}.",
+            f"template.yaml has no parameter {', '.join(unknown)}.", f"name one of {', '.join(declared)}."
         )
-    fix = overrides.get("FixObjectOwnership", "false")
-    if fix not in ("true", "false"):
-        raise InvalidInput(f"FixObjectOwnership is {fix!r}.", "set it to true or false.")
-    defaults = Parameters()
+    refused = template_parameters.first_refusal(declared, overrides)
+    if refused:
+        said = refused.message if refused.message.endswith(".") else f"{refused.message}."
+        raise InvalidInput(f"CloudFormation would refuse the deploy: {said}", refused.fix)
+    return dict(overrides)
+
+
+def from_overrides(
+    overrides: Mapping[str, str], stack_name: str, deployed: Mapping[str, str] | None = None
+) -> Parameters:
+    """Parameters from sam deploy's Name=Value overrides, over an existing stack's own values (deployed), over
+    template.yaml's defaults."""
+    values = {**template_parameters.defaults(template_parameters.declared()), **(deployed or {}), **checked(overrides)}
     return Parameters(
         stack_name=stack_name,
-        log_bucket_name=overrides.get("LogBucketName", defaults.log_bucket_name),
-        delivery_mode=delivery_mode(overrides.get("DeliveryMode", defaults.delivery_mode.value), "DeliveryMode"),
-        cloudtrail_key_arn=overrides.get("CloudTrailKeyArn", defaults.cloudtrail_key_arn),
-        notification_prefix=overrides.get("NotificationPrefix", defaults.notification_prefix),
-        expel_role_name=overrides.get("ExpelRoleName", defaults.expel_role_name),
-        key_policy_delegate_arn=overrides.get("KeyPolicyDelegateArn", defaults.key_policy_delegate_arn),
-        fix_object_ownership=fix == "true",
+        log_bucket_name=values["LogBucketName"],
+        delivery_mode=delivery_mode(values["DeliveryMode"], "DeliveryMode"),
+        cloudtrail_key_arn=values["CloudTrailKeyArn"],
+        notification_prefix=values["NotificationPrefix"],
+        expel_role_name=values["ExpelRoleName"],
+        key_policy_delegate_arn=values["KeyPolicyDelegateArn"],
+        fix_object_ownership=values["FixObjectOwnership"] == "true",
     )
 
 
@@ -229,13 +245,16 @@ def template_values(parameters: Parameters) -> dict[str, str]:
     }
 
 
-def make(readers: Readers, parameters: Parameters) -> Plan:
-    """The plan: every read the deploy's first run would make, and the writes it would then attempt."""
+def make(readers: Readers, overrides: Mapping[str, str], stack_name: str) -> Plan:
+    """The plan: every read the deploy's first run would make, and the writes it would then attempt. On an
+    existing stack the overrides apply over the stack's own parameters (its delegate among them)."""
     identity = readers.sts.get_caller_identity()
     account, partition = str(identity["Account"]), str(identity["Arn"]).split(":")[1]
-    plan = Plan(parameters.stack_name, account, readers.region)
-    existing = existing_stack(readers.cloudformation, parameters.stack_name)
+    plan = Plan(stack_name, account, readers.region)
+    existing = existing_stack(readers.cloudformation, stack_name)
     plan.stack_exists = existing is not None
+    deployed = existing.parameters if existing else {}
+    parameters = from_overrides(overrides, stack_name, deployed)
     entry_id = owned_id(existing.stack_id) if existing else PLACEHOLDER_ID
     # The management account's delegate answers only for a Sid derived from a Log Archive stack id. Before
     # the stack exists, its "read" is asked about a stack of that name: a Sid no policy holds, read only.
@@ -249,8 +268,9 @@ def make(readers: Readers, parameters: Parameters) -> Plan:
     # contract test: the statement shown is the one the deploy writes.
     role_arn = f"arn:{partition}:iam::{account}:role/{parameters.expel_role_name}"
     plan.parameters = template_values(parameters)
-    defaults = template_values(Parameters())
-    plan.sources = {name: "default" if value == defaults[name] else "given" for name, value in plan.parameters.items()}
+    plan.sources = {
+        name: "given" if name in overrides else "stack" if name in deployed else "default" for name in plan.parameters
+    }
     plan.created = {
         "ExpelRoleArn": role_arn,
         "TopicArn": _shown(topic_arn),

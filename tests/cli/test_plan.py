@@ -243,3 +243,14 @@ def test_after_the_deploy_a_plan_of_the_same_parameters_changes_nothing(seeded: 
     assert f"SqsUrl                 {outputs['SqsUrl']}" in printed
     assert re.search(r"OwnedId +ExpelOnboarding[0-9A-F]{12}\n", printed)
     assert "Plan: 0 to change, 0 needing you, 3 unchanged." in printed
+
+
+def test_on_the_existing_stack_a_plan_starts_from_its_parameters_and_its_delegate(seeded: Seeded) -> None:
+    # After the deploy above: no override, yet the plan is the stack's own, delegate included.
+    code, printed = plan(seeded.endpoint, "--key-profile", seeded.management_profile)
+    assert code == cli.EXIT_OK, printed
+    assert f"KeyPolicyDelegateArn   {seeded.delegate}  (stack)" in printed
+    assert change(printed, "KeyPolicy").startswith("  ok       KeyPolicy")
+    # An override still wins over the stack's value, and is held to the template's constraints.
+    code, printed = plan(seeded.endpoint, "--parameter-overrides", "FixObjectOwnership=true")
+    assert "FixObjectOwnership     true  (given)" in printed
