@@ -3,10 +3,14 @@
 start                  run the local AWS here until Ctrl-C; prints its endpoint
 seed    --endpoint-url seed the Control Tower landing zone into a running local AWS
         [--landing-zone {3,4.0}]  its generation (default 3)
-deploy  --endpoint-url build org/management.yaml and template.yaml and deploy them there (each in its account)
-        [--workbench-external-id GUID]  the stacks' WorkbenchExternalId (default: the landing zone's)
-destroy --endpoint-url delete the stack
+deploy  --endpoint-url build org/management.yaml and template.yaml and deploy them there (each in its account);
+                       prints template.yaml's outputs and the management account's KeyPolicyDelegateArn
+        [--parameter-overrides Name=Value ...]  template.yaml's parameters, as sam deploy takes them
+                       (default: the landing zone's WorkbenchExternalId, and the org stack's delegate)
+destroy --endpoint-url delete both stacks, and everything they made
 demo                   all of it, with checks, in one run (make demo)
+
+--endpoint-url defaults to LOCALAWS_ENDPOINT, which `start` prints (expel-onboarding takes it too).
 """
 
 from __future__ import annotations
@@ -40,7 +44,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--landing-zone", choices=["3", "4.0"], default="3", help="seed: the Control Tower landing zone generation"
     )
-    parser.add_argument("--workbench-external-id", default="", help="deploy: the Workbench organization GUID")
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        default=[],
+        metavar="Name=Value",
+        type=_override,
+        help="deploy: template.yaml's parameters, as sam deploy takes them",
+    )
+    parser.add_argument(
+        "--workbench-external-id", default="", help="deploy: the same as --parameter-overrides WorkbenchExternalId="
+    )
     arguments = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     if arguments.command == "demo":
@@ -61,11 +75,29 @@ def main(argv: list[str] | None = None) -> int:
     if not arguments.endpoint_url.startswith(("http://", "https://")):
         parser.error(f"--endpoint-url {arguments.endpoint_url!r} has no scheme: use http://{arguments.endpoint_url}")
     _use(arguments.endpoint_url)
+    overrides = dict(arguments.parameter_overrides)
+    if arguments.workbench_external_id:
+        overrides.setdefault("WorkbenchExternalId", arguments.workbench_external_id)
     try:
-        return run(arguments.command, arguments.landing_zone, arguments.workbench_external_id)
+        return run(arguments.command, arguments.landing_zone, overrides)
+    except KeyboardInterrupt:
+        print(
+            f"\npython -m localaws {arguments.command}: interrupted. The local AWS at {arguments.endpoint_url} keeps "
+            "what was done so far: `python -m localaws destroy` deletes the stacks, or stop the local AWS "
+            "(Ctrl-C where `start` runs) to drop everything.",
+            file=sys.stderr,
+        )
+        return 130
     except Exception as exc:  # noqa: BLE001 - no traceback reaches a person: what was found, and the fix
         print(f"python -m localaws {arguments.command}: {explain(exc, arguments.endpoint_url)}", file=sys.stderr)
         return 1
+
+
+def _override(value: str) -> tuple[str, str]:
+    name, equals, given = value.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"{value!r} is not Name=Value: write it as sam deploy takes it, Name=Value")
+    return name, given
 
 
 def explain(exc: Exception, endpoint: str) -> str:
@@ -85,7 +117,7 @@ def explain(exc: Exception, endpoint: str) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run(command: str, generation: str, external_id: str = "") -> int:
+def run(command: str, generation: str, overrides: dict[str, str] | None = None) -> int:
     from localaws import deploy, landing_zone
 
     if command == "seed":
@@ -95,25 +127,18 @@ def run(command: str, generation: str, external_id: str = "") -> int:
         from localaws import stack_parameters
 
         print("building and deploying the management-account stack, then template.yaml (about 15 s)", file=sys.stderr)
-        external_id = external_id or landing_zone.EXTERNAL_ID
+        given = overrides or {}
+        external_id = given.get("WorkbenchExternalId", landing_zone.EXTERNAL_ID)
         org = deploy.org_outputs() or deploy.deploy_org(
             {**stack_parameters.org_parameters(landing_zone.cloudtrail_key_arn()), "WorkbenchExternalId": external_id}
         )
-        outputs = deploy.deploy(
-            {
-                "WorkbenchExternalId": external_id,
-                "KeyPolicyDelegateArn": org["KeyPolicyDelegateArn"],
-            }
-        )
-        print(json.dumps(outputs, indent=2))
-    elif not deploy.exists():
-        print(f"no stack {deploy.STACK}: nothing to delete")
+        delegate = org["KeyPolicyDelegateArn"]
+        outputs = deploy.deploy({"WorkbenchExternalId": external_id, "KeyPolicyDelegateArn": delegate, **given})
+        print(json.dumps({**outputs, "KeyPolicyDelegateArn": delegate}, indent=2))
+        print(f"The management account's key-policy delegate (KeyPolicyDelegateArn): {delegate}", file=sys.stderr)
     else:
-        from localaws import demo
-
-        deploy.destroy()
-        demo.wait_deleted()
-        print(f"deleted {deploy.STACK}")
+        deleted = deploy.destroy_all()
+        print(f"deleted {', '.join(deleted)}" if deleted else f"no stack {deploy.STACK}: nothing to delete")
     return 0
 
 

@@ -14,7 +14,7 @@ from localaws import request_headers
 MANAGEMENT = "111111111111"
 LOG_ARCHIVE = "123456789012"
 AUDIT = "222222222222"
-# The member accounts the seed creates, in order (the local AWS server hands them these ids).
+# The member accounts `python -m localaws seed` creates, in order (the local AWS server hands them these ids).
 MEMBERS = {LOG_ARCHIVE: "Log Archive", AUDIT: "Audit"}
 REGION = "us-east-1"
 

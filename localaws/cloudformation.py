@@ -59,6 +59,7 @@ def cloudformation_gaps() -> Iterator[None]:
             "crhelper-no-ca-bundle",
             "cloudformation-custom-resources",
             "cloudformation-state-machines",
+            "cloudformation-state-machines-deleted",
             "cloudformation-custom-resources-deleted-first",
             "cloudformation-stack-updates",
             "cloudformation-create-rollback",

@@ -235,4 +235,11 @@ def main() -> int:
     except DemoFailed as failed:
         print(f"\nDEMO FAILED: {failed}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(
+            "\nmake demo: interrupted. Its local AWS lived in this process and stopped with it; nothing outside it "
+            "was touched. make demo starts again from the beginning.",
+            file=sys.stderr,
+        )
+        return 130
     return 0

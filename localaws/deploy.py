@@ -17,6 +17,7 @@ import json
 import logging
 import time
 import zipfile
+from contextlib import nullcontext
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -187,6 +188,39 @@ def exists() -> bool:
 
 def destroy() -> None:
     clients.cloudformation().delete_stack(StackName=STACK)
+
+
+def destroy_all(timeout: float = 60) -> list[str]:
+    """Both stacks, as `sam delete` would take each: the Log Archive stack first (its KeyPolicy step asks the
+    management account's delegate to take our statement out), then the management account's. The names
+    deleted."""
+    deleted = []
+    for name, account in ((STACK, None), (ORG_STACK, MANAGEMENT)):
+        with as_account(account) if account else nullcontext():
+            cloudformation = clients.cloudformation()
+            if not _present(cloudformation, name):
+                continue
+            cloudformation.delete_stack(StackName=name)
+            _wait_deleted(cloudformation, name, timeout)
+            deleted.append(name)
+    return deleted
+
+
+def _present(cloudformation: Any, name: str) -> bool:
+    stacks = cloudformation.list_stacks()["StackSummaries"]
+    return any(s["StackName"] == name and s["StackStatus"] != "DELETE_COMPLETE" for s in stacks)
+
+
+def _wait_deleted(cloudformation: Any, name: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _present(cloudformation, name):
+            return
+        stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        if stack["StackStatus"] == "DELETE_FAILED":
+            raise DeployFailed(f"{name} is DELETE_FAILED: {stack.get('StackStatusReason', '')}")
+        time.sleep(0.25)
+    raise DeployFailed(f"{name} was not deleted within {timeout:.0f} s")
 
 
 def _expanded(template: dict[str, Any], region: str) -> dict[str, Any]:

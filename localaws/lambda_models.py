@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from typing import Any
 
+from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import lambda_backends
 from moto.core.common_models import CloudFormationModel
 
@@ -44,7 +46,9 @@ class LambdaResourcePolicy(Named, CloudFormationModel):
         return cls(properties["ResourceArn"])
 
     def delete(self, account_id: str, region_name: str) -> None:
-        function_policies.set_policy(self.physical_id, [])
+        # A stack's deletion may take the function first: its policy went with it, as in Lambda.
+        with suppress(UnknownFunctionException):
+            function_policies.set_policy(self.physical_id, [])
 
 
 class LambdaAlias(Named, CloudFormationModel):
@@ -71,4 +75,5 @@ class LambdaAlias(Named, CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         function_arn, _, name = self.physical_id.rpartition(":")
-        lambda_backends[account_id][region_name].delete_alias(name, function_arn)
+        with suppress(UnknownFunctionException):
+            lambda_backends[account_id][region_name].delete_alias(name, function_arn)

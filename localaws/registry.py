@@ -94,6 +94,14 @@ REGISTRY: tuple[Replacement, ...] = (
         "moto creating AWS::StepFunctions::StateMachine through StateMachine.create_from_cloudformation_json",
     ),
     Replacement(
+        "cloudformation-state-machines-deleted",
+        GAP,
+        ("moto.stepfunctions.models:StateMachine.delete_from_cloudformation_json",),
+        "localaws.cloudformation_models:state_machine_deleted",
+        "moto deleting a stack's AWS::StepFunctions::StateMachine through "
+        "StateMachine.delete_from_cloudformation_json(resource_name=its ARN, ...)",
+    ),
+    Replacement(
         "cloudformation-custom-resources-deleted-first",
         GAP,
         ("moto.cloudformation.parsing:ResourceMap.delete",),

@@ -7,17 +7,44 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from typing import Any
+from xml.sax.saxutils import escape
 
 from moto.core.config import default_user_config
 from moto.moto_api._internal.models import moto_api_backend
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 from localaws import cloudformation, lambda_runtime, service_gaps, state
 from localaws.accounts import MEMBERS
 
 REGION = "us-east-1"
+LOG = logging.getLogger("localaws")
+# AWS's error document for the query (XML) protocols; botocore's JSON parsers read its message too.
+INTERNAL_FAILURE = (
+    "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>{}</Message></Error>"
+    "</ErrorResponse>"
+)
+
+
+def answering_errors(app: Callable[..., Any]) -> Callable[..., Any]:
+    """A request moto fails on (an action or a region it lacks) gets AWS's InternalFailure answer, and one
+    line in the log saying what failed; no traceback reaches the person watching `start`."""
+
+    def answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        try:
+            return app(environ, start_response)
+        except Exception as exc:  # noqa: BLE001 - any failure of the emulator is an answer, not a crash
+            what = f"{environ.get('REQUEST_METHOD')} {environ.get('HTTP_HOST', '')}{environ.get('PATH_INFO', '')}"
+            LOG.error("local AWS: %s failed: %s: %s", what, type(exc).__name__, exc)
+            start_response("500 Internal Server Error", [("Content-Type", "text/xml")])
+            message = escape(f"the local AWS could not answer this request: {type(exc).__name__}: {exc}")
+            return [INTERNAL_FAILURE.format(message).encode("utf-8")]
+
+    return answer
 
 
 def free_port() -> int:
@@ -55,14 +82,17 @@ def running() -> Iterator[str]:
     executing = default_user_config["stepfunctions"]["execute_state_machine"]
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    app = answering_errors(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
     with ExitStack() as stack:
         stack.enter_context(lambda_runtime.in_process_lambda())
         stack.enter_context(cloudformation.cloudformation_gaps())
         stack.enter_context(service_gaps.server_gaps(member_ids=tuple(MEMBERS)))
         stack.enter_context(service_gaps.filled())
-        server.start()
-        stack.callback(server.stop)
+        serving = threading.Thread(target=server.serve_forever, name="localaws-server", daemon=True)
+        serving.start()
+        stack.callback(serving.join)
+        stack.callback(server.shutdown)
         try:
             yield endpoint
         finally:

@@ -61,8 +61,9 @@ def _simulator_not_emulated(self: Any) -> Any:
 
 def seeded_accounts_first(original: Callable[[], str], member_ids: tuple[str, ...]) -> Callable[[], str]:
     """localaws.landing_zone.create_member_account's gap, for a seed that runs in another process than
-    the server: the member accounts get the seed's ids, in the order it creates them (the Log Archive,
-    moto's default account everything acts from, first), and random ids after that."""
+    the server: the member accounts get the ids the landing zone's seeding gives them, in the order it
+    creates them (the Log Archive, moto's default account everything acts from, first), and random ids
+    after that."""
 
     def account_id() -> str:
         for member in member_ids:
@@ -76,7 +77,7 @@ def seeded_accounts_first(original: Callable[[], str], member_ids: tuple[str, ..
 @contextmanager
 def server_gaps(member_ids: tuple[str, ...] = (DEFAULT_ACCOUNT_ID,)) -> Iterator[None]:
     """The gaps only moto's server has (in-process moto raises NotImplementedError, which the
-    product already treats as "no simulator"), and the seed's member accounts from another process."""
+    product already treats as "no simulator"), and the seeded member accounts from another process."""
     with (
         replacements.applied("iam-simulator-error"),
         replacements.applied("organizations-seeded-account-ids", member_ids=member_ids),
