@@ -29,7 +29,7 @@ from botocore.exceptions import (
 from expel_onboarding import workflow
 from expel_onboarding.errors import AwsThrottled, RunFailed, StackNotReady
 from expel_onboarding.reports import Status
-from expel_onboarding_cli import delivery_report, explained, feed_commands, plan, sessions
+from expel_onboarding_cli import delivery_report, explained, feed_commands, plan, run_history, sessions
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -47,6 +47,14 @@ WORKBENCH_FIELDS = [
 STATUS_FIELDS = [("ActionRequired", "Action required"), ("DeliveryMode", "Delivery")]
 USABLE_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 FAILED_RUNS = ("FAILED", "TIMED_OUT", "ABORTED")
+# A stack whose deploy failed and left nothing usable: the cause is in its events.
+DEPLOY_FAILED = (
+    "CREATE_FAILED",
+    "ROLLBACK_IN_PROGRESS",
+    "ROLLBACK_COMPLETE",
+    "ROLLBACK_FAILED",
+    "UPDATE_ROLLBACK_FAILED",
+)
 MARKS = {"OK": "ok", "CHANGED": "changed", "DRIFTED": "DRIFTED", "ACTION_REQUIRED": "ACTION", "FAILED": "FAILED"}
 # A plan's marks say what the deploy would do, not what was done.
 PLAN_MARKS = {"OK": "ok", "CHANGED": "change", "ACTION_REQUIRED": "ACTION"}
@@ -221,11 +229,41 @@ def stack_outputs(cloudformation: CloudFormationClient, stack_name: str) -> dict
 
 
 def _stack(cloudformation: CloudFormationClient, stack_name: str) -> dict[str, Any]:
+    """The stack, or StackNotReady: none of that name, or a deploy that failed (with its cause)."""
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as exc:
         raise StackNotReady(f"No stack {stack_name}: {exc}. Pass --stack-name and --region of your deploy.") from exc
-    return dict(stacks[0])
+    stack = dict(stacks[0])
+    status = str(stack.get("StackStatus", ""))
+    if status in DEPLOY_FAILED:
+        again = (
+            f"delete it (aws cloudformation delete-stack --stack-name {stack_name}), then deploy again"
+            if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED")
+            else "deploy again"
+        )
+        raise StackNotReady(
+            f"The deploy of {stack_name} failed ({status}): {deploy_failure(cloudformation, stack_name)} "
+            f"Fix that, then {again}."
+        )
+    return stack
+
+
+def deploy_failure(cloudformation: CloudFormationClient, stack_name: str) -> str:
+    """The cause of a failed deploy, whole: the first resource that failed, and its reason (for the Onboarding
+    resource, the failing run's cause). Resources cancelled because of it say nothing of their own."""
+    events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
+    failed = [
+        event
+        for event in reversed(events)  # DescribeStackEvents answers the newest first
+        if str(event.get("ResourceStatus", "")).endswith("_FAILED")
+        and event.get("ResourceStatusReason")
+        and "cancelled" not in str(event["ResourceStatusReason"]).lower()
+    ]
+    if not failed:
+        return "CloudFormation gave no reason."
+    first = failed[0]
+    return f"{first.get('LogicalResourceId')}: {first['ResourceStatusReason']}"
 
 
 def _outputs(stack: dict[str, Any]) -> dict[str, str]:
@@ -320,7 +358,7 @@ def exit_code(summary: dict[str, Any]) -> int:
     statuses = {step["Status"] for step in summary["Steps"]}
     if summary.get("Failed") or Status.FAILED.value in statuses:
         return EXIT_FAILED
-    if Status.DRIFTED.value in statuses:
+    if run_history.drifted(summary):
         return EXIT_DRIFTED
     if Status.ACTION_REQUIRED.value in statuses:
         return EXIT_ACTION_REQUIRED
@@ -345,6 +383,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         summary = follow(sfn, execution, None if as_json else out)
     except KeyboardInterrupt:
         raise RunInterrupted(name, execution, arguments) from None
+    summary = run_history.with_last_write(sfn, state_machine, execution, summary)
     cloudwatch, s3 = sessions.for_delivery_report(arguments.profile, arguments.region, arguments.endpoint_url)
     unknown = ""
     try:
@@ -375,6 +414,9 @@ def run_outputs(
     """The Workbench values, after the stack's status and the workflow's last run say they still hold."""
     values = workbench_values(cloudformation, stack_name)
     run = last_run(sfn, values["StateMachineArn"]) if values.get("StateMachineArn") else None
+    if run and "ActionRequired" in run and ("ActionRequired" in values or run["ActionRequired"]):
+        # The newest run is the truth; the stack's output is its deploy's run, until the next deploy.
+        values = {**values, "ActionRequired": ", ".join(run["ActionRequired"]) or "none"}
     if as_json:
         shown = {key: values[key] for key, _ in WORKBENCH_FIELDS + STATUS_FIELDS if key in values}
         print(json.dumps({**shown, "LastRun": run} if run else shown, indent=2), file=out)
@@ -382,6 +424,8 @@ def run_outputs(
         print_values(values, out)
         if run:
             print(f"  {'Last run':<33} {run_line(run)}", file=out)
+            for action in run.get("Actions", []):
+                print(f"\n{action['Name']} needs you: {action['Detail']}", file=out)
     if run and run["Status"] in FAILED_RUNS:
         print(
             f"expel-onboarding: the last onboarding run, {run['Name']}, ended {run['Status']}: {run['Cause']} "
@@ -392,18 +436,16 @@ def run_outputs(
     if run and run.get("Drifted"):
         return EXIT_DRIFTED
     action = values.get("ActionRequired", "none")
-    return EXIT_OK if action in ("", "none") and not (run and run.get("ActionRequired")) else EXIT_ACTION_REQUIRED
+    return EXIT_OK if action in ("", "none") else EXIT_ACTION_REQUIRED
 
 
 def last_run(sfn: SFNClient, state_machine_arn: str) -> dict[str, Any] | None:
-    """The workflow's newest run (a deploy's, the schedule's or a person's): its status, and what it found.
-
-    ListExecutions answers the most recent run first (Step Functions API reference, ListExecutions);
-    the newest of the page is taken all the same."""
-    executions = sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
+    """The workflow's newest run (a deploy's, the schedule's or a person's): its status, and what it found,
+    with what the last writing run could not do (run_history)."""
+    executions = run_history.newest_executions(sfn, state_machine_arn)
     if not executions:
         return None
-    newest = max(executions, key=lambda execution: execution["startDate"])
+    newest = executions[0]
     run: dict[str, Any] = {
         "Name": newest["name"],
         "Status": newest["status"],
@@ -411,16 +453,17 @@ def last_run(sfn: SFNClient, state_machine_arn: str) -> dict[str, Any] | None:
     }
     if newest["status"] == workflow.RUNNING:
         return run
-    description = sfn.describe_execution(executionArn=newest["executionArn"])
     if newest["status"] in FAILED_RUNS:
+        description = sfn.describe_execution(executionArn=newest["executionArn"])
         return {**run, "Cause": str(description.get("cause") or description.get("error") or "no cause given")}
-    summary = json.loads(description.get("output") or "{}")
-    steps = summary.get("Steps", [])
+    summary = run_history.summary_of(sfn, newest["executionArn"]) or {}
+    summary = run_history.with_last_write(sfn, state_machine_arn, newest["executionArn"], summary)
     return {
         **run,
         "Mode": summary.get("Mode", ""),
-        "Drifted": [step["Name"] for step in steps if step["Status"] == Status.DRIFTED.value],
+        "Drifted": run_history.drifted(summary),
         "ActionRequired": list(summary.get("ActionRequired", [])),
+        "Actions": run_history.actions(summary),
     }
 
 
@@ -429,7 +472,7 @@ def run_line(run: dict[str, Any]) -> str:
     if run.get("Drifted"):
         said += f"; drift in {', '.join(run['Drifted'])} (expel-onboarding repair puts it back)"
     if run.get("ActionRequired"):
-        said += f"; {', '.join(run['ActionRequired'])} needs you (expel-onboarding check says what)"
+        said += f"; {', '.join(run['ActionRequired'])} needs you (below)"
     return said
 
 

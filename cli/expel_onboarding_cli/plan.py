@@ -358,7 +358,13 @@ def make(readers: Readers, overrides: Mapping[str, str], stack_name: str) -> Pla
         plan.changes.append(trail_subscription(found.topic_arn, account))
     else:
         bucket_target = notification.Target(
-            found.bucket, account, entry_id, topic_arn, found.notification_prefix, found.record.log_root
+            found.bucket,
+            account,
+            entry_id,
+            topic_arn,
+            found.notification_prefix,
+            found.record.log_root,
+            found.topic_arn,
         )
         plan.changes.append(bucket_entry(readers.s3, bucket_target))
     return plan

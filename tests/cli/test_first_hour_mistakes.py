@@ -213,7 +213,13 @@ def test_a_first_hour_on_the_local_aws(endpoint: str) -> None:
     blank = cli("outputs", endpoint=endpoint)
     assert blank.code == 1
     assert blank.out == ""
-    assert "no Workbench values to paste" in blank.err
+    # The deploy failed: its whole cause, and the fix, where a person asks (outputs, check).
+    assert "The deploy of expel-cloudtrail-onboarding failed (ROLLBACK_COMPLETE)" in blank.err
+    assert "NotificationOverlap" in blank.err
+    rolled_back = cli("check", endpoint=endpoint)
+    assert rolled_back.code == 1
+    assert "The deploy of expel-cloudtrail-onboarding failed" in rolled_back.err
+    assert "no onboarding state machine" not in rolled_back.err
 
     # Deploying again after the fix makes the stack anew: a run that really onboarded.
     remove_clashing_entry(endpoint, bucket)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from typing import Any
 
@@ -118,20 +119,36 @@ def test_a_concurrent_writers_entry_is_merged_again_not_overwritten(s3: Any) -> 
     assert report.status is Status.CHANGED
 
 
-def test_an_explicit_deny_is_action_required_naming_trail_topic_and_never_retried(s3: Any) -> None:
+TRAIL_TOPIC = "arn:aws:sns:us-east-1:222233334444:aws-controltower-AllConfigNotifications"
+
+
+@pytest.mark.parametrize(
+    ("trail_topic", "fixes"),
+    [
+        # 4.0: CT.S3.PV.8, and the trail's own topic carries the same events.
+        (TRAIL_TOPIC, ["CT.S3.PV.8", TRAIL_TOPIC, "DeliveryMode=auto (or trail-topic)"]),
+        # 3.x when the stack was deployed: an upgrade since (read the trail again), or the organization's own deny.
+        ("", ["LogTargetRevision=<a new value>", "service control policy", "then run expel-onboarding repair"]),
+    ],
+    ids=["landing-zone-4.0", "landing-zone-3.x"],
+)
+def test_an_explicit_deny_is_action_required_with_the_fix_of_its_generation_and_never_retried(
+    s3: Any, trail_topic: str, fixes: list[str]
+) -> None:
+    target = dataclasses.replace(TARGET, trail_topic_arn=trail_topic)
     with Stubber(s3) as stub:
         expect_read(stub, FOREIGN)
         stub.add_client_error(
             "put_bucket_notification_configuration",
-            **explicit_deny("s3:PutBucketNotification", f"arn:aws:s3:::{TARGET.bucket}"),
+            **explicit_deny("s3:PutBucketNotification", f"arn:aws:s3:::{target.bucket}"),
         )
-        report = notification.converge(s3, TARGET, Mode.APPLY, sleep=lambda _: pytest.fail("must not retry"))
+        report = notification.converge(s3, target, Mode.APPLY, sleep=lambda _: pytest.fail("must not retry"))
         stub.assert_no_pending_responses()
     assert report.status is Status.ACTION_REQUIRED
     assert "s3:PutBucketNotification" in report.detail
-    assert TARGET.bucket in report.detail
-    assert "CT.S3.PV.8" in report.detail
-    assert "DeliveryMode=auto (or trail-topic)" in report.detail
+    assert target.bucket in report.detail
+    for fix in fixes:
+        assert fix in report.detail
     assert report.data["ExplicitDeny"] is True
 
 

@@ -63,6 +63,8 @@ class Target:
     prefix: str = ""
     # Where the organization trail writes its log files (<S3KeyPrefix>/AWSLogs/<o-id>/), for the advice.
     log_root: str = ""
+    # The trail's own SNS topic, when it has one (landing zone 4.0): the way around a deny on the bucket.
+    trail_topic_arn: str = ""
 
 
 def normalize(raw: Config) -> Config:
@@ -253,11 +255,23 @@ def denied(exc: ClientError, target: Target, mode: Mode, desired: Config, ours_t
             "its own filter covers. Make the stack adopt it as it is: sam deploy --parameter-overrides "
             "LogTargetRevision=<a new value> (with DeliveryMode=auto and NotificationPrefix empty)"
         )
-    else:
+    elif target.trail_topic_arn:
         detail = (
             f"{found} This is Control Tower landing zone 4.0's CT.S3.PV.8, which lets no role of ours change the "
-            "log bucket's notifications. Switch to the trail's own topic, which carries the same events: "
-            "sam deploy --parameter-overrides DeliveryMode=auto (or trail-topic)"
+            f"log bucket's notifications. Switch to the trail's own topic, {target.trail_topic_arn}, which carries "
+            "the same events: sam deploy --parameter-overrides DeliveryMode=auto (or trail-topic)"
+        )
+    else:
+        # The trail had no topic when the stack read it (landing zone 3.x): an upgrade to 4.0 since then, or a
+        # deny of the organization's own. Either way, what fixes it is said; a relay is no fix without a topic.
+        detail = (
+            f"{found} When this stack read the organization trail, it had no SNS topic. If Control Tower was "
+            "upgraded to landing zone 4.0 since (its CT.S3.PV.8 denies this write), the trail has one now: "
+            "sam deploy --parameter-overrides LogTargetRevision=<a new value> DeliveryMode=auto (or trail-topic) "
+            "reads it again and relays from its topic. Otherwise the deny is a service control policy of your "
+            "organization or a statement of the bucket's policy: ask its owner to exempt this stack's Notification "
+            f"function role (aws:PrincipalArn) for s3:PutBucketNotification on arn:aws:s3:::{target.bucket}, then "
+            "run expel-onboarding repair."
         )
     return StepReport(STEP, Status.ACTION_REQUIRED, detail, data)
 

@@ -131,6 +131,7 @@ class Settings:
             self.topic_arn,
             self.notification_prefix,
             self.built_for.log_root if self.built_for.trail_arn else "",
+            self.trail_topic_arn,
         )
 
     def key_target(self, discovered_key_arn: str) -> key_policy.Target | None:
