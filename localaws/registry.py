@@ -209,11 +209,11 @@ REGISTRY: tuple[Replacement, ...] = (
         "Topic.publish(self, message, ...) publishing every message",
     ),
     Replacement(
-        "iam-simulator-error",
+        "iam-policy-simulator",
         GAP,
         ("moto.iam.responses:IamResponse.simulate_principal_policy",),
-        "localaws.service_gaps:_simulator_not_emulated",
-        "IamResponse dispatching an action to the method of its name",
+        "localaws.policy_simulator:simulate_principal_policy",
+        "IamResponse dispatching an action to the method of its name, returning ActionResult",
         create=True,
     ),
     Replacement(

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from moto.cloudtrail.models import Trail
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.iam.exceptions import IAMException
 from moto.organizations.models import organizations_backends
 from moto.utilities.utils import get_partition
 
@@ -33,6 +31,7 @@ def filled() -> Iterator[None]:
         "cloudtrail-topic-by-arn",
         "s3-full-event-shape",
         "sns-publish-metrics",
+        "iam-policy-simulator",
         *replacements.EVERYWHERE,
     ):
         yield
@@ -53,12 +52,6 @@ def _trail_topic_arn(self: Trail) -> str | None:
 TRAIL_TOPIC_ARN = property(_trail_topic_arn)
 
 
-def _simulator_not_emulated(self: Any) -> Any:
-    """Gap: moto's server answers an action it does not implement (IAM's policy simulator) with an
-    HTML 500 page that botocore cannot parse; AWS answers every action in its own error format."""
-    raise IAMException("InvalidInput", "moto does not emulate the policy simulator (SimulatePrincipalPolicy).")
-
-
 def seeded_accounts_first(original: Callable[[], str], member_ids: tuple[str, ...]) -> Callable[[], str]:
     """localaws.landing_zone.create_member_account's gap, for a seed that runs in another process than
     the server: the member accounts get the ids the landing zone's seeding gives them, in the order it
@@ -76,12 +69,8 @@ def seeded_accounts_first(original: Callable[[], str], member_ids: tuple[str, ..
 
 @contextmanager
 def server_gaps(member_ids: tuple[str, ...] = (DEFAULT_ACCOUNT_ID,)) -> Iterator[None]:
-    """The gaps only moto's server has (in-process moto raises NotImplementedError, which the
-    product already treats as "no simulator"), and the seeded member accounts from another process."""
-    with (
-        replacements.applied("iam-simulator-error"),
-        replacements.applied("organizations-seeded-account-ids", member_ids=member_ids),
-    ):
+    """The gap only moto's server has: the seeded member accounts, from another process."""
+    with replacements.applied("organizations-seeded-account-ids", member_ids=member_ids):
         yield
 
 

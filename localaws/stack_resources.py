@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from typing import Any
 
 from expel_onboarding import discovery, settings
 from expel_onboarding.delivery import DeliveryMode
@@ -82,6 +83,47 @@ def create_delegate(landing_zone: LandingZone, log_archive: str = LOG_ARCHIVE) -
     return str(function["FunctionArn"])
 
 
+EXPEL_POLICY = "ExpelCloudTrailAccess"
+
+
+def expel_data_access(bucket: str, queue_arn: str, notification_key_arn: str, management: str) -> dict[str, Any]:
+    """The statements of template.yaml's ExpelPolicy through which Workbench reads (the rest are read-only
+    investigation rights no step checks), for a key discovered at run time; held to the template by
+    tests/template/test_parameters.py's neighbour, test_stack_resources_contract."""
+    via = {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadCloudTrailLogObjects",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            },
+            {
+                "Sid": "ConsumeObjectNotifications",
+                "Effect": "Allow",
+                "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+                "Resource": queue_arn,
+            },
+            {
+                "Sid": "DecryptObjectNotifications",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": notification_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"}},
+            },
+            {
+                "Sid": "DecryptCloudTrailLogObjects",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": f"arn:aws:kms:{REGION}:*:key/*",
+                "Condition": {"StringEquals": {**via, "aws:ResourceAccount": management}},
+            },
+        ],
+    }
+
+
 def deploy_stack_resources(
     landing_zone: LandingZone,
     prefix: str = "",
@@ -127,6 +169,12 @@ def deploy_stack_resources(
         ]
     else:
         role = iam.get_role(RoleName="ExpelTrailAssumeRole")["Role"]
+    management = discovery.management_account(clients.organizations())[0]
+    iam.put_role_policy(
+        RoleName="ExpelTrailAssumeRole",
+        PolicyName=EXPEL_POLICY,
+        PolicyDocument=json.dumps(expel_data_access(attributes["Bucket"], queue_arn, key_arn, management)),
+    )
     values = {
         "region": REGION,
         "stack_id": STACK_ID,

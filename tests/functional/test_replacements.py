@@ -65,13 +65,20 @@ def test_speedups_off_leaves_every_speedups_target_as_it_is(monkeypatch: pytest.
 
 
 def test_a_replacement_is_undone_when_its_context_ends() -> None:
-    # Applied by the local server only: the in-process mock answers the simulator with NotImplementedError.
+    # One the functional tests' own gaps do not apply: only the local server's.
+    from moto.organizations import utils
+
+    before = utils.make_random_account_id
+    with replacements.applied("organizations-seeded-account-ids", member_ids=("222233334444",)):
+        assert utils.make_random_account_id is not before
+    assert utils.make_random_account_id is before
+
+
+def test_a_method_moto_lacks_is_created_while_applied() -> None:
     from moto.iam.responses import IamResponse
 
-    assert "simulate_principal_policy" not in vars(IamResponse)
-    with replacements.applied("iam-simulator-error"):
-        assert "simulate_principal_policy" in vars(IamResponse)
-    assert "simulate_principal_policy" not in vars(IamResponse)
+    # The functional tests run inside service_gaps.filled(), which applies the policy simulator.
+    assert vars(IamResponse)["simulate_principal_policy"].__module__ == "localaws.policy_simulator"
 
 
 def test_a_function_runs_in_process_through_moto_lambda_invoke() -> None:

@@ -14,6 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from expel_onboarding import notification, verify
+from expel_onboarding.errors import NotSimulated
 from expel_onboarding.reports import Mode, Status
 from localaws import clients
 from localaws.landing_zone import EXPEL_PRINCIPAL, EXTERNAL_ID
@@ -59,7 +60,15 @@ DECRYPT_VIA_S3 = {
     "PolicySourceArn": ROLE_ARN,
     "ActionNames": ["kms:Decrypt"],
     "ResourceArns": [CLOUDTRAIL_KEY],
-    "ContextEntries": via("s3.us-east-1.amazonaws.com"),
+    # The key's account, as S3's request to KMS carries it: the grant for a key found at run time tests it.
+    "ContextEntries": [
+        *via("s3.us-east-1.amazonaws.com"),
+        {
+            "ContextKeyName": "aws:ResourceAccount",
+            "ContextKeyValues": [CLOUDTRAIL_KEY.split(":")[4]],
+            "ContextKeyType": "string",
+        },
+    ],
 }
 
 
@@ -192,10 +201,13 @@ def test_an_explicit_deny_across_accounts_is_still_reported(iam: Any) -> None:
     ]
 
 
-def test_without_the_simulator_verify_says_it_did_not_simulate_and_asks_only_once(iam: Any) -> None:
+def test_without_the_simulators_answer_verify_asks_only_once_and_keeps_the_reason(iam: Any) -> None:
     with Stubber(iam) as stub:
-        stub.add_client_error("simulate_principal_policy", "AccessDenied", http_status_code=403)
-        assert verify.permission_problems(iam, TARGET, BUCKET, CLOUDTRAIL_KEY) is None
+        stub.add_client_error(
+            "simulate_principal_policy", "AccessDenied", "explicit deny in a service control policy", 403
+        )
+        with pytest.raises(NotSimulated, match="explicit deny in a service control policy"):
+            verify.permission_problems(iam, TARGET, BUCKET, CLOUDTRAIL_KEY)
         stub.assert_no_pending_responses()
 
 
@@ -268,3 +280,16 @@ def test_after_an_apply_a_denied_read_is_action_required_naming_it(onboarded: di
     assert report.status is Status.ACTION_REQUIRED
     assert f"may not kms:Decrypt on {NOTIFICATION_KEY} through sqs.us-east-1.amazonaws.com" in report.detail
     assert report.data["PoliciesSimulated"] is True
+
+
+def test_verify_never_says_ok_when_the_simulator_could_not_answer(onboarded: dict[str, Any], iam: Any) -> None:
+    with Stubber(iam) as stub:
+        stub_reads_and_role(stub, onboarded["target"])
+        stub.add_client_error("simulate_principal_policy", "AccessDenied", "not authorized", 403)
+        report = run_apply(onboarded, iam)
+    assert report.status is Status.ACTION_REQUIRED
+    assert report.data["PoliciesSimulated"] is False
+    assert "Workbench's access was not confirmed: IAM's policy simulator did not answer (not authorized)" in (
+        report.detail
+    )
+    assert "iam:SimulatePrincipalPolicy" in report.detail

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from expel_onboarding import key_policy, notification, verify
 from expel_onboarding.reports import Mode, Status
-from localaws import clients
+from localaws import clients, stack_resources
 from localaws.aws_calls import AwsCalls
 from localaws.landing_zone import EXPEL_PRINCIPAL as EXPEL
 from localaws.landing_zone import EXTERNAL_ID
@@ -41,6 +41,7 @@ def onboarded(calls: AwsCalls) -> dict[str, Any]:
     role = iam.create_role(RoleName="ExpelTrailAssumeRole", AssumeRolePolicyDocument=json.dumps(EXPEL_TRUST))["Role"]
     entry_target = notification.Target(BUCKET, ACCOUNT, "ExpelOnboardingA1B2C3D4E5F6", topic)
     notification.converge(s3, entry_target, Mode.APPLY)
+    notification_key = kms.create_key()["KeyMetadata"]["Arn"]
     target = verify.Target(
         subscription_arn=subscription,
         queue_arn=queue_arn,
@@ -48,11 +49,16 @@ def onboarded(calls: AwsCalls) -> dict[str, Any]:
         role_arn=role["Arn"],
         expel_principal_arn=EXPEL,
         external_id=EXTERNAL_ID,
-        notification_key_arn=kms.create_key()["KeyMetadata"]["Arn"],
+        notification_key_arn=notification_key,
     )
     # The CloudTrail key in this account, with our statement in its policy, as the KeyPolicy step leaves it.
     key = key_policy.Target(kms.create_key()["KeyMetadata"]["Arn"], entry_target.entry_id, ACCOUNT, role["Arn"], REGION)
     key_policy.converge(kms, key, Mode.APPLY)
+    # The role's grants, as template.yaml's ExpelPolicy gives them (the local AWS simulates them for Verify).
+    document = stack_resources.expel_data_access(BUCKET, queue_arn, notification_key, ACCOUNT)
+    iam.put_role_policy(
+        RoleName="ExpelTrailAssumeRole", PolicyName=stack_resources.EXPEL_POLICY, PolicyDocument=json.dumps(document)
+    )
     calls.clear()
     return {"s3": s3, "sns": sns, "iam": iam, "kms": kms, "target": target, "entry": entry_target, "key": key}
 
@@ -92,9 +98,17 @@ def trust_with_external_ids(iam: Any, external_ids: list[str]) -> None:
 def test_a_complete_onboarding_verifies(onboarded: dict[str, Any]) -> None:
     report = run(onboarded, Mode.APPLY)
     assert report.status is Status.OK, report.detail
-    # moto has no policy simulator: verify says so rather than pretending it ran.
-    assert report.data["PoliciesSimulated"] is False
-    assert "The role's access was not simulated" in report.detail
+    # The local AWS's policy simulator answered from the role's own policies.
+    assert report.data["PoliciesSimulated"] is True
+    assert "IAM's policy simulator allows the role's reads" in report.detail
+
+
+def test_without_the_role_s_grants_verify_names_each_read_the_simulator_refuses(onboarded: dict[str, Any]) -> None:
+    onboarded["iam"].delete_role_policy(RoleName="ExpelTrailAssumeRole", PolicyName=stack_resources.EXPEL_POLICY)
+    report = run(onboarded, Mode.APPLY)
+    assert report.status is Status.ACTION_REQUIRED
+    assert "The Expel role may not s3:GetObject" in report.detail
+    assert "The Expel role may not sqs:ReceiveMessage" in report.detail
 
 
 def test_check_with_a_stack_made_role_leaves_stack_resources_to_cloudformation(

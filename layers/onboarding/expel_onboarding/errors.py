@@ -107,6 +107,10 @@ class AccessNotGranted(OnboardingError):
     """No policy allows the call: the function's role, or the role it assumes, lacks a permission."""
 
 
+class NotSimulated(Exception):
+    """IAM's policy simulator gave Verify no answer: why, in its words (Verify reports it, never OK)."""
+
+
 class PublishFailed(Exception):
     """SNS refused some entries of a PublishBatch; the SQS record fails, so the queue redelivers it."""
 

@@ -16,8 +16,9 @@ How a Verify problem shows, everywhere:
 - In a read-only check it is DRIFTED, as every step reports a change since the last write: the CLI
   exits 2 and the drift alarm counts it.
 - Verify never reports FAILED. That status belongs to a step that raised, which fails the run.
-- What Verify cannot ask is not a problem: without an answer from the policy simulator the report says
-  the access was not simulated (Data.PoliciesSimulated is false).
+- Verify never says OK without evidence: when the policy simulator does not answer, that is a problem
+  like any other (after a write, ACTION_REQUIRED), with the simulator's reason and the fix
+  (Data.PoliciesSimulated is false).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from expel_onboarding import key_policy, notification
-from expel_onboarding.errors import OnboardingError, error_code
+from expel_onboarding.errors import NotSimulated, OnboardingError, error_code, error_message
 from expel_onboarding.reports import Mode, Status, StepReport
 
 if TYPE_CHECKING:
@@ -127,8 +128,9 @@ def role_problems(iam: IAMClient, target: Target) -> list[str]:
 # its real requests carry:
 #   1. s3:GetObject on a log object and sqs:ReceiveMessage on the queue, with no context;
 #   2. kms:Decrypt on the notification key, via sqs.<region>.amazonaws.com (SQS decrypts for ReceiveMessage);
-#   3. kms:Decrypt on the CloudTrail key, via s3.<region>.amazonaws.com (S3 decrypts for GetObject); not
-#      made when the logs are SSE-S3.
+#   3. kms:Decrypt on the CloudTrail key, via s3.<region>.amazonaws.com (S3 decrypts for GetObject), with
+#      aws:ResourceAccount, the key's account, which every request carries (IAM User Guide, "AWS global
+#      condition context keys"); the grant for a key found at run time tests it. Not made for SSE-S3 logs.
 # kms:ViaService holds one value per request and the two Decrypts need different ones, and GetObject and
 # ReceiveMessage carry none: fewer calls would simulate some request with a context it does not have.
 # The simulator evaluates the role's identity policies (and SCPs), never a KMS key policy: it does not
@@ -156,6 +158,9 @@ class Simulation:
 
     requests: tuple[tuple[str, str], ...]  # (action, resource ARN)
     via_service: str = ""
+    # The account that owns the resource, as its real request carries it (aws:ResourceAccount): the grant on a
+    # CloudTrail key discovered at run time tests it.
+    resource_account: str = ""
 
     def parameters(self, role_arn: str) -> dict[str, Any]:
         parameters: dict[str, Any] = {
@@ -163,10 +168,14 @@ class Simulation:
             "ActionNames": list(dict.fromkeys(action for action, _ in self.requests)),
             "ResourceArns": list(dict.fromkeys(resource for _, resource in self.requests)),
         }
-        if self.via_service:
-            parameters["ContextEntries"] = [
-                {"ContextKeyName": "kms:ViaService", "ContextKeyValues": [self.via_service], "ContextKeyType": "string"}
-            ]
+        context = [("kms:ViaService", self.via_service), ("aws:ResourceAccount", self.resource_account)]
+        entries = [
+            {"ContextKeyName": key, "ContextKeyValues": [value], "ContextKeyType": "string"}
+            for key, value in context
+            if value
+        ]
+        if entries:
+            parameters["ContextEntries"] = entries
         return parameters
 
     def problems(self, results: Sequence[EvaluationResultTypeDef], role_arn: str) -> list[str]:
@@ -202,7 +211,7 @@ def simulations(target: Target, bucket: str, key_arn: str) -> list[Simulation]:
         Simulation((("kms:Decrypt", target.notification_key_arn),), f"sqs.{region}.amazonaws.com"),
     ]
     if key_arn:
-        found.append(Simulation((("kms:Decrypt", key_arn),), f"s3.{region}.amazonaws.com"))
+        found.append(Simulation((("kms:Decrypt", key_arn),), f"s3.{region}.amazonaws.com", _arn_field(key_arn, 4)))
     return found
 
 
@@ -236,17 +245,27 @@ def _restrictiveness(decision: str) -> int:
 
 
 def permission_problems(iam: IAMClient, target: Target, bucket: str, key_arn: str) -> list[str] | None:
-    """What IAM's policy simulator says the role may not do; None where the simulator is unavailable."""
+    """What IAM's policy simulator says the role may not do: None when it answered no question (the problem
+    then says why), since Verify never reports OK without that evidence."""
     problems: list[str] = []
     for simulation in simulations(target, bucket, key_arn):
         try:
             results = iam.simulate_principal_policy(**simulation.parameters(target.role_arn))["EvaluationResults"]
-        except (ClientError, BotoCoreError, NotImplementedError):
-            # The simulator only confirms: not every partition or endpoint offers it, and it needs
-            # iam:SimulatePrincipalPolicy. Without an answer, verify says it did not simulate.
-            return None
+        except (ClientError, BotoCoreError, NotImplementedError) as exc:
+            # Not every partition or endpoint offers it, and it needs iam:SimulatePrincipalPolicy, which a
+            # service control policy may deny. A throttle is not here: it raises AwsThrottled, and the step retries.
+            reason = error_message(exc) if isinstance(exc, ClientError) else str(exc) or type(exc).__name__
+            raise NotSimulated(reason) from exc
         problems += simulation.problems(results, target.role_arn)
     return problems
+
+
+def not_simulated(reason: str, target: Target) -> str:
+    return (
+        f"Workbench's access was not confirmed: IAM's policy simulator did not answer ({reason}). Let this stack's "
+        f"Verify role call iam:SimulatePrincipalPolicy on {target.role_arn} (a service control policy may deny "
+        "it), then run expel-onboarding repair."
+    )
 
 
 def key_problems(check: Callable[[], StepReport] | None, target: key_policy.Target) -> list[str]:
@@ -303,7 +322,10 @@ def verify(
     simulated = None
     if target.simulate and mode.writes:
         key_arn = key_target.key_arn if key_target else ""
-        simulated = permission_problems(iam, target, notification_target.bucket, key_arn)
+        try:
+            simulated = permission_problems(iam, target, notification_target.bucket, key_arn)
+        except NotSimulated as unanswered:
+            problems.append(not_simulated(str(unanswered), target))
         problems += simulated or []
     data = {"PoliciesSimulated": simulated is not None}
     if problems:
@@ -316,8 +338,6 @@ def verify(
             detail += f" Our statement is in the policy of {key_target.key_arn}."
         if simulated is not None:
             detail += " IAM's policy simulator allows the role's reads, with the context each request carries."
-        elif target.simulate:
-            detail += " The role's access was not simulated: IAM's policy simulator did not answer."
     elif not target.role_in_stack:
         detail = f"{target.role_name} (from the org StackSet) trusts Expel."
     else:
