@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 import warnings
+from contextlib import redirect_stderr, redirect_stdout
 
 
 def _use(endpoint: str) -> None:
@@ -62,14 +63,19 @@ def main(argv: list[str] | None = None) -> int:
 
         return demo()
     if arguments.command == "start":
-        from localaws import server
+        from localaws import log_files, server
 
         with server.running() as endpoint:
+            log = log_files.path_for(endpoint.rsplit(":", 1)[-1])
             print(f"local AWS at {endpoint}  (export LOCALAWS_ENDPOINT={endpoint}; Ctrl-C stops it)", flush=True)
-            try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
-                return 0
+            print(f"its functions' and services' logs: {log}", flush=True)
+            screen = sys.stderr
+            # What functions print (Powertools writes to stdout) goes with their logs, as in CloudWatch Logs.
+            with log_files.kept_in(log, screen) as written, redirect_stdout(written), redirect_stderr(written):
+                try:
+                    threading.Event().wait()
+                except KeyboardInterrupt:
+                    return 0
     if not arguments.endpoint_url:
         parser.error(f"{arguments.command} needs --endpoint-url (or LOCALAWS_ENDPOINT) of a running 'start'")
     if not arguments.endpoint_url.startswith(("http://", "https://")):

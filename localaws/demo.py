@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from expel_onboarding_cli import cli
-from localaws import clients, deploy, landing_zone, stack_parameters, trail_deliveries, workbench
+from localaws import clients, deploy, landing_zone, log_files, stack_parameters, trail_deliveries, workbench
 from localaws.accounts import MANAGEMENT
 
 OUR_ENTRY = "ExpelOnboarding"
@@ -230,10 +230,13 @@ def _indent(text: str) -> str:
 
 def main() -> int:
     warnings.simplefilter("ignore")
+    log = log_files.path_for("demo")
     try:
-        demo()
+        with log_files.kept_in(log, sys.stderr):
+            demo()
+        print(f"\nThe functions' and services' logs of this run: {log}")
     except DemoFailed as failed:
-        print(f"\nDEMO FAILED: {failed}", file=sys.stderr)
+        print(f"\nDEMO FAILED: {failed}\nThe functions' and services' logs: {log}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(

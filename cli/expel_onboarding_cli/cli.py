@@ -113,7 +113,14 @@ def common_options(suppressed: bool) -> argparse.ArgumentParser:
         default=default("table"),
         help="table for people, json for scripts (default: table)",
     )
-    common.add_argument("--json", dest="output", action="store_const", const="json", help="the same as --output json")
+    common.add_argument(
+        "--json",
+        dest="output",
+        action="store_const",
+        const="json",
+        default=default(None),
+        help="the same as --output json",
+    )
     return common
 
 

@@ -7,14 +7,18 @@ AWS server is started as a person starts it."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -65,18 +69,29 @@ def cli(*argv: str, endpoint: str = NOWHERE, **environment: str | None) -> Ran:
 
 
 @pytest.fixture
-def endpoint() -> Iterator[str]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "localaws", "start"], cwd=ROOT, env=ENVIRONMENT, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        found = re.search(r"http://127\.0\.0\.1:\d+", server.stdout.readline())
-        assert found
-        yield found.group(0)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+def endpoint(tmp_path: Path) -> Iterator[str]:
+    log = tmp_path / "server.log"
+    with log.open("w", encoding="utf-8") as written:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "localaws", "start"],
+            cwd=ROOT,
+            env=ENVIRONMENT,
+            stdout=subprocess.PIPE,
+            stderr=written,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            found = re.search(r"http://127\.0\.0\.1:\d+", server.stdout.readline())
+            assert found
+            yield found.group(0)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    # What the person watching `start` saw: one line per failed request at most, never a traceback or moto's noise.
+    said = log.read_text(encoding="utf-8")
+    assert "Traceback" not in said, said
+    assert "No Moto CloudFormation support" not in said, said
 
 
 def local(service: str, endpoint: str) -> Any:
@@ -188,7 +203,7 @@ def test_a_first_hour_on_the_local_aws(endpoint: str) -> None:
     assert again.code != 0
     assert "already seeded" in again.err
     # CloudFormation's ValidationError, whose message is the parameter's ConstraintDescription.
-    refused = run("localaws", "deploy", "--workbench-external-id", "acme-corp", endpoint=endpoint)
+    refused = run("localaws", "deploy", "--parameter-overrides", "WorkbenchExternalId=acme-corp", endpoint=endpoint)
     assert refused.code != 0
     assert (
         "deploy: CloudFormation refused expel-org: Parameter 'WorkbenchExternalId' must be your Workbench"
@@ -223,14 +238,118 @@ def test_a_first_hour_on_the_local_aws(endpoint: str) -> None:
 
     # Deploying again after the fix makes the stack anew: a run that really onboarded.
     remove_clashing_entry(endpoint, bucket)
-    deployed = run("localaws", "deploy", endpoint=endpoint)
+    deployed = run("localaws", "deploy", "--parameter-overrides", "DriftCheckSchedule=rate(2 days)", endpoint=endpoint)
     assert deployed.code == 0, deployed.err
-    assert json.loads(deployed.out)["ManagementAccountId"] == "111111111111"
+    printed = json.loads(deployed.out)
+    assert printed["ManagementAccountId"] == "111111111111"
+    # The delegate's ARN, for a person's own deploy's KeyPolicyDelegateArn.
+    assert printed["KeyPolicyDelegateArn"].startswith("arn:aws:lambda:us-east-1:111111111111:function:expel-org-")
+    assert f"(KeyPolicyDelegateArn): {printed['KeyPolicyDelegateArn']}" in deployed.err
+    # An existing stack's plan starts from its own parameters: the delegate is there without an override.
+    replanned = cli("plan", endpoint=endpoint)
+    assert f"KeyPolicyDelegateArn   {printed['KeyPolicyDelegateArn']}  (stack)" in replanned.out
+    # The CLI takes the endpoint from LOCALAWS_ENDPOINT, as python -m localaws does, and options before the verb.
+    from_variable = run("expel_onboarding_cli", "--output", "json", "outputs", endpoint=endpoint)
+    assert from_variable.code == 0, from_variable.err
+    assert json.loads(from_variable.out)["ManagementAccountId"] == "111111111111"
     checked = cli("check", "--output", "json", endpoint=endpoint)
     assert checked.code == 0, checked.out
     assert {step["Status"] for step in json.loads(checked.out)["Steps"]} == {"OK"}
     assert cli("outputs", endpoint=endpoint).code == 0
 
+    # destroy takes both stacks and everything they made: no state machine, function or role of ours stays.
     deleted = run("localaws", "destroy", endpoint=endpoint)
-    assert "deleted expel-cloudtrail-onboarding" in deleted.out
+    assert "deleted expel-cloudtrail-onboarding, expel-org" in deleted.out
+    assert local("stepfunctions", endpoint).list_state_machines()["stateMachines"] == []
+    assert local("lambda", endpoint).list_functions()["Functions"] == []
     assert "nothing to delete" in run("localaws", "destroy", endpoint=endpoint).out
+
+
+# Each value the deploy would be refused: plan exits 1 with CloudFormation's own words and the fix.
+REFUSED_BY_CLOUDFORMATION = [
+    ("WorkbenchExternalId=acme-corp", "Parameter 'WorkbenchExternalId' must be your Workbench organization GUID"),
+    ("WorkbenchExternalId=", "Parameter 'WorkbenchExternalId' must be your Workbench organization GUID"),
+    ("DriftCheckSchedule=daily", "Parameter 'DriftCheckSchedule' must be a Scheduler expression"),
+    ("ExpelPrincipalArn=someone", "Parameter 'ExpelPrincipalArn' must be an IAM user, role or account-root ARN"),
+    ("CloudTrailKeyArn=garbage", "Parameter 'CloudTrailKeyArn' must be empty (discover it) or a KMS key ARN"),
+]
+
+
+def test_plan_refuses_what_cloudformation_refuses_and_the_cli_what_aws_would(endpoint: str) -> None:
+    for override, message in REFUSED_BY_CLOUDFORMATION:
+        refused = cli("plan", "--parameter-overrides", override, endpoint=endpoint)
+        assert refused.code == 1, override
+        assert refused.out == ""
+        assert f"CloudFormation would refuse the deploy: {message}" in refused.err, refused.err
+        assert "To fix it:" in refused.err
+    assert local("cloudformation", endpoint).list_stacks()["StackSummaries"] == []
+
+    zone = cli("plan", "--region", "us-east-1a", endpoint=endpoint)
+    assert zone.code == 2
+    assert "'us-east-1a' is an Availability Zone: pass its region, --region us-east-1" in zone.err
+    from_profile = cli("plan", endpoint=endpoint, AWS_DEFAULT_REGION="us-east-1a")
+    assert from_profile.code == 1
+    assert "--region us-east-1, as AWS_DEFAULT_REGION or your profile gives it" in from_profile.err
+    empty = cli("check", "--stack-name", "", endpoint=endpoint)
+    assert empty.code == 2
+    assert "'' is not a stack name" in empty.err
+    before = run(
+        "expel_onboarding_cli", "--region", "us-east-1", "--stack-name", "nosuch", "outputs", endpoint=endpoint
+    )
+    assert before.code == 1
+    assert "No stack nosuch" in before.err
+
+
+def test_an_endpoint_that_is_not_aws_is_said_so(not_aws: str) -> None:
+    answered = cli("check", endpoint=not_aws)
+    assert answered.code == 1
+    assert f"the answer at --endpoint-url {not_aws} is not an AWS API's" in answered.err
+
+
+def test_ctrl_c_while_following_a_run_names_it_and_how_to_follow_it(endpoint: str) -> None:
+    assert run("localaws", "seed", endpoint=endpoint).code == 0
+    assert run("localaws", "deploy", endpoint=endpoint).code == 0
+    following = subprocess.Popen(  # noqa: S603 - the CLI, as a person runs it
+        [sys.executable, "-m", "expel_onboarding_cli", "check", "--endpoint-url", endpoint],
+        cwd=ROOT,
+        env={**ENVIRONMENT, "LOCALAWS_ENDPOINT": endpoint},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert following.stdout is not None
+    started = following.stdout.readline()
+    assert started.startswith("Running check on expel-cloudtrail-onboarding (check-cli-")
+    following.send_signal(signal.SIGINT)
+    _, said = following.communicate(timeout=30)
+    assert following.returncode == 130
+    assert "Traceback" not in said
+    name = started.split("(")[1].rstrip(")\n")
+    assert f"stopped following {name}. The run goes on in AWS" in said
+    assert f"expel-onboarding outputs --endpoint-url {endpoint}" in said
+    assert "aws stepfunctions describe-execution --execution-arn arn:aws:states:" in said
+
+
+@pytest.fixture
+def not_aws() -> Iterator[str]:
+    """An HTTP server that answers every request with a web page, as a proxy or a wrong URL does."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = b"<!doctype html><html><title>Welcome</title></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
