@@ -527,7 +527,14 @@ def print_plan(made: plan.Plan, out: TextIO) -> None:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
-    arguments = parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    arguments = parser().parse_args(given)
+    if arguments.endpoint_url and not any(word.startswith("--endpoint-url") for word in given):
+        # Taken from the variable: never reach a local AWS while meaning a real account without saying so.
+        print(
+            f"expel-onboarding: using {arguments.endpoint_url} ({LOCAL_ENDPOINT}); unset it to reach AWS.",
+            file=sys.stderr,
+        )
     try:
         return run(arguments, out)
     except RunInterrupted as stopped:

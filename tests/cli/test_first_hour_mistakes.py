@@ -251,6 +251,7 @@ def test_a_first_hour_on_the_local_aws(endpoint: str) -> None:
     # The CLI takes the endpoint from LOCALAWS_ENDPOINT, as python -m localaws does, and options before the verb.
     from_variable = run("expel_onboarding_cli", "--output", "json", "outputs", endpoint=endpoint)
     assert from_variable.code == 0, from_variable.err
+    assert f"using {endpoint} (LOCALAWS_ENDPOINT); unset it to reach AWS" in from_variable.err
     assert json.loads(from_variable.out)["ManagementAccountId"] == "111111111111"
     checked = cli("check", "--output", "json", endpoint=endpoint)
     assert checked.code == 0, checked.out
