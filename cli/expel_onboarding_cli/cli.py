@@ -48,6 +48,8 @@ STATUS_FIELDS = [("ActionRequired", "Action required"), ("DeliveryMode", "Delive
 USABLE_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 FAILED_RUNS = ("FAILED", "TIMED_OUT", "ABORTED")
 # A stack whose deploy failed and left nothing usable: the cause is in its events.
+# The run a failed Onboarding resource names at the end of its reason (errors.RunFailed.reason).
+RUN_NAMED = re.compile(r"\(execution ([A-Za-z0-9_-]+)\)$")
 DEPLOY_FAILED = (
     "CREATE_FAILED",
     "ROLLBACK_IN_PROGRESS",
@@ -231,11 +233,13 @@ def same_target(arguments: argparse.Namespace) -> str:
     return "".join(f" {option} {shlex.quote(value)}" for option, value in given if value)
 
 
-def stack_outputs(cloudformation: CloudFormationClient, stack_name: str) -> dict[str, str]:
-    return _outputs(_stack(cloudformation, stack_name))
+def stack_outputs(
+    cloudformation: CloudFormationClient, stack_name: str, sfn: SFNClient | None = None
+) -> dict[str, str]:
+    return _outputs(_stack(cloudformation, stack_name, sfn))
 
 
-def _stack(cloudformation: CloudFormationClient, stack_name: str) -> dict[str, Any]:
+def _stack(cloudformation: CloudFormationClient, stack_name: str, sfn: SFNClient | None = None) -> dict[str, Any]:
     """The stack, or StackNotReady: none of that name, or a deploy that failed (with its cause)."""
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
@@ -250,15 +254,17 @@ def _stack(cloudformation: CloudFormationClient, stack_name: str) -> dict[str, A
             else "deploy again"
         )
         raise StackNotReady(
-            f"The deploy of {stack_name} failed ({status}): {deploy_failure(cloudformation, stack_name)} "
+            f"The deploy of {stack_name} failed ({status}): {deploy_failure(cloudformation, stack_name, sfn)} "
             f"Fix that, then {again}."
         )
     return stack
 
 
-def deploy_failure(cloudformation: CloudFormationClient, stack_name: str) -> str:
-    """The cause of a failed deploy, whole: the first resource that failed, and its reason (for the Onboarding
-    resource, the failing run's cause). Resources cancelled because of it say nothing of their own."""
+def deploy_failure(cloudformation: CloudFormationClient, stack_name: str, sfn: SFNClient | None = None) -> str:
+    """The cause of a failed deploy: the first resource that failed, and its reason. CloudFormation keeps 256
+    characters of a reason, so for the Onboarding resource, whose reason ends with its run's name, the run's
+    whole cause is read from Step Functions while it still has the run. Resources cancelled because of the
+    first failure say nothing of their own."""
     events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
     failed = [
         event
@@ -270,16 +276,37 @@ def deploy_failure(cloudformation: CloudFormationClient, stack_name: str) -> str
     if not failed:
         return "CloudFormation gave no reason."
     first = failed[0]
-    return f"{first.get('LogicalResourceId')}: {first['ResourceStatusReason']}"
+    reason = str(first["ResourceStatusReason"])
+    run = RUN_NAMED.search(reason)
+    machine = next(
+        (
+            str(e.get("PhysicalResourceId", ""))
+            for e in events
+            if e.get("LogicalResourceId") == "OnboardingStateMachine"
+            and ":stateMachine:" in e.get("PhysicalResourceId", "")
+        ),
+        "",
+    )
+    if run and machine and sfn is not None:
+        execution = f"{machine.replace(':stateMachine:', ':execution:')}:{run[1]}"
+        try:
+            cause = sfn.describe_execution(executionArn=execution).get("cause")
+        except ClientError:
+            cause = None  # the run went with the state machine: the event's reason is what is left
+        if cause:
+            return f"{first.get('LogicalResourceId')}: {cause} (run {run[1]})"
+    return f"{first.get('LogicalResourceId')}: {reason}"
 
 
 def _outputs(stack: dict[str, Any]) -> dict[str, str]:
     return {output["OutputKey"]: output.get("OutputValue", "") for output in stack.get("Outputs", [])}
 
 
-def workbench_values(cloudformation: CloudFormationClient, stack_name: str) -> dict[str, str]:
+def workbench_values(
+    cloudformation: CloudFormationClient, stack_name: str, sfn: SFNClient | None = None
+) -> dict[str, str]:
     """The values to paste into Workbench; StackNotReady rather than blanks when the stack has none."""
-    stack = _stack(cloudformation, stack_name)
+    stack = _stack(cloudformation, stack_name, sfn)
     values = _outputs(stack)
     status = str(stack.get("StackStatus", ""))
     missing = [key for key, _ in WORKBENCH_FIELDS if not values.get(key)]
@@ -292,9 +319,9 @@ def workbench_values(cloudformation: CloudFormationClient, stack_name: str) -> d
     return values
 
 
-def state_machine_of(cloudformation: CloudFormationClient, stack_name: str) -> str:
+def state_machine_of(cloudformation: CloudFormationClient, stack_name: str, sfn: SFNClient | None = None) -> str:
     """From the stack's StateMachineArn output, or else its OnboardingStateMachine resource."""
-    arn = stack_outputs(cloudformation, stack_name).get("StateMachineArn")
+    arn = stack_outputs(cloudformation, stack_name, sfn).get("StateMachineArn")
     if arn:
         return arn
     try:
@@ -381,7 +408,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         return run_outputs(cloudformation, sfn, arguments.stack_name, as_json, out)
     if arguments.command in ("freshness", "replay"):
         return feed_commands.run(arguments, cloudformation, sfn, out)
-    state_machine = state_machine_of(cloudformation, arguments.stack_name)
+    state_machine = state_machine_of(cloudformation, arguments.stack_name, sfn)
     name = workflow.run_name(arguments.command, "cli")
     execution = workflow.start(sfn, state_machine, {"Mode": arguments.command}, name)
     if not as_json:
@@ -419,7 +446,7 @@ def run_outputs(
     cloudformation: CloudFormationClient, sfn: SFNClient, stack_name: str, as_json: bool, out: TextIO
 ) -> int:
     """The Workbench values, after the stack's status and the workflow's last run say they still hold."""
-    values = workbench_values(cloudformation, stack_name)
+    values = workbench_values(cloudformation, stack_name, sfn)
     run = last_run(sfn, values["StateMachineArn"]) if values.get("StateMachineArn") else None
     if run and "ActionRequired" in run and ("ActionRequired" in values or run["ActionRequired"]):
         # The newest run is the truth; the stack's output is its deploy's run, until the next deploy.
