@@ -1,4 +1,6 @@
-"""DESIGN.md's rules for every policy in the template."""
+"""The rules every policy in the template keeps: a service principal names its source ARN and account, no
+Action "*" on Resource "*" beyond the read-only list of Expel's Control Tower guide, TLS only, and each
+resource policy admits only what the onboarding sends it."""
 
 from __future__ import annotations
 
