@@ -13,14 +13,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
+import boto3
 import pytest
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from expel_onboarding import caches, clients, relay, settings
+from expel_onboarding.errors import PublishFailed
 from localaws import clients as local_clients
 from localaws import deployment, landing_zone, stack_resources
 from localaws.aws_calls import AwsCalls
@@ -28,6 +31,7 @@ from localaws.lambda_context import FakeContext
 from tests.support.cfn_template import ROOT
 from tests.support.stubbed import stubbable_client
 from tests.support.throttling import Throttle
+from tests.support.throttling import answer as throttling_answer
 
 DIGEST = "CloudTrail-Digest"
 
@@ -287,7 +291,7 @@ def test_any_other_head_object_error_fails_the_record(stack: Stack, stubbed: tup
 # Every code becomes AwsThrottled in the product's clients (tests/functional/test_throttle_matrix.py); here, what
 # the relay does with one, for S3's own throttle, SNS's and a bare 429.
 @pytest.mark.parametrize("code", ["SlowDown", "ThrottledException", "429"])
-@pytest.mark.parametrize("operation", ["s3:HeadObject", "sns:PublishBatch"])
+@pytest.mark.parametrize("operation", ["s3:HeadObject"])
 def test_a_throttled_head_or_publish_hands_the_message_back_and_its_redelivery_publishes_it_once(
     stack: Stack, operation: str, code: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -311,3 +315,165 @@ def test_a_throttled_head_or_publish_hands_the_message_back_and_its_redelivery_p
     # Its redelivery, once the throttle is over: one event, not two.
     assert run(sqs_event(stack.bucket, [first], message_id="m-1")) == {"batchItemFailures": []}
     assert [body["Records"][0]["s3"]["object"]["key"] for body in received(stack.queue_url)] == [first]
+
+
+@pytest.mark.parametrize("code", ["ThrottledException", "429"])
+def test_a_throttled_publish_is_published_again_after_a_jittered_wait_and_nothing_is_handed_back(
+    stack: Stack, code: str
+) -> None:
+    first, second = log_keys_of(sample("relay-sqs-batch"))[:2]
+    put_objects(stack.bucket, [first, second])
+    batch = {
+        "Records": [
+            *sqs_event(stack.bucket, [first], message_id="m-1")["Records"],
+            *sqs_event(stack.bucket, [second], message_id="m-2")["Records"],
+        ]
+    }
+    AwsCalls().start()
+    throttle = Throttle("sns:PublishBatch", code, times=2).arm()
+    assert run(batch) == {"batchItemFailures": []}
+    assert throttle.met == 2
+    keys = sorted(body["Records"][0]["s3"]["object"]["key"] for body in received(stack.queue_url))
+    assert keys == sorted([first, second])
+
+
+def test_a_throttle_that_outlasts_the_backoff_hands_back_that_record_and_the_rest_untried(stack: Stack) -> None:
+    first, second = log_keys_of(sample("relay-sqs-batch"))[:2]
+    put_objects(stack.bucket, [first, second])
+    batch = {
+        "Records": [
+            *sqs_event(stack.bucket, [first], message_id="m-1")["Records"],
+            *sqs_event(stack.bucket, [second], message_id="m-2")["Records"],
+        ]
+    }
+    calls = AwsCalls().start()
+    throttle = Throttle("sns:PublishBatch", "Throttling", times=1_000).arm()
+    # Little time left in the invocation: the backoff gives up at once rather than run past the deadline.
+    handler = importlib.import_module("functions.relay.app").lambda_handler
+    result = handler(batch, FakeContext(function_name="relay", remaining_ms=2_000))
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}
+    # The second record was not even tried: SNS was throttling this invocation.
+    assert calls.made.count("sns:PublishBatch") == throttle.met == 1
+    assert received(stack.queue_url) == []
+
+
+def test_only_the_entries_sns_throttled_are_published_again() -> None:
+    sns = stubbable_client("sns")
+    topic = "arn:aws:sns:us-east-1:123456789012:ours"
+    waits: list[float] = []
+    backoff = relay.Backoff(sleep=waits.append, jitter=lambda low, high: high)
+    with Stubber(sns) as stub:
+        entries = [{"Id": str(i), "Message": f"m{i}", "Subject": relay.SUBJECT} for i in range(3)]
+        stub.add_response(
+            "publish_batch",
+            {
+                "Successful": [{"Id": "0", "MessageId": "a"}, {"Id": "2", "MessageId": "c"}],
+                "Failed": [{"Id": "1", "Code": "KMSThrottling", "SenderFault": False}],
+            },
+            {"TopicArn": topic, "PublishBatchRequestEntries": entries},
+        )
+        stub.add_response(
+            "publish_batch",
+            {"Successful": [{"Id": "1", "MessageId": "b"}], "Failed": []},
+            {"TopicArn": topic, "PublishBatchRequestEntries": [entries[1]]},
+        )
+        relay.publish(sns, topic, ["m0", "m1", "m2"], backoff)
+        stub.assert_no_pending_responses()
+    # Exponential, capped, with full jitter (here at its top): 0.1 * 2 ** 1.
+    assert waits == [0.2]
+
+
+def test_an_entry_sns_refuses_for_good_fails_the_record_at_once() -> None:
+    sns = stubbable_client("sns")
+    topic = "arn:aws:sns:us-east-1:123456789012:ours"
+    with Stubber(sns) as stub:
+        stub.add_response(
+            "publish_batch",
+            {"Successful": [], "Failed": [{"Id": "0", "Code": "InvalidParameter", "SenderFault": True}]},
+        )
+        with pytest.raises(PublishFailed, match="InvalidParameter"):
+            relay.publish(sns, topic, ["m0"], relay.Backoff(sleep=lambda _: pytest.fail("must not wait")))
+
+
+def test_backoff_waits_exponentially_with_jitter_within_its_attempts_and_the_deadline() -> None:
+    waits: list[float] = []
+    top = relay.Backoff(sleep=waits.append, jitter=lambda low, high: high, cap_seconds=1.0, attempts=5)
+    assert [top.wait(attempt) for attempt in range(1, 6)] == [True, True, True, True, False]
+    assert waits == [0.2, 0.4, 0.8, 1.0]
+    assert top.exhausted
+    late = relay.Backoff(sleep=waits.append, jitter=lambda low, high: high, seconds_left=lambda: 3.1)
+    assert late.wait(1) is False
+
+
+class BurstOfThrottles:
+    """SNS throttling a burst: of the first `calls` PublishBatch calls, `share` in every 10 are throttled
+    (past botocore's retries), then none."""
+
+    def __init__(self, calls: int, share: int) -> None:
+        self.calls, self.share, self.seen, self.throttled = calls, share, 0, 0
+
+    def __call__(self, model: Any, **_: Any) -> Any:
+        if f"{model.service_model.service_name}:{model.name}" != "sns:PublishBatch" or self.seen >= self.calls:
+            return None
+        self.seen += 1
+        if self.seen % 10 >= self.share:
+            return None
+        self.throttled += 1
+        return throttling_answer("Throttling")
+
+
+def test_under_a_burst_of_throttles_every_log_file_reaches_workbench_and_no_message_is_dead_lettered(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqs = local_clients.sqs()
+    relay_url = sqs.get_queue_url(QueueName="expel-cloudtrail-relay")["QueueUrl"]
+    dead_url = sqs.get_queue_url(QueueName="expel-cloudtrail-relay-dead-letters")["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # As template.yaml's RelayQueue: a message received 5 times goes to the dead-letter queue.
+    redrive = json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": 5})
+    sqs.set_queue_attributes(QueueUrl=relay_url, Attributes={"RedrivePolicy": redrive})
+    monkeypatch.setattr(relay, "time", SimpleNamespace(sleep=lambda _: None))  # the waits happen, instantly
+    template = sample("relay-sqs-batch")["Records"][0]
+    keys = [
+        template_key.replace("123456789012_CloudTrail", f"{account:012d}_CloudTrail").replace(
+            "/123456789012/", f"/{account:012d}/"
+        )
+        for account, template_key in enumerate([log_keys_of(sample("relay-sqs-batch"))[0]] * 60, start=1)
+    ]
+    put_objects(stack.bucket, keys)
+    for key in keys:  # as the trail's topic delivers CloudTrail's messages: one per log file
+        sqs.send_message(QueueUrl=relay_url, MessageBody=delivery(stack.bucket, [key]))
+    burst = BurstOfThrottles(calls=120, share=7)
+    (boto3.DEFAULT_SESSION or boto3.Session()).events.register("before-call", burst)
+
+    handler = importlib.import_module("functions.relay.app").lambda_handler
+    polls = 0
+    # Lambda's poller: receive a batch, invoke, delete what succeeded; the failures come back (at once here).
+    while messages := sqs.receive_message(
+        QueueUrl=relay_url, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=30
+    ).get("Messages", []):
+        polls += 1
+        records = [
+            {
+                **template,
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {**template["attributes"], **m["Attributes"]},
+            }
+            for m in messages
+        ]
+        result = handler({"Records": records}, FakeContext(function_name="relay"))
+        failed = {failure["itemIdentifier"] for failure in result["batchItemFailures"]}
+        for m in messages:
+            if m["MessageId"] in failed:
+                sqs.change_message_visibility(QueueUrl=relay_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+            else:
+                sqs.delete_message(QueueUrl=relay_url, ReceiptHandle=m["ReceiptHandle"])
+        assert polls < 100
+
+    assert burst.throttled > 20
+    delivered = [body["Records"][0]["s3"]["object"]["key"] for body in received(stack.queue_url)]
+    # Messages in = S3 events out: every file, and (the throttled entries published again only) once each.
+    assert sorted(delivered) == sorted(keys)
+    assert sqs.receive_message(QueueUrl=dead_url).get("Messages", []) == []

@@ -107,6 +107,11 @@ class AccessNotGranted(OnboardingError):
     """No policy allows the call: the function's role, or the role it assumes, lacks a permission."""
 
 
+class PublishThrottled(Exception):
+    """SNS kept throttling the relay's publishes past its backoff: the SQS record fails, and the queue delivers
+    it again later (after its visibility timeout), when the load has passed."""
+
+
 class NotSimulated(Exception):
     """IAM's policy simulator gave Verify no answer: why, in its words (Verify reports it, never OK)."""
 

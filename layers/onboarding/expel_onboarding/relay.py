@@ -11,8 +11,10 @@ turns each such message into one S3 event per log file, as S3 itself would have 
 from __future__ import annotations
 
 import json
+import random
 import re
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -20,7 +22,14 @@ from urllib.parse import quote_plus
 
 from botocore.exceptions import ClientError
 
-from expel_onboarding.errors import OBJECT_GONE_CODES, PublishFailed, error_code
+from expel_onboarding.errors import (
+    OBJECT_GONE_CODES,
+    THROTTLING_CODES,
+    AwsThrottled,
+    PublishFailed,
+    PublishThrottled,
+    error_code,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -30,6 +39,9 @@ if TYPE_CHECKING:
 # SNS PublishBatch: at most 10 entries, and at most 256 KiB for all of them together.
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 256 * 1024
+# What SNS answers for an entry it throttled: its own throttles, and the KMS throttling of an encrypted topic
+# (Amazon SNS API reference, PublishBatch, Errors: KMSThrottling).
+RETRIED_CODES = THROTTLING_CODES | {"KMSThrottling", "KMSThrottlingException"}
 # CloudTrail publishes a file's message when it delivers the file ("Configuring Amazon SNS notifications for
 # CloudTrail"), seconds after it lands. The trail's topic lets anyone in its account publish (CT.SNS.PV.1
 # leaves sns:Publish open), so a message naming a file that landed this long before it is not CloudTrail's
@@ -234,23 +246,71 @@ def head(s3: S3Client, target: Target, key: str) -> ObjectHead | None:
     )
 
 
-def publish(sns: SNSClient, topic_arn: str, messages: Sequence[str]) -> None:
+@dataclass
+class Backoff:
+    """How long the relay waits before it publishes again what SNS throttled: exponential, with full jitter
+    (AWS Architecture Blog, "Exponential Backoff And Jitter"; AWS SDKs and Tools Reference Guide, "Retry
+    behavior"), so that relays throttled together do not retry together; and never past the invocation's
+    deadline (seconds left, from the Lambda context), keeping time to hand the record back."""
+
+    base_seconds: float = 0.1
+    cap_seconds: float = 2.0
+    attempts: int = 5
+    seconds_left: Callable[[], float] = lambda: float("inf")
+    sleep: Callable[[float], None] = lambda seconds: time.sleep(seconds)
+    jitter: Callable[[float, float], float] = lambda low, high: random.uniform(low, high)  # noqa: S311 - not a secret
+    # Seconds kept back for the rest of the invocation: answering Lambda with the failed records.
+    reserve_seconds: float = 3.0
+    # Set once SNS throttled past the backoff: the invocation's later records are handed back untried.
+    exhausted: bool = False
+
+    def wait(self, attempt: int) -> bool:
+        """Wait before attempt (1, 2, ...); False when the attempts or the time are used up."""
+        delay = self.jitter(0.0, min(self.cap_seconds, self.base_seconds * 2**attempt))
+        if attempt >= self.attempts or self.seconds_left() - delay < self.reserve_seconds:
+            self.exhausted = True
+            return False
+        self.sleep(delay)
+        return True
+
+
+def publish(sns: SNSClient, topic_arn: str, messages: Sequence[str], backoff: Backoff | None = None) -> None:
     """Publish each message on its own, in as few PublishBatch calls as the limits allow.
 
-    At least once, like S3 itself: when SNS refuses an entry we raise, the SQS record fails, and its
-    redelivery publishes the whole record again, so a consumer can see an event twice."""
+    A throttle (the whole call, after botocore's own retries, or single entries) is retried for the throttled
+    entries only, after backoff. At least once, like S3 itself: when SNS refuses an entry for good, or keeps
+    throttling, we raise, the SQS record fails, and its redelivery publishes the whole record again, so a
+    consumer can see an event twice."""
+    backoff = backoff or Backoff()
+    if backoff.exhausted:
+        raise PublishThrottled(f"SNS throttled this invocation's publishes to {topic_arn}; not tried again now.")
     for batch in batches(messages):
-        entries: list[PublishBatchRequestEntryTypeDef] = [
-            {"Id": str(index), "Message": text, "Subject": SUBJECT} for index, text in enumerate(batch)
-        ]
-        response = sns.publish_batch(TopicArn=topic_arn, PublishBatchRequestEntries=entries)
-        failed = response.get("Failed", [])
-        if failed:
-            reasons = "; ".join(f"{entry['Code']}: {entry.get('Message', '')}" for entry in failed)
-            raise PublishFailed(f"SNS refused {len(failed)} of {len(batch)} messages to {topic_arn} ({reasons}).")
+        pending = {str(index): text for index, text in enumerate(batch)}
+        attempt = 0
+        while pending:
+            entries: list[PublishBatchRequestEntryTypeDef] = [
+                {"Id": key, "Message": text, "Subject": SUBJECT} for key, text in pending.items()
+            ]
+            try:
+                failed = sns.publish_batch(TopicArn=topic_arn, PublishBatchRequestEntries=entries).get("Failed", [])
+            except AwsThrottled:
+                failed = [{"Id": key, "Code": "Throttling", "SenderFault": False} for key in pending]
+            refused = [entry for entry in failed if entry["Code"] not in RETRIED_CODES]
+            if refused:
+                reasons = "; ".join(f"{entry['Code']}: {entry.get('Message', '')}" for entry in refused)
+                raise PublishFailed(f"SNS refused {len(refused)} of {len(batch)} messages to {topic_arn} ({reasons}).")
+            pending = {entry["Id"]: pending[entry["Id"]] for entry in failed}
+            attempt += 1
+            if pending and not backoff.wait(attempt):
+                raise PublishThrottled(
+                    f"SNS throttled {len(pending)} of {len(batch)} messages to {topic_arn} past {attempt} attempts; "
+                    "the queue delivers the record again."
+                )
 
 
-def relay(s3: S3Client, sns: SNSClient, target: Target, body: str, sent_timestamp_ms: int) -> Outcome:
+def relay(
+    s3: S3Client, sns: SNSClient, target: Target, body: str, sent_timestamp_ms: int, backoff: Backoff | None = None
+) -> Outcome:
     """One SQS record: read the delivery, look up each log file, publish one S3 event per file."""
     delivery = parse(body)
     if delivery is None:
@@ -277,5 +337,5 @@ def relay(s3: S3Client, sns: SNSClient, target: Target, body: str, sent_timestam
             continue
         records.append(s3_record(target, key, found, when))
         published.append(key)
-    publish(sns, target.topic_arn, [message(record) for record in records])
+    publish(sns, target.topic_arn, [message(record) for record in records], backoff)
     return Outcome(tuple(published), tuple(skipped))
