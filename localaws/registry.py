@@ -217,6 +217,14 @@ REGISTRY: tuple[Replacement, ...] = (
         create=True,
     ),
     Replacement(
+        "organizations-accounts-listed-by-the-management-account",
+        GAP,
+        ("moto.organizations.models:OrganizationsBackend.list_accounts",),
+        "localaws.service_gaps:listing_only_in_the_management_account",
+        "OrganizationsBackend.list_accounts(self) answering ListAccounts, self.account_id the caller's account",
+        made=True,
+    ),
+    Replacement(
         "organizations-seeded-account-ids",
         GAP,
         ("moto.organizations.utils:make_random_account_id",),

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from moto.cloudtrail.models import Trail
 from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.organizations.exceptions import OrganizationsClientError
 from moto.organizations.models import organizations_backends
 from moto.utilities.utils import get_partition
 
@@ -32,6 +34,7 @@ def filled() -> Iterator[None]:
         "s3-full-event-shape",
         "sns-publish-metrics",
         "iam-policy-simulator",
+        "organizations-accounts-listed-by-the-management-account",
         *replacements.EVERYWHERE,
     ):
         yield
@@ -65,6 +68,23 @@ def seeded_accounts_first(original: Callable[[], str], member_ids: tuple[str, ..
         return str(original())
 
     return account_id
+
+
+def listing_only_in_the_management_account(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Gap: moto answers ListAccounts in a member account with an empty list. AWS refuses it: "This operation
+    can be called only from the organization's management account or by a member account that is a
+    delegated administrator" (AWS Organizations API reference, ListAccounts), with AccessDeniedException.
+    (The local landing zone has no delegated administrator.)"""
+
+    def list_accounts(self: Any, *args: Any, **kwargs: Any) -> Any:
+        joined = organizations_backends.master_accounts.get(self.account_id)
+        if joined is not None and joined[0] != self.account_id:
+            raise OrganizationsClientError(
+                "AccessDeniedException", "You don't have permissions to access this resource."
+            )
+        return original(self, *args, **kwargs)
+
+    return list_accounts
 
 
 @contextmanager

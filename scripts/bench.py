@@ -14,15 +14,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 from unittest import mock
 
 import boto3
+from botocore.stub import Stubber
 from crhelper import CfnResource
 from moto import mock_aws
 
 from expel_onboarding import caches, key_policy, notification
+from expel_onboarding import clients as product_clients
+from expel_onboarding.delivery import DeliveryMode
+from expel_onboarding_cli import feed_load
 from localaws import (
     ROOT,
     deployment,
@@ -303,6 +308,110 @@ def relay_costs(imports: dict[str, float]) -> None:
     )
 
 
+SCALE_SAMPLE = 2_000
+SCALE_SIZES = (1_000, 5_000)
+SCALE_REGIONS = 17
+# A region with SNS's lowest default publish quota (300 a second), beside the home region of most zones.
+SCALE_QUOTA_REGIONS = ("us-east-1", "ap-east-1")
+
+
+def relay_at_scale() -> tuple[float, float]:
+    """The relay handler, in process, fed a sample of an organization's message stream (one CloudTrail message
+    per log file, across accounts and regions, in batches of 10), with AWS answered by botocore's Stubber: the
+    CPU is the handler's own (Powertools, botocore, ours), not an emulator's. Its CPU and AWS calls per message."""
+    os.environ.update(
+        {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+    )
+    state.reset()
+    with mock_aws(), service_gaps.filled():
+        zone = landing_zone.seed()
+        quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+        os.environ.update({**stack_resources.deploy_stack_resources(zone), **quiet})
+        caches.reset()
+        handler = importlib.import_module("functions.relay.app").lambda_handler
+        s3, sns = product_clients.s3(), product_clients.sns()
+        now_ms = int(time.time() * 1000)
+        keys = [
+            f"{zone.key_prefix}/AWSLogs/{zone.organization_id}/{100000000000 + n % 5000:012d}/CloudTrail/"
+            f"region-{n % SCALE_REGIONS}/2026/12/07/{100000000000 + n % 5000:012d}_CloudTrail_"
+            f"region-{n % SCALE_REGIONS}_20261207T1200Z_{n:016d}.json.gz"
+            for n in range(SCALE_SAMPLE)
+        ]
+        head = {
+            "ContentLength": 2048,
+            "ETag": '"0123456789abcdef0123456789abcdef"',
+            "LastModified": datetime.fromtimestamp(now_ms / 1000, UTC),
+        }
+        with Stubber(s3) as s3_stub, Stubber(sns) as sns_stub:
+            for n in range(SCALE_SAMPLE):
+                s3_stub.add_response("head_object", head)
+                sns_stub.add_response(
+                    "publish_batch", {"Successful": [{"Id": "0", "MessageId": f"m{n}"}], "Failed": []}
+                )
+            started = time.process_time()
+            for first in range(0, SCALE_SAMPLE, feed_load.RELAY_BATCH):
+                event = _relay_stream_event(zone.bucket, keys[first : first + feed_load.RELAY_BATCH], now_ms)
+                if handler(event, BENCH)["batchItemFailures"]:
+                    raise SystemExit("the relay failed a message of the stream")
+            cpu = (time.process_time() - started) / SCALE_SAMPLE
+            # Every stubbed answer was asked for: one HeadObject and one PublishBatch per message.
+            s3_stub.assert_no_pending_responses()
+            sns_stub.assert_no_pending_responses()
+    return cpu, 2 * SCALE_SAMPLE / SCALE_SAMPLE
+
+
+def _relay_stream_event(bucket: str, keys: list[str], sent_ms: int) -> dict[str, Any]:
+    record = json.loads((ROOT / "events" / "relay-sqs-batch.json").read_text())["Records"][0]
+    return {
+        "Records": [
+            {
+                **record,
+                "messageId": f"m-{index}",
+                "body": json.dumps({"s3Bucket": bucket, "s3ObjectKey": [key]}),
+                "attributes": {**record["attributes"], "SentTimestamp": str(sent_ms)},
+            }
+            for index, key in enumerate(keys)
+        ]
+    }
+
+
+def feed_at_scale() -> None:
+    """The feed of 1,000 and 5,000 accounts x 17 regions, with a 5x burst: the relay's measured CPU and calls,
+    and what the formulas of expel_onboarding_cli.feed_load make of them."""
+    cpu, calls = relay_at_scale()
+    print(
+        f"\nThe feed at scale: the relay handler fed {SCALE_SAMPLE:,} messages of an organization's stream "
+        "(in process, AWS answered by botocore's Stubber)"
+    )
+    print(f"  CPU per message {cpu * 1000:.2f} ms; AWS calls per message {calls:.2f} (HeadObject, PublishBatch)")
+    print(
+        f"  formulas: expel_onboarding_cli/feed_load.py; one log file per account and region every 5 minutes, a "
+        f"{feed_load.BURST}x burst, {feed_load.CALL_SECONDS * 1000:.0f} ms per AWS call (assumed), US East list prices"
+    )
+    header = f"  {'accounts':>8} {'mode':<20}{'files/s':>9}{'peak/s':>9}{'Lambda':>8}{'in flight':>10}"
+    for region in SCALE_QUOTA_REGIONS:
+        header += f"{'SNS/s vs ' + region:>24}"
+    print(header + f"{'$/month':>10}")
+    for accounts in SCALE_SIZES:
+        for mode in (DeliveryMode.BUCKET_NOTIFICATION, DeliveryMode.TRAIL_TOPIC):
+            loads = [
+                feed_load.Load(accounts, SCALE_REGIONS, region, mode, cpu, calls) for region in SCALE_QUOTA_REGIONS
+            ]
+            load = loads[0]
+            row = (
+                f"  {accounts:>8,} {mode.value:<20}{load.files_per_second:>9.0f}{load.peak_files_per_second:>9.0f}"
+                f"{load.peak_concurrency:>8.1f}{load.peak_in_flight:>10.0f}"
+            )
+            for each in loads:
+                row += f"{f'{each.peak_publishes_per_second:,.0f} ({each.quota_share:.0%} of {each.quota:,})':>24}"
+            print(row + f"{load.monthly_cost()['total']:>10,.0f}")
+    for accounts in SCALE_SIZES:
+        load = feed_load.Load(accounts, SCALE_REGIONS, "us-east-1", DeliveryMode.TRAIL_TOPIC, cpu, calls)
+        print(f"  monthly cost, {accounts:,} accounts, trail-topic (US East list prices):")
+        for line, dollars in load.monthly_cost().items():
+            print(f"    {line:<58}{dollars:>10,.2f}")
+
+
 def artifact_sizes() -> None:
     """The zipped size of what sam build made, as Lambda receives it."""
     from localaws import deploy, sam_build
@@ -355,5 +464,6 @@ if __name__ == "__main__":
     whole_workflow()
     local_aws_times()
     relay_costs(import_times())
+    feed_at_scale()
     artifact_sizes()
     bench_freshness.main()

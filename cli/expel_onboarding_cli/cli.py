@@ -29,7 +29,7 @@ from botocore.exceptions import (
 from expel_onboarding import workflow
 from expel_onboarding.errors import AwsThrottled, RunFailed, StackNotReady
 from expel_onboarding.reports import Status
-from expel_onboarding_cli import delivery_report, explained, feed_commands, plan, run_history, sessions
+from expel_onboarding_cli import delivery_report, explained, feed_commands, plan, plan_load, run_history, sessions
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -154,6 +154,19 @@ def parser() -> argparse.ArgumentParser:
         help="the deploy's parameters, as sam deploy takes them (default: template.yaml's defaults, listed above)",
     )
     planning.add_argument(
+        "--accounts",
+        type=positive,
+        help="the organization's number of accounts, for the feed's load and cost (default: counted with "
+        "ListAccounts, which only the management account may call: see --key-profile)",
+    )
+    planning.add_argument(
+        "--sns-publish-quota",
+        type=positive,
+        metavar="PER_SECOND",
+        help="the Log Archive account's SNS publish quota in the home region, if it was raised (default: the "
+        "region's default quota)",
+    )
+    planning.add_argument(
         "--key-profile",
         help="a profile in the CloudTrail key's account (the management account), to preview the key policy edit: "
         "only that account can read it (default: none; the edit is shown without the policy's checks)",
@@ -203,6 +216,12 @@ def region(value: str) -> str:
     if problem:
         raise argparse.ArgumentTypeError(problem)
     return value
+
+
+def positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return int(value)
 
 
 def endpoint_url(value: str) -> str:
@@ -514,7 +533,8 @@ def run_plan(arguments: argparse.Namespace, out: TextIO) -> int:
     # Judged against template.yaml before any call: CloudFormation's own refusal, and its fix.
     overrides = plan.checked(dict(arguments.parameter_overrides))
     readers = sessions.for_plan(arguments.profile, arguments.region, arguments.endpoint_url, arguments.key_profile)
-    made = plan.make(readers, overrides, arguments.stack_name)
+    sizing = plan.Sizing(arguments.accounts, arguments.sns_publish_quota)
+    made = plan.make(readers, overrides, arguments.stack_name, sizing)
     if arguments.output == "json":
         print(json.dumps(made.to_dict(), indent=2), file=out)
     else:
@@ -546,6 +566,14 @@ def print_plan(made: plan.Plan, out: TextIO) -> None:
     print(f"\n{'The stack' if made.stack_exists else 'Made by the deploy'}", file=out)
     for key, value in made.created.items():
         print(f"  {key:<22} {value}", file=out)
+    if made.load is not None and made.load.load is not None:
+        print(
+            f"\nThe feed's monthly cost at US East list prices (expel_onboarding_cli/feed_load.py; "
+            f"{made.load.load.accounts:,} accounts from {made.load.sources['Accounts']})",
+            file=out,
+        )
+        for line in plan_load.cost_lines(made.load.load):
+            print(f"  {line}", file=out)
     counts = {mark: sum(1 for c in made.changes if PLAN_MARKS[c.status.value] == mark) for mark in PLAN_MARKS.values()}
     print(
         f"\nPlan: {counts['change']} to change, {counts['ACTION']} needing you, {counts['ok']} unchanged.",

@@ -37,7 +37,7 @@ from expel_onboarding.key_policy import delegated
 from expel_onboarding.naming import OWNED_PREFIX, key_statement_sid, owned_id
 from expel_onboarding.reports import Mode, Status
 from expel_onboarding.settings import delivery_mode
-from expel_onboarding_cli import template_parameters
+from expel_onboarding_cli import plan_load, template_parameters
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -91,7 +91,10 @@ class Readers:
     cloudformation: CloudFormationClient
     lambda_: LambdaClient
     region: str
+    ec2: Any = None
     key_account_kms: KMSClient | None = None
+    # The management account's Organizations, when the plan has its profile: only it may list the accounts.
+    key_account_organizations: OrganizationsClient | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class Plan:
     sources: dict[str, str] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     created: dict[str, str] = field(default_factory=dict)
+    load: plan_load.Sized | None = None
 
     @property
     def needs_action(self) -> bool:
@@ -146,6 +150,7 @@ class Plan:
             "ParameterSources": self.sources,
             "Changes": [change.to_dict() for change in self.changes],
             "Created": self.created,
+            "Load": self.load.to_dict() if self.load else None,
             "ActionRequired": [change.name for change in self.changes if change.status is Status.ACTION_REQUIRED],
         }
 
@@ -245,7 +250,15 @@ def template_values(parameters: Parameters) -> dict[str, str]:
     }
 
 
-def make(readers: Readers, overrides: Mapping[str, str], stack_name: str) -> Plan:
+@dataclass(frozen=True)
+class Sizing:
+    """What a person may tell the plan of the organization's size and quota (else it reads them)."""
+
+    accounts: int | None = None
+    sns_publish_quota: int | None = None
+
+
+def make(readers: Readers, overrides: Mapping[str, str], stack_name: str, sizing: Sizing | None = None) -> Plan:
     """The plan: every read the deploy's first run would make, and the writes it would then attempt. On an
     existing stack the overrides apply over the stack's own parameters (its delegate among them)."""
     identity = readers.sts.get_caller_identity()
@@ -307,6 +320,21 @@ def make(readers: Readers, overrides: Mapping[str, str], stack_name: str) -> Pla
         "DeliveryMode": found.delivery_mode.value,
         "DeliveryReason": found.reason,
     }
+    sizing = sizing or Sizing()
+    plan.load = plan_load.size(
+        readers.organizations,
+        readers.key_account_organizations,
+        readers.ec2,
+        readers.s3,
+        bucket=found.bucket,
+        region=found.home_region or readers.region,
+        mode=found.delivery_mode,
+        accounts=sizing.accounts,
+        quota=sizing.sns_publish_quota,
+    )
+    plan.changes.append(
+        Change(plan_load.STEP, f"SNS publishes in {found.home_region}", plan.load.status, plan.load.detail)
+    )
     if not parameters.log_bucket_name:
         plan.parameters["LogBucketName"], plan.sources["LogBucketName"] = found.bucket, "discovered"
     if not parameters.notification_prefix and found.notification_prefix:
