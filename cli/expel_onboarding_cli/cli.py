@@ -4,7 +4,8 @@ plan reads what the stack would find and shows what it would change, before any 
 repair run the same state machine CloudFormation and the schedule run, show each step as it
 finishes, and print the Workbench values ready to paste; outputs prints those values.
 Exit codes: 0 all is well, 1 a step (or the command) failed, 2 check found drift (repair can put it
-back), 3 a step needs a person's action (its detail says what).
+back), 3 a step needs a person's action (its detail says what), 64 the command line itself is wrong,
+130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -80,14 +81,23 @@ PLAN_HELP = (
 )
 
 
-def common_options(suppressed: bool) -> argparse.ArgumentParser:
+class Parser(argparse.ArgumentParser):
+    """argparse's, but a usage mistake exits 64 (EX_USAGE, as sysexits.h names it), not 2: 2 is check's "drift",
+    and a script that runs check must not read a typo as drift."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def common_options(suppressed: bool) -> Parser:
     """The options every verb takes. The root parser takes them too, before the verb, with their defaults;
     each verb's copy has no defaults (suppressed), so that one given before the verb is not reset by it."""
 
     def default(value: Any) -> Any:
         return argparse.SUPPRESS if suppressed else value
 
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument(
         "--stack-name",
         type=stack_name,
@@ -128,7 +138,7 @@ def common_options(suppressed: bool) -> argparse.ArgumentParser:
 
 def parser() -> argparse.ArgumentParser:
     common = common_options(suppressed=True)
-    root = argparse.ArgumentParser(
+    root = Parser(
         prog="expel-onboarding",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -235,7 +245,7 @@ class RunInterrupted(Exception):
 
     def __init__(self, name: str, execution_arn: str, arguments: argparse.Namespace) -> None:
         super().__init__(
-            f"stopped following {name}. The run goes on in AWS and ends by itself (a run that fails takes back "
+            f"stopped following {name}. The run goes on in AWS, or has ended, by itself (a run that fails takes back "
             f"what it wrote). How it ended: expel-onboarding outputs{same_target(arguments)} (its Last run line), "
             f"or aws stepfunctions describe-execution --execution-arn {execution_arn}"
         )
@@ -430,12 +440,26 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     state_machine = state_machine_of(cloudformation, arguments.stack_name, sfn)
     name = workflow.run_name(arguments.command, "cli")
     execution = workflow.start(sfn, state_machine, {"Mode": arguments.command}, name)
+    try:
+        return follow_and_report(arguments, cloudformation, sfn, state_machine, name, execution, out)
+    except KeyboardInterrupt:
+        # From here on a run exists: whatever Ctrl-C stopped, it was our following of that run, never the run.
+        raise RunInterrupted(name, execution, arguments) from None
+
+
+def follow_and_report(
+    arguments: argparse.Namespace,
+    cloudformation: CloudFormationClient,
+    sfn: SFNClient,
+    state_machine: str,
+    name: str,
+    execution: str,
+    out: TextIO,
+) -> int:
+    as_json = arguments.output == "json"
     if not as_json:
         print(f"Running {arguments.command} on {arguments.stack_name} ({name})", file=out, flush=True)
-    try:
-        summary = follow(sfn, execution, None if as_json else out)
-    except KeyboardInterrupt:
-        raise RunInterrupted(name, execution, arguments) from None
+    summary = follow(sfn, execution, None if as_json else out)
     summary = run_history.with_last_write(sfn, state_machine, execution, summary)
     cloudwatch, s3 = sessions.for_delivery_report(arguments.profile, arguments.region, arguments.endpoint_url)
     unknown = ""

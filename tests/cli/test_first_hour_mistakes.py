@@ -136,7 +136,7 @@ def test_mistakes_without_a_local_aws_or_a_region() -> None:
     assert bare.code != 0
     assert "has no scheme" in bare.err
     bare_cli = run("expel_onboarding_cli", "check", "--endpoint-url", "127.0.0.1:9")
-    assert bare_cli.code == 2
+    assert bare_cli.code == 64
     assert "write it as http://127.0.0.1:9" in bare_cli.err
     for command in ("plan", "check", "outputs"):
         no_region = run(
@@ -166,7 +166,7 @@ def test_mistakes_without_a_local_aws_or_a_region() -> None:
     assert nothing_there.code == 1
     assert f"nothing answered there. Check --endpoint-url {NOWHERE}" in nothing_there.err
     wrong_output = run("expel_onboarding_cli", "check", "--output", "yaml")
-    assert wrong_output.code == 2
+    assert wrong_output.code == 64
     assert "invalid choice: 'yaml'" in wrong_output.err
 
 
@@ -286,13 +286,13 @@ def test_plan_refuses_what_cloudformation_refuses_and_the_cli_what_aws_would(end
     assert local("cloudformation", endpoint).list_stacks()["StackSummaries"] == []
 
     zone = cli("plan", "--region", "us-east-1a", endpoint=endpoint)
-    assert zone.code == 2
+    assert zone.code == 64
     assert "'us-east-1a' is an Availability Zone: pass its region, --region us-east-1" in zone.err
     from_profile = cli("plan", endpoint=endpoint, AWS_DEFAULT_REGION="us-east-1a")
     assert from_profile.code == 1
     assert "--region us-east-1, as AWS_DEFAULT_REGION or your profile gives it" in from_profile.err
     empty = cli("check", "--stack-name", "", endpoint=endpoint)
-    assert empty.code == 2
+    assert empty.code == 64
     assert "'' is not a stack name" in empty.err
     before = run(
         "expel_onboarding_cli", "--region", "us-east-1", "--stack-name", "nosuch", "outputs", endpoint=endpoint

@@ -215,7 +215,7 @@ def test_json_output_has_every_section_and_json_is_its_alias(seeded: Seeded) -> 
     code, printed = plan(seeded.endpoint, *arguments, "--output", "json")
     document = json.loads(printed)
     assert code == cli.EXIT_OK
-    assert [change["Name"] for change in document["Changes"]] == ["Ownership", "KeyPolicy", "Notification"]
+    assert [change["Name"] for change in document["Changes"]] == ["FeedLoad", "Ownership", "KeyPolicy", "Notification"]
     assert [change["Status"] for change in document["Changes"]] == ["OK", "CHANGED", "CHANGED"]
     assert document["Discovered"]["ManagementAccountId"] == landing_zone.MANAGEMENT
     assert document["ParameterSources"]["LogBucketName"] == "discovered"
@@ -242,7 +242,7 @@ def test_after_the_deploy_a_plan_of_the_same_parameters_changes_nothing(seeded: 
         assert change(printed, name).startswith(f"  ok       {name}")
     assert f"SqsUrl                 {outputs['SqsUrl']}" in printed
     assert re.search(r"OwnedId +ExpelOnboarding[0-9A-F]{12}\n", printed)
-    assert "Plan: 0 to change, 0 needing you, 3 unchanged." in printed
+    assert "Plan: 0 to change, 0 needing you, 4 unchanged." in printed
 
 
 def test_on_the_existing_stack_a_plan_starts_from_its_parameters_and_its_delegate(seeded: Seeded) -> None:

@@ -185,7 +185,7 @@ def test_outputs_take_the_newest_run_over_the_deploys_action_required_output(sta
 def test_an_endpoint_without_a_scheme_is_refused_with_the_fix(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         cli.main(["check", "--endpoint-url", "127.0.0.1:5000"])
-    assert exited.value.code == 2
+    assert exited.value.code == cli.EXIT_USAGE
     assert "write it as http://127.0.0.1:5000" in capsys.readouterr().err
 
 
