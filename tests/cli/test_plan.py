@@ -216,7 +216,10 @@ def test_json_output_has_every_section_and_json_is_its_alias(seeded: Seeded) -> 
     document = json.loads(printed)
     assert code == cli.EXIT_OK
     assert [change["Name"] for change in document["Changes"]] == ["FeedLoad", "Ownership", "KeyPolicy", "Notification"]
-    assert [change["Status"] for change in document["Changes"]] == ["OK", "CHANGED", "CHANGED"]
+    assert [change["Status"] for change in document["Changes"]] == ["OK", "OK", "CHANGED", "CHANGED"]
+    # The management account's profile counts the organization: the load and its monthly cost.
+    assert document["Load"]["Sources"]["Accounts"] == "the organization (ListAccounts)"
+    assert document["Load"]["MonthlyCostUsd"]["total"] > 0
     assert document["Discovered"]["ManagementAccountId"] == landing_zone.MANAGEMENT
     assert document["ParameterSources"]["LogBucketName"] == "discovered"
     assert document["ActionRequired"] == []
