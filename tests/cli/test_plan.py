@@ -257,3 +257,12 @@ def test_on_the_existing_stack_a_plan_starts_from_its_parameters_and_its_delegat
     # An override still wins over the stack's value, and is held to the template's constraints.
     code, printed = plan(seeded.endpoint, "--parameter-overrides", "FixObjectOwnership=true")
     assert "FixObjectOwnership     true  (given)" in printed
+
+
+def test_a_key_arn_that_is_not_the_trails_is_refused_before_the_deploy(seeded: Seeded) -> None:
+    other = f"arn:aws:kms:us-east-1:{landing_zone.MANAGEMENT}:key/99999999-12ab-34cd-56ef-1234567890ab"
+    code, printed = plan(seeded.endpoint, "--parameter-overrides", f"CloudTrailKeyArn={other}")
+    assert code == cli.EXIT_ACTION_REQUIRED
+    said = " ".join(change(printed, "Discover").split())
+    assert "KeyNotTheTrails" in said
+    assert f"set it to {seeded.zone.cloudtrail_key_arn}" in said

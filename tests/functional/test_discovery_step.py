@@ -11,7 +11,13 @@ from botocore.stub import Stubber
 
 from expel_onboarding import clients, discovery
 from expel_onboarding.discovery import Target
-from expel_onboarding.errors import AccessNotGranted, BucketInWrongRegion, BucketNotFound, OrganizationNotFound
+from expel_onboarding.errors import (
+    AccessNotGranted,
+    BucketInWrongRegion,
+    BucketNotFound,
+    KeyNotTheTrails,
+    OrganizationNotFound,
+)
 from expel_onboarding.reports import Mode, Status
 from localaws import clients as local_clients
 from localaws.aws_calls import AwsCalls
@@ -75,14 +81,18 @@ def test_finds_the_management_account_and_the_trails_key(log_archive: str, calls
     assert calls.writes == []
 
 
-def test_the_key_parameter_wins_over_the_trails_key(log_archive: str) -> None:
+def test_a_key_parameter_that_is_not_the_trails_key_is_refused_naming_the_trails(log_archive: str) -> None:
     bucket = make_bucket(log_archive)
-    make_trail(bucket, f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    trails_key = f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    make_trail(bucket, trails_key)
     chosen = f"arn:aws:kms:us-east-1:{MANAGEMENT}:key/99999999-12ab-34cd-56ef-1234567890ab"
-    report = discover(log_archive, bucket, chosen)
-    assert report.data["CloudTrailKeyArn"] == chosen
-    assert report.data["KeySource"] == "parameter"
-    assert "wins over the trail's key" in report.detail
+    # A grant on another key decrypts nothing, and moving our statement there would leave the trail's key without it.
+    with pytest.raises(KeyNotTheTrails) as refused:
+        discover(log_archive, bucket, chosen)
+    assert f"encrypts its log files with {trails_key}" in str(refused.value)
+    assert f"set it to {trails_key}" in str(refused.value)
+    # The trail's own key, given, is the trail's.
+    assert discover(log_archive, bucket, trails_key).data["KeySource"] == "parameter"
 
 
 def log_file(bucket: str, **encryption: str) -> str:

@@ -23,6 +23,7 @@ from expel_onboarding.delivery import DeliveryMode, account_of, choose, stay_on_
 from expel_onboarding.errors import (
     BucketInWrongRegion,
     BucketNotFound,
+    KeyNotTheTrails,
     OrganizationNotFound,
     TrailNotFound,
     error_code,
@@ -307,6 +308,15 @@ def discover(
     trails = visible_trails(cloudtrail)
     trail = trail_now(trails, target)
     trail_key = str(trail.get("KmsKeyId", "")) if trail else ""
+    if trail and trail_key and target.key_arn_parameter not in ("", trail_key) and mode is not Mode.REMOVE:
+        # CloudTrail encrypts every log file with the trail's key (CloudTrail user guide, "Encrypting CloudTrail
+        # log files with AWS KMS keys"): a grant on any other key lets Workbench decrypt nothing, and moving our
+        # statement there would take it off the key that matters.
+        raise KeyNotTheTrails(
+            f"CloudTrailKeyArn is {target.key_arn_parameter}, but the organization trail {trail['TrailARN']} "
+            f"encrypts its log files with {trail_key}.",
+            f"leave CloudTrailKeyArn empty (each run reads the trail's key), or set it to {trail_key}.",
+        )
     key_arn = target.key_arn_parameter or trail_key
     source = "parameter" if target.key_arn_parameter else ("trail" if trail_key else "unknown")
     if source == "unknown" and trail is not None and not bucket_missing:
@@ -326,8 +336,6 @@ def discover(
         )
     elif not key_arn:
         notes.append("A log file says the logs are not KMS-encrypted (SSE-S3), so there is no key to grant.")
-    elif target.key_arn_parameter and trail_key and trail_key != target.key_arn_parameter:
-        notes.append(f"CloudTrailKeyArn {key_arn} wins over the trail's key {trail_key}; check it is intended.")
     else:
         notes.append(f"Log objects are encrypted with {key_arn} (from the {source}).")
     # Compared only with an organization trail: an account trail writing to the bucket is not the stack's.

@@ -83,6 +83,10 @@ class KeyNotUsable(OnboardingError):
     """The CloudTrail key is missing, disabled, pending deletion or not a symmetric key."""
 
 
+class KeyNotTheTrails(OnboardingError):
+    """CloudTrailKeyArn names another key than the one the organization trail encrypts its log files with."""
+
+
 class KeyPolicyTooLarge(OnboardingError):
     """Adding our statement would take the key policy over 32,768 bytes."""
 
