@@ -84,8 +84,8 @@ def test_check_after_apply_is_all_ok_and_writes_nothing(workflow: deployment.Wor
     steps = [call for call in calls.made if not call.startswith(("stepfunctions:", "lambda:"))]
     assert [call for call in steps if call in calls.writes] == []
     # Discover 2, Ownership 1, KeyPolicy 2, Notification 3 (the subscription, its attributes, the bucket's
-    # notifications for a leftover entry), Verify 0.
-    assert len(steps) == 8, steps
+    # notifications for a leftover entry), Verify 3 (the policy simulator).
+    assert len(steps) == 11, steps
 
 
 def test_a_log_file_arrives_on_workbenchs_queue_as_a_raw_s3_event(

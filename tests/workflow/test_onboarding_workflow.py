@@ -65,11 +65,12 @@ def test_check_on_a_converged_setup_writes_nothing_and_reports_all_ok(workflow: 
     assert set(statuses(result).values()) == {"OK"}
     assert result["Changed"] is False
     assert calls.writes == []
-    # Discover 2, Ownership 1, KeyPolicy 2 (AssumeRole, GetKeyPolicy), Notification 1, Verify 0.
-    assert len(step_calls(calls)) == 6, step_calls(calls)
+    # Discover 2, Ownership 1, KeyPolicy 2 (AssumeRole, GetKeyPolicy), Notification 1, Verify 3 (the policy
+    # simulator: Workbench's reads, each with its request context).
+    assert len(step_calls(calls)) == 9, step_calls(calls)
 
 
-def test_check_with_the_key_given_as_a_parameter_makes_six_calls(
+def test_check_with_the_key_given_as_a_parameter_makes_nine_calls(
     stack_environment: dict[str, str], zone: landing_zone.LandingZone
 ) -> None:
     workflow = deployment.deploy({**stack_environment, "CLOUDTRAIL_KEY_ARN": zone.cloudtrail_key_arn}, name="keyed")
@@ -79,7 +80,7 @@ def test_check_with_the_key_given_as_a_parameter_makes_six_calls(
     assert set(statuses(result).values()) == {"OK"}
     assert calls.writes == []
     # The trail is read even with the key given: it is compared with the trail the stack was built for.
-    assert len(step_calls(calls)) == 6, step_calls(calls)
+    assert len(step_calls(calls)) == 9, step_calls(calls)
 
 
 def test_repair_on_a_converged_setup_writes_nothing(workflow: deployment.Workflow) -> None:

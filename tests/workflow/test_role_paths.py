@@ -30,7 +30,7 @@ def test_apply_verifies_with_either_role(zone: landing_zone.LandingZone, create_
     assert "ExpelTrailAssumeRole trusts Expel" in steps["Verify"]["Detail"]
 
 
-def test_check_with_the_stacksets_role_also_verifies_its_trust_in_seven_calls(zone: landing_zone.LandingZone) -> None:
+def test_check_with_the_stacksets_role_also_verifies_its_trust_in_ten_calls(zone: landing_zone.LandingZone) -> None:
     clients.cloudformation().create_stack(
         StackName="StackSet-expel-role-1234",
         TemplateBody=(ROOT / "org" / "member-role.yaml").read_text(encoding="utf-8"),
@@ -44,5 +44,5 @@ def test_check_with_the_stacksets_role_also_verifies_its_trust_in_seven_calls(zo
     steps = {step["Name"]: step for step in json.loads(description["output"])["Steps"]}
     assert steps["Verify"]["Detail"].startswith("ExpelTrailAssumeRole (from the org StackSet) trusts Expel.")
     made = [call for call in calls.made if not call.startswith(("stepfunctions:", "lambda:"))]
-    assert len(made) == 7, made
+    assert len(made) == 10, made
     assert calls.writes == []

@@ -5,8 +5,9 @@ step owns: the raw-delivery subscription, the Expel role's trust, our statement 
 policy, and, where IAM's policy simulator answers, whether the role's own policies let it GetObject,
 ReceiveMessage and Decrypt with the request context those calls really carry (see SIMULATOR below).
 A read-only check keeps to what CloudFormation cannot see: the role only when the org StackSet made
-it; the subscription and a stack-made role are stack resources (aws cloudformation
-detect-stack-drift reports them).
+it (the subscription and a stack-made role are stack resources, which aws cloudformation
+detect-stack-drift reports), and asks the policy simulator too, so that a check never says OK without
+evidence that Workbench can read.
 
 How a Verify problem shows, everywhere:
 - After a write (apply, repair) it is ACTION_REQUIRED, with each problem and its fix in the detail.
@@ -320,7 +321,8 @@ def verify(
     if mode.writes and key_target is not None:
         problems += key_problems(check_key, key_target)
     simulated = None
-    if target.simulate and mode.writes:
+    # Every run asks (a check too): a check that only looked at what it owns would say OK without evidence.
+    if target.simulate:
         key_arn = key_target.key_arn if key_target else ""
         try:
             simulated = permission_problems(iam, target, notification_target.bucket, key_arn)
@@ -338,8 +340,12 @@ def verify(
             detail += f" Our statement is in the policy of {key_target.key_arn}."
         if simulated is not None:
             detail += " IAM's policy simulator allows the role's reads, with the context each request carries."
-    elif not target.role_in_stack:
-        detail = f"{target.role_name} (from the org StackSet) trusts Expel."
     else:
-        detail = "Nothing outside the stack to verify; CloudFormation drift detection covers its own resources."
+        detail = (
+            f"{target.role_name} (from the org StackSet) trusts Expel."
+            if not target.role_in_stack
+            else "The stack's own resources are CloudFormation drift detection's to check."
+        )
+        if simulated is not None:
+            detail += " IAM's policy simulator allows the role's reads, with the context each request carries."
     return StepReport(STEP, Status.OK, detail, data)
