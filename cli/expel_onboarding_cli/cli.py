@@ -116,7 +116,7 @@ def common_options(suppressed: bool) -> Parser:
     common.add_argument(
         "--endpoint-url",
         type=endpoint_url,
-        default=default(os.environ.get(LOCAL_ENDPOINT) or None),
+        default=default(local_endpoint()),
         help=f"an AWS-compatible endpoint, such as the local AWS of make demo (default: {LOCAL_ENDPOINT}, if set)",
     )
     common.add_argument(
@@ -211,6 +211,12 @@ def override(value: str) -> tuple[str, str]:
     return name, given
 
 
+def local_endpoint() -> str | None:
+    """LOCALAWS_ENDPOINT, when it is a URL (main says what is wrong with one that is not)."""
+    value = os.environ.get(LOCAL_ENDPOINT, "")
+    return value if value.startswith(("http://", "https://")) else None
+
+
 def stack_name(value: str) -> str:
     """A CloudFormation stack name: DescribeStacks with an empty one answers every stack of the account."""
     if not STACK_NAME.fullmatch(value):
@@ -273,7 +279,15 @@ def _stack(cloudformation: CloudFormationClient, stack_name: str, sfn: SFNClient
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as exc:
-        raise StackNotReady(f"No stack {stack_name}: {exc}. Pass --stack-name and --region of your deploy.") from exc
+        where = cloudformation.meta.region_name
+        if "does not exist" in str(exc):
+            raise StackNotReady(
+                f"No stack {stack_name} in {where}: deploy it first (sam deploy --guided, see the README), or pass "
+                "the --stack-name and --region of your deploy."
+            ) from exc
+        raise StackNotReady(
+            f"No stack {stack_name} in {where}: {exc}. Pass --stack-name and --region of your deploy."
+        ) from exc
     stack = dict(stacks[0])
     status = str(stack.get("StackStatus", ""))
     if status in DEPLOY_FAILED:
@@ -477,7 +491,8 @@ def follow_and_report(
     else:
         print_summary(summary, out)
         if health is not None or unknown:
-            said = f"{health.feed.value}. {health.detail}" if health else unknown
+            # The detail opens with the verdict (Delivering, Lagging, Silent), so it is not said twice.
+            said = health.detail if health else unknown
             print(f"\nDelivery health: {said}", file=out)
     code = exit_code(summary)
     # Silence is never exit 0: a feed that does not deliver (or cannot be judged) needs a person.
@@ -608,6 +623,14 @@ def print_plan(made: plan.Plan, out: TextIO) -> None:
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     given = sys.argv[1:] if argv is None else list(argv)
     arguments = parser().parse_args(given)
+    variable = os.environ.get(LOCAL_ENDPOINT, "")
+    if variable and not local_endpoint() and not arguments.endpoint_url:
+        print(
+            f"expel-onboarding: {LOCAL_ENDPOINT}={variable!r} has no scheme: export {LOCAL_ENDPOINT}=http://{variable} "
+            f"(or unset it to reach AWS).",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if arguments.endpoint_url and not any(word.startswith("--endpoint-url") for word in given):
         # Taken from the variable: never reach a local AWS while meaning a real account without saying so.
         print(

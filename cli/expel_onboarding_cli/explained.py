@@ -57,10 +57,12 @@ def explain(exc: BaseException, arguments: argparse.Namespace) -> str:
         return _client_error(exc)
     if isinstance(exc, ResponseParserError):
         # botocore's parser met an answer that is not an AWS API's: an HTML error page, a proxy's page.
-        return (
-            f"the answer at {where} is not an AWS API's ({_first_line(exc)}). Check {where}: a region name such "
-            "as us-east-1, or the URL a local AWS prints when it starts."
+        fix = (
+            "the URL a local AWS prints when it starts"
+            if endpoint
+            else "a region name such as us-east-1, and any HTTPS_PROXY"
         )
+        return f"the answer at {where} is not an AWS API's ({_what_came(exc)}). Check {where}: {fix}."
     if isinstance(exc, BotoCoreError):
         return _botocore_error(exc, where)
     if isinstance(exc, ValueError) and endpoint:
@@ -124,6 +126,10 @@ def _botocore_error(exc: BotoCoreError, where: str) -> str:
     return f"{exc}. Check --profile and {where}, then run again."
 
 
-def _first_line(exc: ResponseParserError) -> str:
+def _what_came(exc: ResponseParserError) -> str:
+    """What answered, in a few words: a web page, or the start of whatever it was."""
     text = " ".join(str(exc).split())
-    return text if len(text) <= 160 else f"{text[:157]}..."
+    if "<html" in text.lower() or "<!doctype html" in text.lower():
+        return "a web page came back"
+    found = text.partition("received")[2].strip(" .:") or text
+    return found if len(found) <= 120 else f"{found[:117]}..."

@@ -193,7 +193,7 @@ def test_a_first_hour_on_the_local_aws(endpoint: str) -> None:
     assert "not a member of an AWS Organization" in unseeded.out
     no_stack = cli("outputs", endpoint=endpoint)
     assert no_stack.code == 1
-    assert "No stack expel-cloudtrail-onboarding" in no_stack.err
+    assert "No stack expel-cloudtrail-onboarding in us-east-1: deploy it first" in no_stack.err
 
     seeded = run("localaws", "seed", endpoint=endpoint)
     assert seeded.code == 0
@@ -304,7 +304,12 @@ def test_plan_refuses_what_cloudformation_refuses_and_the_cli_what_aws_would(end
 def test_an_endpoint_that_is_not_aws_is_said_so(not_aws: str) -> None:
     answered = cli("check", endpoint=not_aws)
     assert answered.code == 1
-    assert f"the answer at --endpoint-url {not_aws} is not an AWS API's" in answered.err
+    assert f"the answer at --endpoint-url {not_aws} is not an AWS API's (a web page came back)" in answered.err
+    no_scheme = run("expel_onboarding_cli", "check", LOCALAWS_ENDPOINT="127.0.0.1:9")
+    assert no_scheme.code == 64
+    assert "LOCALAWS_ENDPOINT='127.0.0.1:9' has no scheme: export LOCALAWS_ENDPOINT=http://127.0.0.1:9" in (
+        no_scheme.err
+    )
 
 
 def test_ctrl_c_while_following_a_run_names_it_and_how_to_follow_it(endpoint: str) -> None:

@@ -75,7 +75,7 @@ def test_a_moved_key_prefix_fails_check_naming_the_change_and_a_redeploy_deliver
     assert f"/moved/AWSLogs/{org}/" in received, received
     code, printed = demo.run_cli("check", endpoint=endpoint)
     assert code == 0, printed
-    assert "Delivery health: delivering." in printed
+    assert "Delivery health: Delivering" in printed
 
     clients.cloudtrail().update_trail(Name=zone.trail_arn, S3KeyPrefix=org)
     deploy.destroy()

@@ -302,7 +302,8 @@ def discover(
         raise BucketInWrongRegion(
             f"The log bucket {target.bucket} is in {region}, but this stack is in {target.region}; S3 can only "
             "notify a topic in the bucket's own region.",
-            f"delete this stack and deploy it in {region} (sam deploy --region {region}).",
+            f"deploy the stack in {region} (sam deploy --region {region}); one already made in {target.region} "
+            "is deleted first (sam delete).",
         )
     # Every run reads the trail: a trail that moved under the stack stops delivery while all of ours looks fine.
     trails = visible_trails(cloudtrail)
