@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_organizations import OrganizationsClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sns import SNSClient
     from mypy_boto3_sts import STSClient
 
 KNOWN_AFTER_DEPLOY = "(known after deploy)"
@@ -58,6 +59,7 @@ SHOWN_ID = f"{OWNED_PREFIX}{KNOWN_AFTER_DEPLOY}"
 PLACEHOLDER_TOPIC = "arn:aws:sns:placeholder:000000000000:placeholder"
 # The template's logical id of our topic: an existing stack's plan reads its ARN from there.
 TOPIC_RESOURCE = "NotificationTopic"
+RELAY_QUEUE = "RelayQueue"
 GONE = ("DELETE_COMPLETE",)
 # A refusal of the person's own read is the plan failing (exit 1), not something the deploy would meet.
 READ_REFUSED = (AccessNotGranted, ExplicitDeny)
@@ -92,6 +94,7 @@ class Readers:
     lambda_: LambdaClient
     region: str
     ec2: Any = None
+    sns: SNSClient | None = None
     key_account_kms: KMSClient | None = None
     # The management account's Organizations, when the plan has its profile: only it may list the accounts.
     key_account_organizations: OrganizationsClient | None = None
@@ -383,7 +386,8 @@ def make(readers: Readers, overrides: Mapping[str, str], stack_name: str, sizing
         )
         plan.changes.append(key_statement(readers, key_target, parameters.key_policy_delegate_arn))
     if found.delivery_mode is DeliveryMode.TRAIL_TOPIC:
-        plan.changes.append(trail_subscription(found.topic_arn, account))
+        subscribed = existing is not None and subscribed_relay(readers, stack_name, found.topic_arn, partition)
+        plan.changes.append(trail_subscription(found.topic_arn, account, subscribed))
     else:
         bucket_target = notification.Target(
             found.bucket,
@@ -437,8 +441,27 @@ def bucket_entry(s3: S3Client, target: notification.Target) -> Change:
     return Change(notification.STEP, where, Status.CHANGED, _shown(detail), (f"{sign} {_entry(ours)}", kept))
 
 
-def trail_subscription(topic_arn: str, account: str) -> Change:
+def subscribed_relay(readers: Readers, stack_name: str, topic_arn: str, partition: str) -> bool:
+    """Whether an existing stack's relay queue is subscribed to the trail's topic already (False when either
+    cannot be read: the plan then shows the subscription the deploy would make)."""
+    if readers.sns is None:
+        return False
+    try:
+        resource = readers.cloudformation.describe_stack_resource(StackName=stack_name, LogicalResourceId=RELAY_QUEUE)
+        url = str(resource["StackResourceDetail"].get("PhysicalResourceId") or "")
+        # A queue URL is https://sqs.<region>.amazonaws.com/<account>/<name>; its ARN has the same three parts.
+        host, account, name = url.removeprefix("https://").split("/")[:3]
+        queue_arn = f"arn:{partition}:sqs:{host.split('.')[1]}:{account}:{name}"
+        pages = readers.sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+        return any(sub["Endpoint"] == queue_arn for page in pages for sub in page["Subscriptions"])
+    except (ClientError, ValueError, IndexError, AttributeError):
+        return False
+
+
+def trail_subscription(topic_arn: str, account: str, subscribed: bool = False) -> Change:
     """trail-topic delivery subscribes the relay queue to the trail's topic; the bucket is not written."""
+    if subscribed:
+        return Change(notification.STEP, topic_arn, Status.OK, f"The relay queue is subscribed to {topic_arn} already.")
     owner = account_of(topic_arn)
     detail = (
         f"Subscribe the relay queue to {topic_arn} (raw delivery, with its dead-letter queue); the log bucket's "
@@ -466,8 +489,8 @@ def key_statement(readers: Readers, target: key_policy.Target, delegate_arn: str
         # org/management.yaml's resource policy lets only the stack's KeyPolicy and Verify roles call the
         # delegate: a person's plan cannot ask it, and does not try.
         detail = (
-            f"The delegate {delegate_arn} adds our statement at deploy. Only this stack's KeyPolicy and Verify "
-            "roles may call it, so the plan does not."
+            f"The delegate {delegate_arn} adds our statement at deploy, unless it is there already. Only this "
+            "stack's KeyPolicy and Verify roles may call it, so the plan does not."
         )
         if preview is None:
             detail += (

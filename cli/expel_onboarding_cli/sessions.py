@@ -81,6 +81,7 @@ def for_plan(profile: str | None, region: str | None, endpoint_url: str | None, 
         lambda_=watched(person.client("lambda", endpoint_url=endpoint_url, config=RETRIES)),
         region=person.region_name,
         ec2=watched(person.client("ec2", endpoint_url=endpoint_url, config=RETRIES)),
+        sns=watched(person.client("sns", endpoint_url=endpoint_url, config=RETRIES)),
         key_account_kms=watched(key_session.client("kms", endpoint_url=endpoint_url, config=RETRIES))
         if key_session
         else None,

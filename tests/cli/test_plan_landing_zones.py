@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from expel_onboarding_cli import cli
-from localaws import landing_zone, stack_parameters
+from localaws import deploy, landing_zone, stack_parameters
 from tests.cli.planning import change, plan, ready, write_management_profile
 from tests.support.local_aws import local_aws
 
@@ -34,6 +34,14 @@ def test_on_4_0_the_relay_subscribes_to_the_trails_topic_and_the_bucket_is_not_w
     notification = change(printed, "Notification")
     assert notification.startswith(f"  change   Notification   {zone.trail_topic_arn}")
     assert "notification configuration is not written" in notification
+
+    # Deployed, the same plan finds the relay subscribed and the statement in place: nothing to change.
+    deploy.deploy(stack_parameters.parameters(zone, delegate))
+    code, printed = plan(endpoint, *ready(delegate), "--key-profile", profile)
+    assert code == cli.EXIT_OK, printed
+    assert change(printed, "Notification").startswith(f"  ok       Notification   {zone.trail_topic_arn}")
+    assert "subscribed to" in change(printed, "Notification")
+    assert change(printed, "KeyPolicy").startswith("  ok       KeyPolicy")
 
 
 def test_before_a_landing_zone_exists_the_plan_says_there_is_no_organization_and_what_to_do(endpoint: str) -> None:
