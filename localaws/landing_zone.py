@@ -231,3 +231,13 @@ def create_organization_trail(bucket: str, key_arn: str, topic_arn: str = "", ke
             "(server.running() and the test fixtures do), which lets a trail name its topic by ARN."
         ) from exc
     return str(trail["TrailARN"])
+
+
+def grow(members: int) -> None:
+    """More member accounts, made as the management account's CreateAccount makes them, through moto's
+    Organizations itself: an organization of thousands for the feed's sizing, without thousands of requests."""
+    from moto.organizations.models import organizations_backends
+
+    backend = organizations_backends[MANAGEMENT]["aws"]
+    for index in range(members):
+        backend.create_account(Email=f"member-{index}@example.com", AccountName=f"member-{index}")

@@ -72,14 +72,6 @@ def test_without_the_management_account_the_plan_asks_for_the_account_count() ->
     assert "Pass --accounts" in sized.detail
 
 
-def add_accounts(count: int) -> None:
-    """An organization of count more member accounts, as the management account creates them."""
-    with as_account(MANAGEMENT):
-        organizations = clients.organizations()
-        for index in range(count):
-            organizations.create_account(Email=f"member-{index}@example.com", AccountName=f"member-{index}")
-
-
 def readers() -> plan.Readers:
     """The plan's readers as the Log Archive account, with the management account's Organizations (a plan given
     --key-profile): only it may list the accounts."""
@@ -120,7 +112,7 @@ def test_a_plan_of_5000_accounts_in_a_region_of_300_publishes_a_second_warns_and
     assert reading.key_account_organizations is not None
     seeded = len(reading.key_account_organizations.list_accounts()["Accounts"])
     started = time.monotonic()
-    add_accounts(5_000 - seeded)
+    landing_zone.grow(5_000 - seeded)
     assert time.monotonic() - started < 60
     made = plan.make(reading, {}, "expel-cloudtrail-onboarding", plan.Sizing(sns_publish_quota=300))
     load = next(change for change in made.changes if change.name == plan_load.STEP)
