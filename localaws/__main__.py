@@ -23,6 +23,8 @@ import threading
 import warnings
 from contextlib import redirect_stderr, redirect_stdout
 
+from expel_onboarding_cli.template_parameters import override
+
 
 def _use(endpoint: str) -> None:
     os.environ.update(
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         default=[],
         metavar="Name=Value",
-        type=_override,
+        type=override,
         help="deploy: template.yaml's parameters, as sam deploy takes them",
     )
     parser.add_argument(
@@ -97,13 +99,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - no traceback reaches a person: what was found, and the fix
         print(f"python -m localaws {arguments.command}: {explain(exc, arguments.endpoint_url)}", file=sys.stderr)
         return 1
-
-
-def _override(value: str) -> tuple[str, str]:
-    name, equals, given = value.partition("=")
-    if not equals or not name:
-        raise argparse.ArgumentTypeError(f"{value!r} is not Name=Value: write it as sam deploy takes it, Name=Value")
-    return name, given
 
 
 def explain(exc: Exception, endpoint: str) -> str:

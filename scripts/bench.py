@@ -13,7 +13,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -274,16 +275,22 @@ def _relay_event(bucket: str, keys: list[str]) -> dict[str, Any]:
     return {"Records": [{**record, "body": json.dumps({"s3Bucket": bucket, "s3ObjectKey": keys})}]}
 
 
-def relay_costs(imports: dict[str, float]) -> None:
-    """The relay per CloudTrail message of N log files: AWS calls, time per key, and its cold import."""
-    print("\nRelay: one CloudTrail message of N log files (moto, handler in-process; times are moto's, not AWS's)")
-    print(f"  {'keys':>5}{'HeadObject':>12}{'PublishBatch':>14}{'calls':>7}{'ms per key':>12}")
+@contextmanager
+def relay_in_process() -> Iterator[tuple[landing_zone.LandingZone, Callable[..., Any]]]:
+    """A 3.x landing zone in moto with the stack's resources, and the relay's handler, in this process."""
     with mock_aws(), service_gaps.filled():
         zone = landing_zone.seed()
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
         os.environ.update({**stack_resources.deploy_stack_resources(zone), **quiet})
         caches.reset()
-        handler = importlib.import_module("functions.relay.app").lambda_handler
+        yield zone, importlib.import_module("functions.relay.app").lambda_handler
+
+
+def relay_costs(imports: dict[str, float]) -> None:
+    """The relay per CloudTrail message of N log files: AWS calls, time per key, and its cold import."""
+    print("\nRelay: one CloudTrail message of N log files (moto, handler in-process; times are moto's, not AWS's)")
+    print(f"  {'keys':>5}{'HeadObject':>12}{'PublishBatch':>14}{'calls':>7}{'ms per key':>12}")
+    with relay_in_process() as (zone, handler):
         first = json.loads((ROOT / "events" / "relay-sqs-batch.json").read_text())["Records"][0]
         template = json.loads(first["body"])["s3ObjectKey"][0]
         s3 = boto3.client("s3")
@@ -323,12 +330,7 @@ def relay_at_scale() -> tuple[float, float]:
         {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
     )
     state.reset()
-    with mock_aws(), service_gaps.filled():
-        zone = landing_zone.seed()
-        quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-        os.environ.update({**stack_resources.deploy_stack_resources(zone), **quiet})
-        caches.reset()
-        handler = importlib.import_module("functions.relay.app").lambda_handler
+    with relay_in_process() as (zone, handler):
         s3, sns = product_clients.s3(), product_clients.sns()
         now_ms = int(time.time() * 1000)
         keys = [

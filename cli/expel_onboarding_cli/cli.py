@@ -30,7 +30,16 @@ from botocore.exceptions import (
 from expel_onboarding import workflow
 from expel_onboarding.errors import AwsThrottled, RunFailed, StackNotReady
 from expel_onboarding.reports import Status
-from expel_onboarding_cli import delivery_report, explained, feed_commands, plan, plan_load, run_history, sessions
+from expel_onboarding_cli import (
+    delivery_report,
+    explained,
+    feed_commands,
+    plan,
+    plan_load,
+    run_history,
+    sessions,
+    template_parameters,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -160,7 +169,7 @@ def parser() -> argparse.ArgumentParser:
         nargs="+",
         default=[],
         metavar="Name=Value",
-        type=override,
+        type=template_parameters.override,
         help="the deploy's parameters, as sam deploy takes them (default: template.yaml's defaults, listed above)",
     )
     planning.add_argument(
@@ -202,13 +211,6 @@ def package_version() -> str:
         return version(DISTRIBUTION)
     except PackageNotFoundError:
         return "(not installed as a package: pip install -e . in the repository)"
-
-
-def override(value: str) -> tuple[str, str]:
-    name, equals, given = value.partition("=")
-    if not equals or not name:
-        raise argparse.ArgumentTypeError(f"{value!r} is not Name=Value: write it as sam deploy takes it, Name=Value")
-    return name, given
 
 
 def local_endpoint() -> str | None:

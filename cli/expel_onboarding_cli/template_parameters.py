@@ -16,6 +16,7 @@ A CommaDelimitedList's constraints apply to each of its values.
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,6 +53,14 @@ def _untagged(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
 
 
 _Loader.add_multi_constructor("!", _untagged)
+
+
+def override(value: str) -> tuple[str, str]:
+    """One of sam deploy's --parameter-overrides, Name=Value (argparse's type for it)."""
+    name, equals, given = value.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"{value!r} is not Name=Value: write it as sam deploy takes it, Name=Value")
+    return name, given
 
 
 def template_path() -> Path:

@@ -79,6 +79,19 @@ def put_objects(bucket: str, keys: list[str]) -> None:
         s3.put_object(Bucket=bucket, Key=key, Body=b'{"Records":[]}')
 
 
+def two_messages(stack: Stack) -> tuple[str, str, dict[str, Any]]:
+    """Two log files in the bucket, and a batch of two CloudTrail messages naming one each (m-1, m-2)."""
+    first, second = log_keys_of(sample("relay-sqs-batch"))[:2]
+    put_objects(stack.bucket, [first, second])
+    batch = {
+        "Records": [
+            *sqs_event(stack.bucket, [first], message_id="m-1")["Records"],
+            *sqs_event(stack.bucket, [second], message_id="m-2")["Records"],
+        ]
+    }
+    return first, second, batch
+
+
 def received(queue_url: str) -> list[dict[str, Any]]:
     sqs = local_clients.sqs()
     bodies: list[dict[str, Any]] = []
@@ -295,14 +308,7 @@ def test_any_other_head_object_error_fails_the_record(stack: Stack, stubbed: tup
 def test_a_throttled_head_or_publish_hands_the_message_back_and_its_redelivery_publishes_it_once(
     stack: Stack, operation: str, code: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    first, second = log_keys_of(sample("relay-sqs-batch"))[:2]
-    put_objects(stack.bucket, [first, second])
-    batch = {
-        "Records": [
-            *sqs_event(stack.bucket, [first], message_id="m-1")["Records"],
-            *sqs_event(stack.bucket, [second], message_id="m-2")["Records"],
-        ]
-    }
+    first, second, batch = two_messages(stack)
     AwsCalls().start()
     throttle = Throttle(operation, code).arm()
 
@@ -321,14 +327,7 @@ def test_a_throttled_head_or_publish_hands_the_message_back_and_its_redelivery_p
 def test_a_throttled_publish_is_published_again_after_a_jittered_wait_and_nothing_is_handed_back(
     stack: Stack, code: str
 ) -> None:
-    first, second = log_keys_of(sample("relay-sqs-batch"))[:2]
-    put_objects(stack.bucket, [first, second])
-    batch = {
-        "Records": [
-            *sqs_event(stack.bucket, [first], message_id="m-1")["Records"],
-            *sqs_event(stack.bucket, [second], message_id="m-2")["Records"],
-        ]
-    }
+    first, second, batch = two_messages(stack)
     AwsCalls().start()
     throttle = Throttle("sns:PublishBatch", code, times=2).arm()
     assert run(batch) == {"batchItemFailures": []}
@@ -338,14 +337,7 @@ def test_a_throttled_publish_is_published_again_after_a_jittered_wait_and_nothin
 
 
 def test_a_throttle_that_outlasts_the_backoff_hands_back_that_record_and_the_rest_untried(stack: Stack) -> None:
-    first, second = log_keys_of(sample("relay-sqs-batch"))[:2]
-    put_objects(stack.bucket, [first, second])
-    batch = {
-        "Records": [
-            *sqs_event(stack.bucket, [first], message_id="m-1")["Records"],
-            *sqs_event(stack.bucket, [second], message_id="m-2")["Records"],
-        ]
-    }
+    _, _, batch = two_messages(stack)
     calls = AwsCalls().start()
     throttle = Throttle("sns:PublishBatch", "Throttling", times=1_000).arm()
     # Little time left in the invocation: the backoff gives up at once rather than run past the deadline.
