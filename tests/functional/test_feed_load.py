@@ -127,3 +127,19 @@ def test_a_plan_of_5000_accounts_in_a_region_of_300_publishes_a_second_warns_and
     assert any(line.startswith("S3 HEAD (the relay checks each file)") for line in lines)
     assert lines[-1].startswith("total")
     assert made.to_dict()["Load"]["Accounts"] == 5_000
+    # The same organization with its home region in ap-east-1 (Hong Kong), of SNS's lowest default quota: warned
+    # without any override.
+    in_hong_kong = plan_load.size(
+        reading.organizations,
+        reading.key_account_organizations,
+        reading.ec2,
+        reading.s3,
+        bucket=made.discovered["Bucket"],
+        region="ap-east-1",
+        mode=DeliveryMode.TRAIL_TOPIC,
+        accounts=None,
+        quota=None,
+    )
+    assert in_hong_kong.status.value == "ACTION_REQUIRED"
+    assert "of its default quota of 300" in in_hong_kong.detail
+    assert "for the Log Archive account in ap-east-1" in in_hong_kong.detail
