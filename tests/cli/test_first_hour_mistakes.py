@@ -183,7 +183,41 @@ def test_make_package_without_a_bucket_says_so_before_building() -> None:
     assert time.monotonic() - started < 30
 
 
+# Each value the deploy would be refused: plan exits 1 with CloudFormation's own words and the fix.
+REFUSED_BY_CLOUDFORMATION = [
+    ("WorkbenchExternalId=acme-corp", "Parameter 'WorkbenchExternalId' must be your Workbench organization GUID"),
+    ("WorkbenchExternalId=", "Parameter 'WorkbenchExternalId' must be your Workbench organization GUID"),
+    ("DriftCheckSchedule=daily", "Parameter 'DriftCheckSchedule' must be a Scheduler expression"),
+    ("ExpelPrincipalArn=someone", "Parameter 'ExpelPrincipalArn' must be an IAM user, role or account-root ARN"),
+    ("CloudTrailKeyArn=garbage", "Parameter 'CloudTrailKeyArn' must be empty (discover it) or a KMS key ARN"),
+]
+
+
 def test_a_first_hour_on_the_local_aws(endpoint: str) -> None:
+    # Values the deploy would be refused, and command lines AWS would not take: said before any stack is made.
+    for override, message in REFUSED_BY_CLOUDFORMATION:
+        refused = cli("plan", "--parameter-overrides", override, endpoint=endpoint)
+        assert refused.code == 1, override
+        assert refused.out == ""
+        assert f"CloudFormation would refuse the deploy: {message}" in refused.err, refused.err
+        assert "To fix it:" in refused.err
+    assert local("cloudformation", endpoint).list_stacks()["StackSummaries"] == []
+
+    zone = cli("plan", "--region", "us-east-1a", endpoint=endpoint)
+    assert zone.code == 64
+    assert "'us-east-1a' is an Availability Zone: pass its region, --region us-east-1" in zone.err
+    from_profile = cli("plan", endpoint=endpoint, AWS_DEFAULT_REGION="us-east-1a")
+    assert from_profile.code == 1
+    assert "--region us-east-1, as AWS_DEFAULT_REGION or your profile gives it" in from_profile.err
+    empty = cli("check", "--stack-name", "", endpoint=endpoint)
+    assert empty.code == 64
+    assert "'' is not a stack name" in empty.err
+    before = run(
+        "expel_onboarding_cli", "--region", "us-east-1", "--stack-name", "nosuch", "outputs", endpoint=endpoint
+    )
+    assert before.code == 1
+    assert "No stack nosuch" in before.err
+
     # Before the landing zone: deploy and plan say to seed (or where to deploy); outputs finds no stack.
     early = run("localaws", "deploy", endpoint=endpoint)
     assert early.code != 0
@@ -258,63 +292,7 @@ def test_a_first_hour_on_the_local_aws(endpoint: str) -> None:
     assert {step["Status"] for step in json.loads(checked.out)["Steps"]} == {"OK"}
     assert cli("outputs", endpoint=endpoint).code == 0
 
-    # destroy takes both stacks and everything they made: no state machine, function or role of ours stays.
-    deleted = run("localaws", "destroy", endpoint=endpoint)
-    assert "deleted expel-cloudtrail-onboarding, expel-org" in deleted.out
-    assert local("stepfunctions", endpoint).list_state_machines()["stateMachines"] == []
-    assert local("lambda", endpoint).list_functions()["Functions"] == []
-    assert "nothing to delete" in run("localaws", "destroy", endpoint=endpoint).out
-
-
-# Each value the deploy would be refused: plan exits 1 with CloudFormation's own words and the fix.
-REFUSED_BY_CLOUDFORMATION = [
-    ("WorkbenchExternalId=acme-corp", "Parameter 'WorkbenchExternalId' must be your Workbench organization GUID"),
-    ("WorkbenchExternalId=", "Parameter 'WorkbenchExternalId' must be your Workbench organization GUID"),
-    ("DriftCheckSchedule=daily", "Parameter 'DriftCheckSchedule' must be a Scheduler expression"),
-    ("ExpelPrincipalArn=someone", "Parameter 'ExpelPrincipalArn' must be an IAM user, role or account-root ARN"),
-    ("CloudTrailKeyArn=garbage", "Parameter 'CloudTrailKeyArn' must be empty (discover it) or a KMS key ARN"),
-]
-
-
-def test_plan_refuses_what_cloudformation_refuses_and_the_cli_what_aws_would(endpoint: str) -> None:
-    for override, message in REFUSED_BY_CLOUDFORMATION:
-        refused = cli("plan", "--parameter-overrides", override, endpoint=endpoint)
-        assert refused.code == 1, override
-        assert refused.out == ""
-        assert f"CloudFormation would refuse the deploy: {message}" in refused.err, refused.err
-        assert "To fix it:" in refused.err
-    assert local("cloudformation", endpoint).list_stacks()["StackSummaries"] == []
-
-    zone = cli("plan", "--region", "us-east-1a", endpoint=endpoint)
-    assert zone.code == 64
-    assert "'us-east-1a' is an Availability Zone: pass its region, --region us-east-1" in zone.err
-    from_profile = cli("plan", endpoint=endpoint, AWS_DEFAULT_REGION="us-east-1a")
-    assert from_profile.code == 1
-    assert "--region us-east-1, as AWS_DEFAULT_REGION or your profile gives it" in from_profile.err
-    empty = cli("check", "--stack-name", "", endpoint=endpoint)
-    assert empty.code == 64
-    assert "'' is not a stack name" in empty.err
-    before = run(
-        "expel_onboarding_cli", "--region", "us-east-1", "--stack-name", "nosuch", "outputs", endpoint=endpoint
-    )
-    assert before.code == 1
-    assert "No stack nosuch" in before.err
-
-
-def test_an_endpoint_that_is_not_aws_is_said_so(not_aws: str) -> None:
-    answered = cli("check", endpoint=not_aws)
-    assert answered.code == 1
-    assert f"the answer at --endpoint-url {not_aws} is not an AWS API's (a web page came back)" in answered.err
-    no_scheme = run("expel_onboarding_cli", "check", LOCALAWS_ENDPOINT="127.0.0.1:9")
-    assert no_scheme.code == 64
-    assert "LOCALAWS_ENDPOINT='127.0.0.1:9' has no scheme: export LOCALAWS_ENDPOINT=http://127.0.0.1:9" in (
-        no_scheme.err
-    )
-
-
-def test_ctrl_c_while_following_a_run_names_it_and_how_to_follow_it(endpoint: str) -> None:
-    assert run("localaws", "seed", endpoint=endpoint).code == 0
-    assert run("localaws", "deploy", endpoint=endpoint).code == 0
+    # Ctrl-C while check follows its run: the run is named, it goes on in AWS, and how to see how it ended.
     following = subprocess.Popen(  # noqa: S603 - the CLI, as a person runs it
         [sys.executable, "-m", "expel_onboarding_cli", "check", "--endpoint-url", endpoint],
         cwd=ROOT,
@@ -334,6 +312,24 @@ def test_ctrl_c_while_following_a_run_names_it_and_how_to_follow_it(endpoint: st
     assert f"stopped following {name}. The run goes on in AWS" in said
     assert f"expel-onboarding outputs --endpoint-url {endpoint}" in said
     assert "aws stepfunctions describe-execution --execution-arn arn:aws:states:" in said
+
+    # destroy takes both stacks and everything they made: no state machine, function or role of ours stays.
+    deleted = run("localaws", "destroy", endpoint=endpoint)
+    assert "deleted expel-cloudtrail-onboarding, expel-org" in deleted.out
+    assert local("stepfunctions", endpoint).list_state_machines()["stateMachines"] == []
+    assert local("lambda", endpoint).list_functions()["Functions"] == []
+    assert "nothing to delete" in run("localaws", "destroy", endpoint=endpoint).out
+
+
+def test_an_endpoint_that_is_not_aws_is_said_so(not_aws: str) -> None:
+    answered = cli("check", endpoint=not_aws)
+    assert answered.code == 1
+    assert f"the answer at --endpoint-url {not_aws} is not an AWS API's (a web page came back)" in answered.err
+    no_scheme = run("expel_onboarding_cli", "check", LOCALAWS_ENDPOINT="127.0.0.1:9")
+    assert no_scheme.code == 64
+    assert "LOCALAWS_ENDPOINT='127.0.0.1:9' has no scheme: export LOCALAWS_ENDPOINT=http://127.0.0.1:9" in (
+        no_scheme.err
+    )
 
 
 @pytest.fixture
