@@ -117,7 +117,9 @@ def last_published(cloudwatch: CloudWatchClient, topic_name: str, now: datetime)
         MetricName="NumberOfMessagesPublished",
         Dimensions=[{"Name": "TopicName", "Value": topic_name}],
         StartTime=now - LOOKBACK,
-        EndTime=now,
+        # EndTime is exclusive (CloudWatch API reference, GetMetricStatistics): asking to the end of the period
+        # now is in keeps an event of this very second, and CloudWatch answers no datapoint from the future.
+        EndTime=now + timedelta(seconds=PERIOD_SECONDS),
         Period=PERIOD_SECONDS,
         Statistics=["Sum"],
     )
@@ -132,7 +134,7 @@ def oldest_waiting(cloudwatch: CloudWatchClient, queue_name: str, now: datetime)
         MetricName="ApproximateAgeOfOldestMessage",
         Dimensions=[{"Name": "QueueName", "Value": queue_name}],
         StartTime=now - 3 * timedelta(seconds=PERIOD_SECONDS),
-        EndTime=now,
+        EndTime=now + timedelta(seconds=PERIOD_SECONDS),
         Period=PERIOD_SECONDS,
         Statistics=["Maximum"],
     )
