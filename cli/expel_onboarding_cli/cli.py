@@ -248,6 +248,13 @@ def endpoint_url(value: str) -> str:
     return value
 
 
+def quiet_teardown() -> None:
+    """Ctrl-C can land inside an HTTP read: the half-made response object then fails in its own clean-up when
+    the process ends, and Python prints that as "Exception ignored in ... Traceback". Nothing of it is the
+    person's to act on: the message above says what happened."""
+    sys.unraisablehook = lambda _unraisable: None
+
+
 class RunInterrupted(Exception):
     """Ctrl-C while a run was followed: the run itself goes on in Step Functions."""
 
@@ -642,9 +649,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     try:
         return run(arguments, out)
     except RunInterrupted as stopped:
+        quiet_teardown()
         print(f"\nexpel-onboarding: {stopped}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
+        quiet_teardown()
         said = "a plan writes nothing" if arguments.command == "plan" else "no run was started"
         print(f"\nexpel-onboarding: interrupted; {said}, so nothing is left half-done.", file=sys.stderr)
         return EXIT_INTERRUPTED
