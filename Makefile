@@ -28,7 +28,7 @@ unexport PYTHONDONTWRITEBYTECODE
 .PHONY: help install lint cfn-lint validate checkov iam-analysis pytest test test-no-speedups test-newest-moto build bench demo org servicecatalog package clean lock asl
 
 help: ## list the verbs
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: requirements/dev.txt pyproject.toml
 	@[ -n "$(PY313)" ] || { echo "python3.13 not found: install it (pyenv install 3.13) or pass PY313=/path/to/python3.13" >&2; exit 1; }
@@ -111,7 +111,7 @@ package: ## BUCKET=<s3 bucket>: upload the code and the expanded product templat
 	$(BIN)/python -m scripts.product_template .aws-sam/packaged.yaml .aws-sam/product.template.json $(AWS_DEFAULT_REGION)
 	$(BIN)/python -m scripts.upload .aws-sam/product.template.json $(BUCKET) expel-onboarding/product-$$(git rev-parse --short HEAD).template.json
 
-demo: $(BIN)/.installed $(TOOLS)/sam/.installed ## the whole onboarding on a local emulated Control Tower landing zone
+demo: $(BIN)/.installed $(TOOLS)/sam/.installed ## the whole onboarding on local emulated Control Tower landing zones 3.x and 4.0
 	POWERTOOLS_LOG_LEVEL=WARNING POWERTOOLS_METRICS_DISABLED=true $(BIN)/python -m localaws demo
 
 lock: $(BIN)/.installed ## re-pin requirements/dev.txt from requirements/dev.in
