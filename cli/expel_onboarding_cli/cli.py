@@ -28,7 +28,7 @@ from botocore.exceptions import (
 )
 
 from expel_onboarding import workflow
-from expel_onboarding.errors import AwsThrottled, RunFailed, StackNotReady
+from expel_onboarding.errors import AwsThrottled, RunFailed
 from expel_onboarding.reports import Status
 from expel_onboarding_cli import (
     delivery_report,
@@ -38,6 +38,7 @@ from expel_onboarding_cli import (
     plan_load,
     run_history,
     sessions,
+    stacks,
     template_parameters,
 )
 
@@ -47,26 +48,9 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILED, EXIT_DRIFTED, EXIT_ACTION_REQUIRED, EXIT_USAGE = 0, 1, 2, 3, 64
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped with Ctrl-C
-WORKBENCH_FIELDS = [
-    ("RoleArn", "Role ARN"),
-    ("SqsUrl", "SQS URL"),
-    ("ManagementAccountId", "Organization management account"),
-    ("Region", "Region"),
-]
 # Shown after the values: what to do, and how the events arrive.
 STATUS_FIELDS = [("ActionRequired", "Action required"), ("DeliveryMode", "Delivery")]
-USABLE_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 FAILED_RUNS = ("FAILED", "TIMED_OUT", "ABORTED")
-# A stack whose deploy failed and left nothing usable: the cause is in its events.
-# The run a failed Onboarding resource names at the end of its reason (errors.RunFailed.reason).
-RUN_NAMED = re.compile(r"\(execution ([A-Za-z0-9_-]+)\)$")
-DEPLOY_FAILED = (
-    "CREATE_FAILED",
-    "ROLLBACK_IN_PROGRESS",
-    "ROLLBACK_COMPLETE",
-    "ROLLBACK_FAILED",
-    "UPDATE_ROLLBACK_FAILED",
-)
 MARKS = {"OK": "ok", "CHANGED": "changed", "DRIFTED": "DRIFTED", "ACTION_REQUIRED": "ACTION", "FAILED": "FAILED"}
 # A plan's marks say what the deploy would do, not what was done.
 PLAN_MARKS = {"OK": "ok", "CHANGED": "change", "ACTION_REQUIRED": "ACTION"}
@@ -277,114 +261,6 @@ def same_target(arguments: argparse.Namespace) -> str:
     return "".join(f" {option} {shlex.quote(value)}" for option, value in given if value)
 
 
-def stack_outputs(
-    cloudformation: CloudFormationClient, stack_name: str, sfn: SFNClient | None = None
-) -> dict[str, str]:
-    return _outputs(_stack(cloudformation, stack_name, sfn))
-
-
-def _stack(cloudformation: CloudFormationClient, stack_name: str, sfn: SFNClient | None = None) -> dict[str, Any]:
-    """The stack, or StackNotReady: none of that name, or a deploy that failed (with its cause)."""
-    try:
-        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    except ClientError as exc:
-        where = cloudformation.meta.region_name
-        if "does not exist" in str(exc):
-            raise StackNotReady(
-                f"No stack {stack_name} in {where}: deploy it first (sam deploy --guided, see the README), or pass "
-                "the --stack-name and --region of your deploy."
-            ) from exc
-        raise StackNotReady(
-            f"No stack {stack_name} in {where}: {exc}. Pass --stack-name and --region of your deploy."
-        ) from exc
-    stack = dict(stacks[0])
-    status = str(stack.get("StackStatus", ""))
-    if status in DEPLOY_FAILED:
-        again = (
-            f"delete it (aws cloudformation delete-stack --stack-name {stack_name}), then deploy again"
-            if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED")
-            else "deploy again"
-        )
-        raise StackNotReady(
-            f"The deploy of {stack_name} failed ({status}): {deploy_failure(cloudformation, stack_name, sfn)} "
-            f"Fix that, then {again}."
-        )
-    return stack
-
-
-def deploy_failure(cloudformation: CloudFormationClient, stack_name: str, sfn: SFNClient | None = None) -> str:
-    """The cause of a failed deploy: the first resource that failed, and its reason. CloudFormation keeps 256
-    characters of a reason, so for the Onboarding resource, whose reason ends with its run's name, the run's
-    whole cause is read from Step Functions while it still has the run. Resources cancelled because of the
-    first failure say nothing of their own."""
-    events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
-    failed = [
-        event
-        for event in reversed(events)  # DescribeStackEvents answers the newest first
-        if str(event.get("ResourceStatus", "")).endswith("_FAILED")
-        and event.get("ResourceStatusReason")
-        and "cancelled" not in str(event["ResourceStatusReason"]).lower()
-    ]
-    if not failed:
-        return "CloudFormation gave no reason."
-    first = failed[0]
-    reason = str(first["ResourceStatusReason"])
-    run = RUN_NAMED.search(reason)
-    machine = next(
-        (
-            str(e.get("PhysicalResourceId", ""))
-            for e in events
-            if e.get("LogicalResourceId") == "OnboardingStateMachine"
-            and ":stateMachine:" in e.get("PhysicalResourceId", "")
-        ),
-        "",
-    )
-    if run and machine and sfn is not None:
-        execution = f"{machine.replace(':stateMachine:', ':execution:')}:{run[1]}"
-        try:
-            cause = sfn.describe_execution(executionArn=execution).get("cause")
-        except ClientError:
-            cause = None  # the run went with the state machine: the event's reason is what is left
-        if cause:
-            return f"{first.get('LogicalResourceId')}: {cause} (run {run[1]})"
-    return f"{first.get('LogicalResourceId')}: {reason}"
-
-
-def _outputs(stack: dict[str, Any]) -> dict[str, str]:
-    return {output["OutputKey"]: output.get("OutputValue", "") for output in stack.get("Outputs", [])}
-
-
-def workbench_values(
-    cloudformation: CloudFormationClient, stack_name: str, sfn: SFNClient | None = None
-) -> dict[str, str]:
-    """The values to paste into Workbench; StackNotReady rather than blanks when the stack has none."""
-    stack = _stack(cloudformation, stack_name, sfn)
-    values = _outputs(stack)
-    status = str(stack.get("StackStatus", ""))
-    missing = [key for key, _ in WORKBENCH_FIELDS if not values.get(key)]
-    if status not in USABLE_STATUSES or missing:
-        raise StackNotReady(
-            f"The stack {stack_name} is {status}{' without ' + ', '.join(missing) if missing else ''}: it has no "
-            "Workbench values to paste. Its events say why (aws cloudformation describe-stack-events "
-            f"--stack-name {stack_name}); fix the cause, then deploy again."
-        )
-    return values
-
-
-def state_machine_of(cloudformation: CloudFormationClient, stack_name: str, sfn: SFNClient | None = None) -> str:
-    """From the stack's StateMachineArn output, or else its OnboardingStateMachine resource."""
-    arn = stack_outputs(cloudformation, stack_name, sfn).get("StateMachineArn")
-    if arn:
-        return arn
-    try:
-        resource = cloudformation.describe_stack_resource(
-            StackName=stack_name, LogicalResourceId="OnboardingStateMachine"
-        )
-    except ClientError as exc:
-        raise StackNotReady(f"The stack {stack_name} has no onboarding state machine: {exc}") from exc
-    return resource["StackResourceDetail"]["PhysicalResourceId"]
-
-
 def follow(sfn: SFNClient, execution_arn: str, out: TextIO | None, poll_seconds: float = 0.25) -> dict[str, Any]:
     """Wait for the run, printing each step as it finishes; the run's summary.
 
@@ -431,7 +307,7 @@ def print_summary(summary: dict[str, Any], out: TextIO) -> None:
 
 def print_values(values: dict[str, Any], out: TextIO) -> None:
     print("\nWorkbench values", file=out)
-    for key, label in WORKBENCH_FIELDS:
+    for key, label in stacks.WORKBENCH_FIELDS:
         print(f"  {label:<33} {values.get(key, '')}", file=out)
     for key, label in STATUS_FIELDS:
         if isinstance(values.get(key), str) and values[key]:
@@ -460,7 +336,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         return run_outputs(cloudformation, sfn, arguments.stack_name, as_json, out)
     if arguments.command in ("freshness", "replay"):
         return feed_commands.run(arguments, cloudformation, sfn, out)
-    state_machine = state_machine_of(cloudformation, arguments.stack_name, sfn)
+    state_machine = stacks.state_machine_of(cloudformation, arguments.stack_name, sfn)
     name = workflow.run_name(arguments.command, "cli")
     execution = workflow.start(sfn, state_machine, {"Mode": arguments.command}, name)
     try:
@@ -513,13 +389,13 @@ def run_outputs(
     cloudformation: CloudFormationClient, sfn: SFNClient, stack_name: str, as_json: bool, out: TextIO
 ) -> int:
     """The Workbench values, after the stack's status and the workflow's last run say they still hold."""
-    values = workbench_values(cloudformation, stack_name, sfn)
+    values = stacks.workbench_values(cloudformation, stack_name, sfn)
     run = last_run(sfn, values["StateMachineArn"]) if values.get("StateMachineArn") else None
     if run and "ActionRequired" in run and ("ActionRequired" in values or run["ActionRequired"]):
         # The newest run is the truth; the stack's output is its deploy's run, until the next deploy.
         values = {**values, "ActionRequired": ", ".join(run["ActionRequired"]) or "none"}
     if as_json:
-        shown = {key: values[key] for key, _ in WORKBENCH_FIELDS + STATUS_FIELDS if key in values}
+        shown = {key: values[key] for key, _ in stacks.WORKBENCH_FIELDS + STATUS_FIELDS if key in values}
         print(json.dumps({**shown, "LastRun": run} if run else shown, indent=2), file=out)
     else:
         print_values(values, out)

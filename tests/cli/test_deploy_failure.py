@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from expel_onboarding.errors import StackNotReady
-from expel_onboarding_cli import cli
+from expel_onboarding_cli import stacks
 from tests.support.stubbed import stubbable_client
 
 STACK = "expel-cloudtrail-onboarding"
@@ -75,7 +75,7 @@ def test_the_failed_runs_whole_cause_while_step_functions_has_it() -> None:
             {"executionArn": execution},
         )
         with pytest.raises(StackNotReady) as failed:
-            cli.workbench_values(cloudformation, STACK, sfn)
+            stacks.workbench_values(cloudformation, STACK, sfn)
     said = str(failed.value)
     assert said.startswith(f"The deploy of {STACK} failed (ROLLBACK_COMPLETE): Onboarding: {WHOLE_CAUSE} (run {RUN})")
     assert "delete it (aws cloudformation delete-stack" in said
@@ -87,7 +87,7 @@ def test_when_the_run_went_with_the_stack_the_events_reason_is_what_is_left() ->
         rolled_back(cf_stub)
         sfn_stub.add_client_error("describe_execution", "ExecutionDoesNotExist", "gone")
         with pytest.raises(StackNotReady) as failed:
-            cli.workbench_values(cloudformation, STACK, sfn)
+            stacks.workbench_values(cloudformation, STACK, sfn)
     assert f"Onboarding: NotificationOverlap: the bucket already… To fix it: narrow it. (execution {RUN})" in str(
         failed.value
     )
