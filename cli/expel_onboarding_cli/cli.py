@@ -434,7 +434,7 @@ def last_run(sfn: SFNClient, state_machine_arn: str) -> dict[str, Any] | None:
         description = sfn.describe_execution(executionArn=newest["executionArn"])
         return {**run, "Cause": str(description.get("cause") or description.get("error") or "no cause given")}
     summary = run_history.summary_of(sfn, newest["executionArn"]) or {}
-    summary = run_history.with_last_write(sfn, state_machine_arn, newest["executionArn"], summary)
+    summary = run_history.with_last_write(sfn, state_machine_arn, newest["executionArn"], summary, executions)
     return {
         **run,
         "Mode": summary.get("Mode", ""),

@@ -131,6 +131,7 @@ class Load:
         """US East (N. Virginia) list prices, dollars a month, by line (free tiers left out)."""
         files = self.files_per_month
         publishes = files  # one publish on our topic per file: S3's, or the relay's PublishBatch per message
+        # SNS's deliveries to SQS queues are not charged (Amazon SNS pricing: https://aws.amazon.com/sns/pricing/).
         sqs = files * (1 + 2 / WORKBENCH_BATCH)  # SNS's SendMessage, Workbench's receive and delete
         cost = {
             "SNS publishes (our topic)": publishes / 1e6 * prices.SNS_PUBLISH_PER_MILLION,

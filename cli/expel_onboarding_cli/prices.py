@@ -39,8 +39,6 @@ def sns_publish_quota(region: str) -> int:
     return 1_500 if region in SNS_PUBLISH_QUOTA_1500 else SNS_PUBLISH_QUOTA_ELSEWHERE
 
 
-# Amazon SNS pricing (https://aws.amazon.com/sns/pricing/): deliveries to Amazon SQS queues are not charged.
-SNS_SQS_DELIVERY_PER_MILLION = 0.0
 # Amazon SQS pricing (https://aws.amazon.com/sqs/pricing/): standard queue requests, per million after the free
 # tier; every API action is a request, and each 64 KB chunk of a payload is billed as one.
 SQS_REQUEST_PER_MILLION = 0.40
@@ -54,9 +52,6 @@ KMS_REQUEST_PER_10000 = 0.03
 # Amazon SQS quotas (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html):
 # a standard queue holds at most about 120,000 in-flight messages (received, not yet deleted).
 SQS_IN_FLIGHT_LIMIT = 120_000
-# Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): concurrent
-# executions per account and region, by default.
-LAMBDA_CONCURRENCY_QUOTA = 1_000
 # Managing Amazon SNS encryption keys and costs (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html):
 # per topic, R = B / D * (2 * P) KMS requests, with SNS reusing a data key for up to 5 minutes (D).
 SNS_DATA_KEY_REUSE_SECONDS = 300

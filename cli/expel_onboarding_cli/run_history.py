@@ -38,10 +38,13 @@ def summary_of(sfn: SFNClient, execution_arn: str) -> dict[str, Any] | None:
     return output if isinstance(output, dict) and output.get("Steps") else None
 
 
-def last_write(sfn: SFNClient, state_machine_arn: str, before: str) -> tuple[str, dict[str, Any]] | None:
-    """The newest writing run that finished, older than the run named before: its name and summary."""
+def last_write(
+    sfn: SFNClient, state_machine_arn: str, before: str, executions: list[dict[str, Any]] | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """The newest writing run that finished, older than the run named before: its name and summary. executions:
+    the workflow's runs, newest first, when the caller has listed them already."""
     older = False
-    for execution in newest_executions(sfn, state_machine_arn):
+    for execution in executions if executions is not None else newest_executions(sfn, state_machine_arn):
         if execution["executionArn"] == before:
             older = True
             continue
@@ -54,12 +57,16 @@ def last_write(sfn: SFNClient, state_machine_arn: str, before: str) -> tuple[str
 
 
 def with_last_write(
-    sfn: SFNClient, state_machine_arn: str, execution_arn: str, summary: dict[str, Any]
+    sfn: SFNClient,
+    state_machine_arn: str,
+    execution_arn: str,
+    summary: dict[str, Any],
+    executions: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A check's summary with what the last writing run could not do still standing (see the module)."""
     if summary.get("Mode") != "check":
         return summary
-    found = last_write(sfn, state_machine_arn, execution_arn)
+    found = last_write(sfn, state_machine_arn, execution_arn, executions)
     return carried(summary, *found) if found else summary
 
 

@@ -245,9 +245,9 @@ def _restrictiveness(decision: str) -> int:
     return DECISIONS.index(decision) if decision in DECISIONS else 0
 
 
-def permission_problems(iam: IAMClient, target: Target, bucket: str, key_arn: str) -> list[str] | None:
-    """What IAM's policy simulator says the role may not do: None when it answered no question (the problem
-    then says why), since Verify never reports OK without that evidence."""
+def permission_problems(iam: IAMClient, target: Target, bucket: str, key_arn: str) -> list[str]:
+    """What IAM's policy simulator says the role may not do; NotSimulated, with its reason, when it does not
+    answer, since Verify never reports OK without that evidence."""
     problems: list[str] = []
     for simulation in simulations(target, bucket, key_arn):
         try:
